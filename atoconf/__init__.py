@@ -1,0 +1,56 @@
+"""atoconf: a configuration engine for assemble-to-order manufacturing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from atoconf.build import LoadResult, load_file, load_text
+from atoconf.diagnostics import Diagnostic, Severity
+from atoconf.model import Model
+from atoconf.source import Span
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Diagnostic",
+    "LoadResult",
+    "Model",
+    "RuleError",
+    "Severity",
+    "Span",
+    "__version__",
+    "load",
+    "load_file",
+    "load_text",
+    "loads",
+]
+
+
+class RuleError(Exception):
+    """Rule files with errors: `diagnostics` holds every one of them."""
+
+    def __init__(self, result: LoadResult) -> None:
+        self.diagnostics = [d for d in result.diagnostics if d.is_error]
+        self.sources = result.sources
+        first = self.diagnostics[0] if self.diagnostics else None
+        summary = f"{first.span}: {first.message}" if first and first.span else (
+            first.message if first else "errors"
+        )
+        more = len(self.diagnostics) - 1
+        super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
+
+
+def load(path: str | Path) -> Model:
+    """Load a rule file and what it imports; raises RuleError listing every error."""
+    result = load_file(path)
+    if result.model is None:
+        raise RuleError(result)
+    return result.model
+
+
+def loads(text: str, name: str = "<text>") -> Model:
+    """Load rule text (no imports); raises RuleError listing every error."""
+    result = load_text(text, name)
+    if result.model is None:
+        raise RuleError(result)
+    return result.model

@@ -1,0 +1,3 @@
+from atoconf.cli import main
+
+main()

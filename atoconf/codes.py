@@ -1,0 +1,57 @@
+"""Every diagnostic code, with a short name and title (docs/errors.md shows examples)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    name: str
+    title: str
+
+
+CODES: dict[str, Code] = {
+    # files
+    "E0001": Code("unreadable-file", "A file cannot be read"),
+    "E0002": Code("empty-file", "A rule file is empty"),
+    # syntax
+    "E0100": Code("unexpected-character", "A character that no token starts with"),
+    "E0101": Code("syntax-error", "The text does not follow the grammar"),
+    "E0102": Code("unterminated-string", "A string is not closed on its line"),
+    "E0103": Code("reserved-keyword", "A reserved keyword is used as a name"),
+    # names
+    "E0201": Code("unknown-name", "A name that is not declared"),
+    "E0202": Code("duplicate-name", "A name declared twice"),
+    "E0203": Code("wrong-kind-of-name", "A name of the wrong kind in this place"),
+    "E0204": Code("unknown-attribute", "An attribute the part type does not have"),
+    "E0205": Code("unknown-sku", "A part number that is not usable here"),
+    "E0206": Code("duplicate-sku", "A part number declared twice"),
+    "E0207": Code("unknown-member", "A value that is not a member of the enum"),
+    "E0208": Code("ambiguous-member", "A bare enum member without an enum to resolve it"),
+    "E0209": Code("unknown-function", "A function that does not exist"),
+    # types
+    "E0301": Code("type-mismatch", "Values of types that cannot be combined"),
+    "E0302": Code("different-enums", "A comparison between two different enums"),
+    "E0303": Code("not-a-condition", "A rule, `when` or `where` that is not true/false"),
+    "E0304": Code("bad-arguments", "A function called with the wrong arguments"),
+    # parts
+    "E0401": Code("missing-attribute", "A part without a value for a required attribute"),
+    "E0402": Code("wrong-value", "A value of the wrong type for its attribute"),
+    "E0403": Code("unknown-attribute-in-part", "A part gives an attribute its type lacks"),
+    "E0404": Code("bad-csv", "A CSV parts file that cannot be read as a table"),
+    "E0405": Code("bad-csv-header", "A CSV header that is not `sku,name,<attributes>`"),
+    "E0406": Code("repeated-attribute", "An attribute given twice"),
+    # structure
+    "E0501": Code("import-cycle", "Files that import each other in a cycle"),
+    "E0502": Code("import-not-found", "An import or CSV file that cannot be read"),
+    "E0503": Code("import-product", "An import of a product file"),
+    "E0504": Code("step-cycle", "Steps whose `after` form a cycle"),
+    "E0505": Code("bad-quantity", "A quantity range that is empty or starts below 1"),
+    "E0506": Code("two-products", "More than one product line in a file"),
+    "E0507": Code("bad-option", "An option whose range or default is invalid"),
+    "E0508": Code("repeated-clause", "A step clause given twice"),
+    # tests in rule files
+    "E0601": Code("bad-given", "A test's `given` that chooses something impossible"),
+    "E0602": Code("bad-expectation", "A test expectation that cannot be checked"),
+}
