@@ -33,8 +33,10 @@ class RuleError(Exception):
         self.diagnostics = [d for d in result.diagnostics if d.is_error]
         self.sources = result.sources
         first = self.diagnostics[0] if self.diagnostics else None
-        summary = f"{first.span}: {first.message}" if first and first.span else (
-            first.message if first else "errors"
+        summary = (
+            f"{first.span}: {first.message}"
+            if first and first.span
+            else (first.message if first else "errors")
         )
         more = len(self.diagnostics) - 1
         super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))

@@ -8,13 +8,15 @@ else reports them as unknown).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from lark import Token, Tree
 
@@ -517,16 +519,22 @@ def _convert_cell(text: str, vtype: ValueType, ctx: _Ctx) -> tuple[bool, Value, 
         if member in members:
             return True, member, ""
         hint = did_you_mean(member, members)
-        return False, None, f"'{text}' is not a member of {vtype.name}" + (
-            f"; {hint}" if hint else f" ({', '.join(members)})"
+        return (
+            False,
+            None,
+            f"'{text}' is not a member of {vtype.name}"
+            + (f"; {hint}" if hint else f" ({', '.join(members)})"),
         )
     found: set[str] = set()
     for item in text.split("|"):
         item = item.strip()
         if item not in members:
             hint = did_you_mean(item, members)
-            return False, None, f"'{item}' is not a member of {vtype.name}" + (
-                f"; {hint}" if hint else f" ({', '.join(members)})"
+            return (
+                False,
+                None,
+                f"'{item}' is not a member of {vtype.name}"
+                + (f"; {hint}" if hint else f" ({', '.join(members)})"),
             )
         found.add(item)
     return True, frozenset(found), ""
@@ -685,10 +693,7 @@ def _complete(
             )
         )
         return None
-    return {
-        name: values[name] if name in values else attr.default
-        for name, attr in ptype.attributes.items()
-    }
+    return {name: values.get(name, attr.default) for name, attr in ptype.attributes.items()}
 
 
 def _inline_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
@@ -805,9 +810,7 @@ def _csv_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
             )
             good_header = False
         columns.append(attr)
-    missing = [
-        a.name for a in ptype.attributes.values() if a not in columns and not a.has_default
-    ]
+    missing = [a.name for a in ptype.attributes.values() if a not in columns and not a.has_default]
     if missing:
         ctx.report(
             error(
@@ -829,7 +832,7 @@ def _csv_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
                     "E0404",
                     f"this row has {len(cells)} cells; the header has {len(columns)}",
                     row_span,
-                    hint="quote cells that contain commas: \"a, b\"",
+                    hint='quote cells that contain commas: "a, b"',
                 )
             )
             if cells and cells[0].text:
@@ -1009,8 +1012,8 @@ def _expr(node: Node | Token, ctx: _Ctx, scope: _Scope, hint: str | None) -> Exp
         cond = _expr(kids[0], ctx, scope, None)
         _need_bool(cond, ctx, "'if'")
         then, else_ = _paired(kids[1], kids[2], ctx, scope, hint)
-        result = _common_type(then, else_)
-        if result is None:
+        branch_type = _common_type(then, else_)
+        if branch_type is None:
             ctx.report(
                 error(
                     "E0301",
@@ -1020,13 +1023,11 @@ def _expr(node: Node | Token, ctx: _Ctx, scope: _Scope, hint: str | None) -> Exp
                 )
             )
             raise _Fail
-        return IfThenElse(cond=cond, then=then, else_=else_, type=result, span=span)
+        return IfThenElse(cond=cond, then=then, else_=else_, type=branch_type, span=span)
     if data == "set_lit":
         items = tuple(_expr(k, ctx, scope, hint) for k in kids)
         name = hint or next((_enum_of(i.type) for i in items if _enum_of(i.type)), None)
-        return SetLiteral(
-            items=items, type=ValueType(kind="set", name=name or "value"), span=span
-        )
+        return SetLiteral(items=items, type=ValueType(kind="set", name=name or "value"), span=span)
     if data in ("call", "count_call"):
         return _call(node, ctx, scope, span)
     raise AssertionError(f"unexpected expression node {data}")  # pragma: no cover
@@ -1040,14 +1041,10 @@ def _both(a: Node, b: Node, ctx: _Ctx, scope: _Scope) -> tuple[Expr, Expr]:
     """Type two operands, reporting errors in both before giving up."""
     left: Expr | None = None
     right: Expr | None = None
-    try:
+    with contextlib.suppress(_Fail):
         left = _expr(a, ctx, scope, None)
-    except _Fail:
-        pass
-    try:
+    with contextlib.suppress(_Fail):
         right = _expr(b, ctx, scope, None)
-    except _Fail:
-        pass
     if left is None or right is None:
         raise _Fail
     return left, right
@@ -1249,15 +1246,16 @@ def _compare(op: str, a: Node, b: Node, ctx: _Ctx, scope: _Scope, span: Span) ->
                 _check_sku(cast(ComponentRef, comp).component, other, ctx)
         elif other.type != comp.type:
             problem = (
-                f"a component compares with a part number (a string) or none, "
-                f"not {_a(other.type)}"
+                f"a component compares with a part number (a string) or none, not {_a(other.type)}"
             )
     elif lt.is_number and rt.is_number:
         pass
     elif lt.kind == "enum" and rt.kind == "enum":
         if lt.name != rt.name:
             code = "E0302"
-            problem = f"cannot compare {_enum_shown(lt.name or '')} with {_enum_shown(rt.name or '')}"
+            problem = (
+                f"cannot compare {_enum_shown(lt.name or '')} with {_enum_shown(rt.name or '')}"
+            )
         elif op not in ("==", "!="):
             problem = f"enum values compare with '==' or '!=' only, not '{op}'"
     elif lt == rt and lt.kind in ("bool", "string", "set"):
@@ -1361,9 +1359,11 @@ def _check_in_item(element: Expr, item: Expr, ctx: _Ctx) -> None:
         if it.kind == "string" and isinstance(item, Literal_):
             _check_sku(cast(ComponentRef, element).component, item, ctx)
             return
-    elif (et.is_number and it.is_number) or et == it:
-        return
-    elif it.kind == "none" and isinstance(element, AttrRef | PartAttr):
+    elif (
+        (et.is_number and it.is_number)
+        or et == it
+        or (it.kind == "none" and isinstance(element, AttrRef | PartAttr))
+    ):
         return
     ctx.report(
         error(
@@ -1439,7 +1439,7 @@ def _total(arg_nodes: list[Node], ctx: _Ctx, scope: _Scope, span: Span) -> Expr:
                 "E0304",
                 "total() takes one attribute name, such as total(price)",
                 span,
-                hint="total(attr) sums qty × attr over the present components",
+                hint="total(attr) sums qty * attr over the present components",
             )
         )
         raise _Fail
@@ -1475,9 +1475,7 @@ def _total(arg_nodes: list[Node], ctx: _Ctx, scope: _Scope, span: Span) -> Expr:
 def _int_token(token: Token, negative: bool, ctx: _Ctx, file: str, what: str) -> int | None:
     text = str(token)
     if "." in text:
-        ctx.report(
-            error("E0505", f"{what} must be a whole number, not {text}", _span(token, file))
-        )
+        ctx.report(error("E0505", f"{what} must be a whole number, not {text}", _span(token, file)))
         return None
     return -int(text) if negative else int(text)
 
@@ -1538,7 +1536,9 @@ def _build_components(decls: list[_Decl], ctx: _Ctx) -> None:
                 ctx.broken_values.add(decl.name)
                 continue
             empty = Assembly({}, {})
-            skus = tuple(sku for sku in skus if holds(_model_stub(ctx), where, empty, ctx.parts[sku]))
+            skus = tuple(
+                sku for sku in skus if holds(_model_stub(ctx), where, empty, ctx.parts[sku])
+            )
         ctx.components[decl.name] = Component(
             name=decl.name,
             type=ptype.name,
@@ -1572,6 +1572,7 @@ def _build_options(decls: list[_Decl], ctx: _Ctx) -> None:
         otype = _trees(decl.node)[0]
         values: tuple[Value, ...]
         enum: str | None = None
+        kind: Literal["enum", "int", "bool"]
         if otype.data == "o_enum":
             enum = f"option {decl.name}"
             members: list[str] = []
@@ -1631,14 +1632,16 @@ def _build_options(decls: list[_Decl], ctx: _Ctx) -> None:
             values = (False, True)
             kind = "bool"
         option = Option(
-            name=decl.name, kind=kind, enum=enum, values=values, span=decl.span()  # type: ignore[arg-type]
+            name=decl.name,
+            kind=kind,
+            enum=enum,
+            values=values,
+            span=decl.span(),
         )
         default_node = _first_tree(decl.node, "default")
         if default_node is not None:
             value_node = _trees(default_node)[0]
-            ok, default = _value(
-                value_node, option.type, ctx, decl.file, f"option '{decl.name}'"
-            )
+            ok, default = _value(value_node, option.type, ctx, decl.file, f"option '{decl.name}'")
             if ok and default not in values:
                 ctx.report(
                     error(
@@ -1712,9 +1715,7 @@ def _build_steps(decls: list[_Decl], ctx: _Ctx) -> dict[str, Step]:
                         ctx.unknown("step", str(token), decl.span(token), names)
                 fields["after"] = tuple(after)
             elif clause.data == "minutes":
-                minutes = _int_token(
-                    _tokens(clause, "NUMBER")[0], False, ctx, decl.file, "minutes"
-                )
+                minutes = _int_token(_tokens(clause, "NUMBER")[0], False, ctx, decl.file, "minutes")
                 good = good and minutes is not None
                 fields["minutes"] = minutes or 0
             else:
@@ -1754,12 +1755,12 @@ def _check_step_cycles(
                         error(
                             "E0504",
                             "steps wait for each other in a cycle: "
-                            + " -> ".join(f"{a} after {b}" for a, b in zip(chain, chain[1:], strict=False)),
+                            + " -> ".join(f"{a} after {b}" for a, b in itertools.pairwise(chain)),
                             after_spans[name][before],
                             hint="remove one `after` so the steps can be ordered",
                             related=[
                                 Related(message=f"{a} is after {b}", span=after_spans[a][b])
-                                for a, b in zip(chain, chain[1:], strict=False)
+                                for a, b in itertools.pairwise(chain)
                             ],
                         )
                     )
@@ -1783,7 +1784,7 @@ def _build_tests(decls: list[_Decl], ctx: _Ctx, rules: dict[str, Rule]) -> tuple
             ctx.report(
                 error(
                     "E0202",
-                    f"two tests are named \"{name}\"",
+                    f'two tests are named "{name}"',
                     decl.span(name_token),
                     hint="give each test its own name",
                     related=[Related(message="first declared here", span=seen[name])],

@@ -53,5 +53,4 @@ CODES: dict[str, Code] = {
     "E0508": Code("repeated-clause", "A step clause given twice"),
     # tests in rule files
     "E0601": Code("bad-given", "A test's `given` that chooses something impossible"),
-    "E0602": Code("bad-expectation", "A test expectation that cannot be checked"),
 }

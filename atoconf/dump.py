@@ -114,11 +114,11 @@ def dump_model(model: Model) -> str:
             out.append(line)
     for part in model.parts.values():
         attrs = model.types[part.type].attributes
-        values = ", ".join(
-            f"{k}={value_text(v, attrs[k].type)}" for k, v in part.values.items()
+        values = ", ".join(f"{k}={value_text(v, attrs[k].type)}" for k, v in part.values.items())
+        out.append(
+            f"part {json.dumps(part.sku)} {json.dumps(part.name)} {part.type}: {values} "
+            f"{_at(part.span)}"
         )
-        out.append(f"part {json.dumps(part.sku)} {json.dumps(part.name)} {part.type}: {values} "
-                   f"{_at(part.span)}")
     for comp in model.components.values():
         line = f"component {comp.name}: {comp.type} qty {comp.qty_min}..{comp.qty_max}"
         if comp.optional:

@@ -137,7 +137,7 @@ class IfThenElse(ExprNode):
 
 
 class Total(ExprNode):
-    """`total(attr)`: Σ qty × attr over the present components whose type has attr."""
+    """`total(attr)`: the sum of qty * attr over the present components whose type has attr."""
 
     kind: Literal["total"] = "total"
     attr: str
@@ -292,5 +292,5 @@ class Model(Node):
 
 for _node in (SetLiteral, Unary, Binary, Compare, In, IfThenElse, Call, Component, Rule, Step):
     _node.model_rebuild()
-for _node in (Expectation, RuleTest, Model):
-    _node.model_rebuild()
+for _late in (Expectation, RuleTest, Model):
+    _late.model_rebuild()

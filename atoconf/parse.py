@@ -137,7 +137,8 @@ class _Scanner:
                         )
                     )
                 else:
-                    shown = repr(char) if char.isprintable() and char != " " else f"U+{ord(char):04X}"
+                    printable = char.isprintable() and char != " "
+                    shown = repr(char) if printable else f"U+{ord(char):04X}"
                     diagnostics.append(
                         error(
                             "E0100",
@@ -148,9 +149,7 @@ class _Scanner:
                         )
                     )
                 bad_lines.add(line)
-                tokens.append(
-                    Token(_ERROR_TOKEN, char, pos, line, col, line, col + 1, pos + 1)
-                )
+                tokens.append(Token(_ERROR_TOKEN, char, pos, line, col, line, col + 1, pos + 1))
                 pos = eol  # the rest of the line is not read: one error per line
                 continue
             kind = m.lastgroup
@@ -402,25 +401,28 @@ def example_for(failure: _Failure) -> SyntaxExample | None:
     return None if index is None else SYNTAX_EXAMPLES[index]
 
 
+def _line(token: Token) -> int:
+    return token.line or 1
+
+
+def token_span(file: str, token: Token) -> Span:
+    """Where a token is; the end of the file gets a one-column span."""
+    line, col = token.line or 1, token.column or 1
+    if token.type == "$END":
+        return Span(file=file, line=line, col=col, end_line=line, end_col=col + 1)
+    return Span(
+        file=file,
+        line=line,
+        col=col,
+        end_line=token.end_line or line,
+        end_col=token.end_column or col + 1,
+    )
+
+
 def _syntax_error(source: SourceFile, failure: _Failure) -> Diagnostic:
     scanner = _scanner()
     token = failure.token
-    if token.type == "$END":
-        span = Span(
-            file=source.name,
-            line=token.line,
-            col=token.column,
-            end_line=token.line,
-            end_col=token.column + 1,
-        )
-    else:
-        span = Span(
-            file=source.name,
-            line=token.line,
-            col=token.column,
-            end_line=token.end_line,
-            end_col=token.end_column,
-        )
+    span = token_span(source.name, token)
     keyword = token.type in scanner.keywords.values()
     if "NAME" in failure.expected and keyword and not failure.at_line_end:
         return error(
@@ -484,17 +486,18 @@ def _error_span(source: SourceFile, tokens: list[Token], i: int, end_token: Toke
     """The token to blame: a declaration keyword (or the end of the file) that
     starts a line is blamed on the end of the line before, where something is missing."""
     token = tokens[i] if i < len(tokens) else end_token
-    starts_line = i == 0 or tokens[i - 1].line < token.line
+    starts_line = i == 0 or _line(tokens[i - 1]) < _line(token)
     if i > 0 and starts_line and (token.type == "$END" or token.value in DECLARATION_KEYWORDS):
         prev = tokens[i - 1]
+        end_line, end_col = prev.end_line or 1, prev.end_column or 1
         return Token(
             token.type,
             token.value,
             prev.end_pos,
-            prev.end_line,
-            prev.end_column,
-            prev.end_line,
-            prev.end_column + 1,
+            end_line,
+            end_col,
+            end_line,
+            end_col + 1,
             prev.end_pos,
         )
     return token
@@ -510,16 +513,17 @@ def parse(source: SourceFile) -> ParseResult:
     states = state.parse_conf.states
     end_token = _end_token(tokens, source.text)
 
-    def report(i: int, stray: bool = False) -> None:
+    def report(i: int, stray: bool = False, at_end: _Failure | None = None) -> None:
         blamed = _error_span(source, tokens, i, end_token)
-        if blamed.line not in error_lines:
-            failure = _failure(state, blamed)
+        if _line(blamed) not in error_lines:
+            failure = _failure(state, blamed) if at_end is None else at_end
+            failure = _Failure(failure.state, blamed, failure.expected)
             if blamed is not tokens[i] if i < n else blamed is not end_token:
                 failure = _Failure(failure.state, blamed, failure.expected, at_line_end=True)
             if stray:  # nothing could use this line: what the parser expected is beside the point
                 failure = _Failure(-1, blamed, frozenset())
             result.diagnostics.append(_syntax_error(source, failure))
-            error_lines.add(blamed.line)
+            error_lines.add(_line(blamed))
 
     n = len(tokens)
     i = 0
@@ -532,12 +536,15 @@ def parse(source: SourceFile) -> ParseResult:
             report(i)
         # Panic mode: resume at this token when it starts its line, else at the
         # next line, dropping the fewest parser states that let the most of
-        # that line parse.
+        # that line parse. A line with an error must then parse whole, and
+        # another line at least two tokens of it: one token fits too many places.
         token = tokens[i]
-        starts_line = i == 0 or tokens[i - 1].line < token.line
+        starts_line = i == 0 or _line(tokens[i - 1]) < _line(token)
         j = i if starts_line and token.type != _ERROR_TOKEN else _next_line(tokens, i)
         while j < n:
             line_tokens = tokens[j : _next_line(tokens, j)]
+            failed_line = _line(line_tokens[0]) in error_lines
+            needed = len(line_tokens) if failed_line else min(2, len(line_tokens))
             stack = state.state_stack
             best, depth = 0, 0
             for d in range(len(stack), 0, -1):
@@ -546,7 +553,7 @@ def parse(source: SourceFile) -> ParseResult:
                     best, depth = accepted, d
                     if accepted == len(line_tokens):
                         break
-            if best:
+            if best >= needed:
                 del stack[depth:]
                 del state.value_stack[depth - 1 :]
                 break
@@ -554,14 +561,14 @@ def parse(source: SourceFile) -> ParseResult:
             j += len(line_tokens)
         i = j
 
-    result.tree = _finish(state, end_token)
-    if result.tree is None:
-        report(n)
+    finished = _finish(state, end_token)
+    if isinstance(finished, Tree):
+        result.tree = finished
+    else:
+        report(n, at_end=finished)
         result.tree = _finish_recovering(state, end_token)
     result.broken_names.update(
-        t.value.strip('"')
-        for t in tokens
-        if t.line in error_lines and t.type in ("NAME", "STRING")
+        t.value.strip('"') for t in tokens if t.line in error_lines and t.type in ("NAME", "STRING")
     )
     result.diagnostics.sort(key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
     return result
@@ -575,12 +582,13 @@ def _next_line(tokens: list[Token], i: int) -> int:
     return j
 
 
-def _finish(state: ParserState[int], end_token: Token) -> Tree[Token] | None:
+def _finish(state: ParserState[int], end_token: Token) -> Tree[Token] | _Failure:
+    """Feed the end of the file to a copy of the parser: the tree, or where it failed."""
     trial = state.copy(deepcopy_values=False)
     try:
         tree = trial.feed_token(end_token, True)
     except UnexpectedToken:
-        return None
+        return _failure(trial, end_token)
     assert isinstance(tree, Tree)
     return tree
 
@@ -591,6 +599,6 @@ def _finish_recovering(state: ParserState[int], end_token: Token) -> Tree[Token]
         del state.state_stack[-1]
         del state.value_stack[-1]
         tree = _finish(state, end_token)
-        if tree is not None:
+        if isinstance(tree, Tree):
             return tree
-    return _finish(state, end_token)
+    return None

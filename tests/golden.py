@@ -1,0 +1,100 @@
+"""Golden files: error examples (tests/errors/CODE/) and grammar dumps (tests/grammar/).
+
+`python tests/golden.py --update` rewrites every expected file and docs/errors.md
+from what atoconf prints now; review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from atoconf.build import load_file  # noqa: E402
+from atoconf.codes import CODES  # noqa: E402
+from atoconf.diagnostics import render_text  # noqa: E402
+from atoconf.dump import dump_model  # noqa: E402
+
+ERRORS = ROOT / "tests" / "errors"
+GRAMMAR = ROOT / "tests" / "grammar"
+ERRORS_DOC = ROOT / "docs" / "errors.md"
+
+
+@contextmanager
+def cwd(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def render_error_example(code: str) -> str:
+    """What `atoconf check main.ato` prints inside the example's folder."""
+    with cwd(ERRORS / code):
+        result = load_file(Path("main.ato"))
+        return render_text(result.diagnostics, result.sources)
+
+
+def render_grammar_example(path: Path) -> str:
+    with cwd(path.parent):
+        result = load_file(Path(path.name))
+        if result.model is None:
+            return render_text(result.diagnostics, result.sources)
+        return dump_model(result.model)
+
+
+def example_files(code: str) -> list[Path]:
+    folder = ERRORS / code
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "expected.txt" and p.parent.name != "main.ato"
+    )
+
+
+def errors_doc() -> str:
+    lines = [
+        "# Error codes",
+        "",
+        "Every diagnostic atoconf reports has a code. Each section below shows a",
+        "small bad example and exactly what `atoconf check main.ato` prints for it.",
+        "This file is generated from `tests/errors/` by `python tests/golden.py --update`;",
+        "a test fails when it drifts.",
+        "",
+    ]
+    for code, info in CODES.items():
+        lines += [f"## {code}", "", f"**{info.name}**: {info.title}.", ""]
+        files = example_files(code)
+        if not files:
+            lines += ["`main.ato` is a directory, not a file.", ""]
+        for path in files:
+            rel = path.relative_to(ERRORS / code)
+            lang = "csv" if path.suffix == ".csv" else "ato"
+            text = path.read_text(encoding="utf-8")
+            if not text:
+                lines += [f"`{rel}` is empty.", ""]
+                continue
+            lines += [f"`{rel}`:", "", f"```{lang}", text.rstrip("\n"), "```", ""]
+        lines += ["```text", render_error_example(code).rstrip("\n"), "```", ""]
+    return "\n".join(lines)
+
+
+def update() -> None:
+    for code in CODES:
+        (ERRORS / code / "expected.txt").write_text(render_error_example(code), encoding="utf-8")
+    for source in sorted(GRAMMAR.glob("*.ato")):
+        source.with_suffix(".dump").write_text(render_grammar_example(source), encoding="utf-8")
+    ERRORS_DOC.write_text(errors_doc(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit("usage: python tests/golden.py --update")
+    update()
