@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import gc
 import itertools
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,9 +63,11 @@ from atoconf.model import (
     enum_type,
 )
 from atoconf.parse import ParseResult, parse
-from atoconf.source import SourceFile, Span, read_source
+from atoconf.source import SourceFile, Span, decode, read_source
 
 MAX_OPTION_VALUES = 100_000
+MAX_DIGITS = 30  # in a number literal; more is a typo, and Python's int() refuses past 4300
+MAX_DEPTH = 100  # nesting of an expression; deeper would exhaust Python's stack later
 _INTEGER = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
@@ -173,6 +177,42 @@ def unquote(token: Token) -> str:
     if "\\" not in body:
         return body
     return re.sub(r"\\(.)", r"\1", body)
+
+
+def _too_long(text: str) -> bool:
+    return sum(c.isdigit() for c in text) > MAX_DIGITS
+
+
+def _number_too_long(text: str, span: Span) -> Diagnostic:
+    return error(
+        "E0305",
+        f"the number {text[:12]}... has more than {MAX_DIGITS} digits",
+        span,
+        hint="check the number: no quantity, price or attribute needs that many digits",
+    )
+
+
+def _leaves(node: Node) -> list[Token]:
+    """Every token under a node, in order, without recursion (trees can be deep)."""
+    out: list[Token] = []
+    stack: list[Node | Token] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Token):
+            out.append(item)
+        else:
+            stack.extend(reversed(item.children))
+    return out
+
+
+def _depth(node: Node) -> int:
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((c, depth + 1) for c in item.children if isinstance(c, Tree))
+    return deepest
 
 
 def _negative(node: Node, number: Token) -> bool:
@@ -332,9 +372,7 @@ def _declarations(units: list[_Unit], ctx: _Ctx) -> dict[str, list[_Decl]]:
             continue
         for node in _trees(tree):
             if _overlaps_error(node, unit):
-                ctx.suppressed.update(
-                    str(t).strip('"') for t in node.scan_values(lambda v: isinstance(v, Token))
-                )
+                ctx.suppressed.update(str(t).strip('"') for t in _leaves(node))
                 continue
             by_kind.setdefault(node.data, []).append(_Decl(node, unit))
     return by_kind
@@ -379,6 +417,9 @@ def _value(node: Node, vtype: ValueType, ctx: _Ctx, file: str, what: str) -> tup
     if kind == "v_number":
         number = _tokens(node, "NUMBER")[0]
         text = ("-" if _negative(node, number) else "") + str(number)
+        if _too_long(text):
+            ctx.report(_number_too_long(text, span))
+            return False, None
         if vtype.kind == "int":
             if "." in text:
                 return wrong(f"'{text}'")
@@ -426,6 +467,10 @@ def _value(node: Node, vtype: ValueType, ctx: _Ctx, file: str, what: str) -> tup
             good = good and ok
         return (True, frozenset(members)) if good else (False, None)
     raise AssertionError(f"unexpected value node {kind}")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _name_text(node: Node) -> str:
@@ -496,6 +541,8 @@ def _expecting(vtype: ValueType) -> str:
 
 def _convert_cell(text: str, vtype: ValueType, ctx: _Ctx) -> tuple[bool, Value, str]:
     """A CSV cell as a value; (False, None, reason) when it does not parse."""
+    if _too_long(text):
+        return False, None, f"'{text[:12]}...' has more than {MAX_DIGITS} digits"
     if vtype.kind == "int":
         if _INTEGER.fullmatch(text):
             return True, int(text), ""
@@ -528,6 +575,8 @@ def _convert_cell(text: str, vtype: ValueType, ctx: _Ctx) -> tuple[bool, Value, 
     found: set[str] = set()
     for item in text.split("|"):
         item = item.strip()
+        if item.startswith(f"{vtype.name}."):
+            item = item.split(".", 1)[1]
         if item not in members:
             hint = did_you_mean(item, members)
             return (
@@ -830,7 +879,7 @@ def _csv_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
             ctx.report(
                 error(
                     "E0404",
-                    f"this row has {len(cells)} cells; the header has {len(columns)}",
+                    f"this row has {_count(len(cells), 'cell')}; the header has {len(columns)}",
                     row_span,
                     hint='quote cells that contain commas: "a, b"',
                 )
@@ -869,14 +918,18 @@ def _csv_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
                         "E0402",
                         f"'{attr.name}' of part '{sku}': {reason}",
                         csvparts.cell_span(source, cell),
-                        hint=_expecting(attr.type),
+                        hint=_expecting(attr.type).replace("{A, B}", "A|B"),
                     )
                 )
                 good = False
                 continue
             values[attr.name] = value
-        complete = _complete(ptype, values, csvparts.cell_span(source, cells[0]), sku, ctx)
-        if good and complete is not None:
+        complete = (
+            _complete(ptype, values, csvparts.cell_span(source, cells[0]), sku, ctx)
+            if good
+            else None
+        )
+        if complete is not None:
             yield Part(
                 sku=sku,
                 name=cells[1].text or sku,
@@ -911,6 +964,16 @@ _FUNCTIONS = ("total", "count", "exactly_one", "at_most_one", "at_least_one", "m
 
 def typed_expr(node: Node, ctx: _Ctx, scope: _Scope) -> Expr | None:
     """Resolve names in and type an expression; None after reporting its errors."""
+    if _depth(node) > MAX_DEPTH:
+        ctx.report(
+            error(
+                "E0306",
+                f"this expression nests more than {MAX_DEPTH} levels deep",
+                _span(node, scope.file),
+                hint="split it into several rules; a long chain of 'and' is several rules",
+            )
+        )
+        return None
     try:
         return _expr(node, ctx, scope, None)
     except _Fail:
@@ -954,6 +1017,9 @@ def _expr(node: Node | Token, ctx: _Ctx, scope: _Scope, hint: str | None) -> Exp
     kids = _trees(node)
     if data == "number":
         text = str(node.children[0])
+        if _too_long(text):
+            ctx.report(_number_too_long(text, span))
+            raise _Fail
         if "." in text:
             return Literal_(value=Decimal(text), type=DECIMAL, span=span)
         return Literal_(value=int(text), type=INT, span=span)
@@ -1034,7 +1100,7 @@ def _expr(node: Node | Token, ctx: _Ctx, scope: _Scope, hint: str | None) -> Exp
 
 
 def _source_text(node: Node) -> str:
-    return ".".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
+    return ".".join(str(t) for t in _leaves(node))
 
 
 def _both(a: Node, b: Node, ctx: _Ctx, scope: _Scope) -> tuple[Expr, Expr]:
@@ -1219,6 +1285,17 @@ def _member_ref(node: Node, ctx: _Ctx, scope: _Scope, span: Span) -> Expr:
         )
         raise _Fail
     if owner in ctx.suppressed or owner in ctx.broken_values:
+        raise _Fail
+    if scope.part_type is not None and (owner in ctx.components or owner in ctx.options):
+        ctx.report(
+            error(
+                "E0203",
+                f"a `where` reads only the part's own attributes; '{owner}' is a "
+                + ("component" if owner in ctx.components else "option"),
+                span,
+                hint="write a rule to relate this component to others",
+            )
+        )
         raise _Fail
     candidates = [*ctx.enums] if scope.part_type else [*ctx.components, *ctx.enums]
     what = "enum" if scope.part_type else "component or enum"
@@ -1474,6 +1551,9 @@ def _total(arg_nodes: list[Node], ctx: _Ctx, scope: _Scope, span: Span) -> Expr:
 
 def _int_token(token: Token, negative: bool, ctx: _Ctx, file: str, what: str) -> int | None:
     text = str(token)
+    if _too_long(text):
+        ctx.report(_number_too_long(text, _span(token, file)))
+        return None
     if "." in text:
         ctx.report(error("E0505", f"{what} must be a whole number, not {text}", _span(token, file)))
         return None
@@ -2021,19 +2101,46 @@ def _finish(ctx: _Ctx, model: Model | None) -> LoadResult:
     return LoadResult(model=model, diagnostics=diagnostics, sources=ctx.sources)
 
 
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Loading makes hundreds of thousands of small objects and no reference
+    cycles; the cycle collector would rescan them all many times over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_file(path: str | Path) -> LoadResult:
     """Load a rule file and its imports; the model is None when there are errors."""
+    with _without_gc():
+        return _load_file(Path(path))
+
+
+def load_text(text: str, name: str = "<text>") -> LoadResult:
+    """Load rule text that imports nothing (for tests, docs and the API)."""
+    with _without_gc():
+        return _load_text(text, name)
+
+
+def _load_file(path: Path) -> LoadResult:
     ctx = _Ctx()
-    units = _read_units(Path(path), ctx)
+    units = _read_units(path, ctx)
     if not units:
         return _finish(ctx, None)
     return _finish(ctx, _assemble(units, ctx))
 
 
-def load_text(text: str, name: str = "<text>") -> LoadResult:
-    """Load rule text that imports nothing (for tests, docs and the API)."""
+def _load_text(text: str, name: str) -> LoadResult:
     ctx = _Ctx()
-    source = SourceFile(name=name, text=text)
+    decoded = decode(text.encode("utf-8", "surrogatepass"), name)
+    if isinstance(decoded, str):
+        ctx.report(error("E0001", f"{name}: {decoded}", None))
+        return _finish(ctx, None)
+    source = decoded
     ctx.sources[name] = source
     parsed = parse(source)
     ctx.diagnostics.extend(parsed.diagnostics)

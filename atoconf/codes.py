@@ -35,6 +35,8 @@ CODES: dict[str, Code] = {
     "E0302": Code("different-enums", "A comparison between two different enums"),
     "E0303": Code("not-a-condition", "A rule, `when` or `where` that is not true/false"),
     "E0304": Code("bad-arguments", "A function called with the wrong arguments"),
+    "E0305": Code("number-too-long", "A number with more digits than any real value needs"),
+    "E0306": Code("expression-too-deep", "An expression nested too deeply"),
     # parts
     "E0401": Code("missing-attribute", "A part without a value for a required attribute"),
     "E0402": Code("wrong-value", "A value of the wrong type for its attribute"),

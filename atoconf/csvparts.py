@@ -22,7 +22,11 @@ class Row:
 
 
 def cell_span(source: SourceFile, cell: Cell) -> Span:
-    return source.span(cell.start, max(cell.end, cell.start + 1))
+    """The cell's characters; an empty cell gets one column where it stands."""
+    if cell.end > cell.start:
+        return source.span(cell.start, cell.end)
+    line, col = source.position(cell.start)
+    return Span(file=source.name, line=line, col=col, end_line=line, end_col=col + 1)
 
 
 def read_rows(text: str) -> tuple[list[Row], str | None, int]:
@@ -32,8 +36,10 @@ def read_rows(text: str) -> tuple[list[Row], str | None, int]:
     n = len(text)
     pos = 0
     while pos < n:
-        if text[pos] == "\n":  # a blank line
-            pos += 1
+        eol = text.find("\n", pos)
+        eol = n if eol == -1 else eol
+        if not text[pos:eol].strip():  # a blank line
+            pos = eol + 1
             continue
         row_start = pos
         cells: list[Cell] = []

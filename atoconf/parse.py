@@ -10,16 +10,19 @@ gives at most one error per line and keeps every well-formed declaration.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedToken
 from lark.lexer import PatternStr
+from lark.parse_tree_builder import PropagatePositions
 from lark.parsers.lalr_analysis import Shift
-from lark.parsers.lalr_parser_state import ParserState
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from atoconf.diagnostics import Diagnostic, error
 from atoconf.source import SourceFile, Span
@@ -53,6 +56,92 @@ def parser() -> Lark:
     )
 
 
+def _with_positions(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """Lark's `propagate_positions` rule, computed in one pass.
+
+    A node starts where its first positioned child's container starts and ends
+    where its last one's ends; containers include the tokens the tree leaves
+    out (keywords, parentheses), exactly as Lark's PropagatePositions does.
+    """
+
+    def callback(children: list[Any]) -> Any:
+        node = build(children)
+        if node.__class__ is not Tree:
+            return node
+        first: Any = None
+        for child in children:
+            if child.__class__ is Token:
+                first = child
+                break
+            child_meta = child._meta
+            if child_meta is not None and not child_meta.empty:
+                first = child_meta
+                break
+        if first is None:
+            return node
+        last: Any = None
+        for child in reversed(children):
+            if child.__class__ is Token:
+                last = child
+                break
+            child_meta = child._meta
+            if child_meta is not None and not child_meta.empty:
+                last = child_meta
+                break
+        meta: Any = node.meta  # Lark's Meta takes any attribute; its stub lists only some
+        if first.__class__ is Token:
+            line, column, start = first.line, first.column, first.start_pos
+        else:
+            line, column, start = (
+                first.container_line,
+                first.container_column,
+                (first.container_start_pos),
+            )
+        if last.__class__ is Token:
+            end_line, end_column, end = last.end_line, last.end_column, last.end_pos
+        else:
+            end_line, end_column, end = (
+                last.container_end_line,
+                last.container_end_column,
+                last.container_end_pos,
+            )
+        if meta.empty:
+            meta.line, meta.column, meta.start_pos = line, column, start
+            meta.end_line, meta.end_column, meta.end_pos = end_line, end_column, end
+            meta.empty = False
+        meta.container_line, meta.container_column, meta.container_start_pos = (
+            line,
+            column,
+            start,
+        )
+        meta.container_end_line, meta.container_end_column, meta.container_end_pos = (
+            end_line,
+            end_column,
+            end,
+        )
+        return node
+
+    return callback
+
+
+@lru_cache(maxsize=1)
+def _parse_conf() -> ParseConf[int]:
+    """Lark's parse table with our position wrapper in place of Lark's (same result,
+    a third of the cost: tests/test_parse.py compares the two trees)."""
+    base = parser().parse_interactive("").parser_state.parse_conf
+    callbacks = {
+        rule: _with_positions(callback.node_builder)
+        if isinstance(callback, PropagatePositions)
+        else callback
+        for rule, callback in base.callbacks.items()
+    }
+    return ParseConf(base.parse_table, callbacks, "start")
+
+
+def _new_state() -> ParserState[int]:
+    return ParserState(_parse_conf(), None)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Comment:
     text: str
@@ -76,6 +165,20 @@ class ParseResult:
 
 
 # ---- the lexer ---------------------------------------------------------------
+
+
+def _token(kind: str, value: str, start: int, line: int, col: int, end: int) -> Token:
+    """A one-line Lark Token, made without Token.__new__'s keyword handling
+    (a third of the cost; the lexer makes one per word)."""
+    token = str.__new__(Token, value)
+    token.type = kind
+    token.value = value
+    token.start_pos = start
+    token.line = token.end_line = line
+    token.column = col
+    token.end_column = col + end - start
+    token.end_pos = end
+    return token
 
 
 class _Scanner:
@@ -167,7 +270,7 @@ class _Scanner:
                 continue
             if kind == "NAME":
                 kind = keywords.get(value, "NAME")
-            tokens.append(Token(kind, value, pos, line, col, line, col + len(value), end))
+            tokens.append(_token(kind, value, pos, line, col, end))
             last_token_line = line
             pos = end
         return tokens, comments, diagnostics, bad_lines
@@ -256,7 +359,21 @@ SYNTAX_EXAMPLES: tuple[SyntaxExample, ...] = (
     SyntaxExample(
         "'if' needs 'then' and 'else'",
         "write `if condition then value else value`",
-        ("rule r: if a then b\n", "rule r: if a b else c\n"),
+        ("rule r: if a then b\n",),
+        any_token=False,
+    ),
+    SyntaxExample(
+        "an operator is missing between two values",
+        "join them with an operator such as 'and', '==' or '+'",
+        (
+            "rule r: a b\n",
+            "rule r: a == b c\n",
+            "rule r: a.x 1\n",
+            'rule r: a == "x" b\n',
+            "rule r: (a) b\n",
+            "rule r: a 1\n",
+        ),
+        any_token=False,
     ),
     SyntaxExample(
         "a part row starts with its part number in double quotes",
@@ -380,7 +497,7 @@ def _example_index() -> tuple[dict[tuple[int, str], int], dict[int, int]]:
 def first_failure(text: str) -> _Failure | None:
     """Where parsing `text` first fails, without recovery (for the example table)."""
     tokens, _, _, _ = _scanner().scan(SourceFile(name="<example>", text=text))
-    state = parser().parse_interactive("").parser_state
+    state = _new_state()
     for token in [*tokens, _end_token(tokens, text)]:
         try:
             state.feed_token(token, token.type == "$END")
@@ -509,7 +626,7 @@ def parse(source: SourceFile) -> ParseResult:
     tokens, comments, diagnostics, error_lines = scanner.scan(source)
     result = ParseResult(source=source, tree=None, comments=comments, diagnostics=diagnostics)
     result.error_lines = error_lines
-    state = parser().parse_interactive("").parser_state
+    state = _new_state()
     states = state.parse_conf.states
     end_token = _end_token(tokens, source.text)
 

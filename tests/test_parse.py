@@ -117,3 +117,23 @@ def test_our_lexer_agrees_with_larks_own(path: Path) -> None:
         (t.type, str(t), t.line, t.column) for t in theirs
     ]
     assert parse(SourceFile(path.name, text)).diagnostics == []
+
+
+def _shape(node: object) -> object:
+    """A tree with every node's positions, for comparing two parsers' trees."""
+    from lark import Token, Tree
+
+    if isinstance(node, Token):
+        return (node.type, str(node), node.line, node.column, node.end_line, node.end_column)
+    assert isinstance(node, Tree)
+    m = node.meta
+    where = None if m.empty else (m.line, m.column, m.end_line, m.end_column, m.start_pos)
+    return (node.data, where, [_shape(c) for c in node.children])
+
+
+@pytest.mark.parametrize("path", _rule_files(), ids=lambda p: p.name)
+def test_positions_match_larks_propagate_positions(path: Path) -> None:
+    """Our one-pass position wrapper must give exactly Lark's own positions."""
+    text = path.read_text(encoding="utf-8")
+    ours = parse(SourceFile(path.name, text)).tree
+    assert _shape(ours) == _shape(parser().parse(text))
