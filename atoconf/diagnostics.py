@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
@@ -187,6 +188,16 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def _uri(file: str) -> str:
+    """A file name as a SARIF artifact URI (RFC 3986): relative paths stay relative."""
+    posix = file.replace("\\", "/")
+    if posix.startswith("/"):
+        return "file://" + quote(posix, safe="/")
+    if len(posix) > 2 and posix[1] == ":" and posix[2] == "/":  # C:/ on Windows
+        return "file:///" + quote(posix, safe="/:")
+    return quote(posix, safe="/")
+
+
 def sarif_log(diagnostics: Sequence[Diagnostic], tool_version: str) -> dict[str, Any]:
     from atoconf.codes import CODES
 
@@ -213,7 +224,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic], tool_version: str) -> dict[str,
             result["locations"] = [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": s.file.replace("\\", "/")},
+                        "artifactLocation": {"uri": _uri(s.file)},
                         "region": {
                             "startLine": s.line,
                             "startColumn": s.col,
@@ -229,7 +240,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic], tool_version: str) -> dict[str,
                     "id": i,
                     "message": {"text": r.message},
                     "physicalLocation": {
-                        "artifactLocation": {"uri": r.span.file.replace("\\", "/")},
+                        "artifactLocation": {"uri": _uri(r.span.file)},
                         "region": {"startLine": r.span.line, "startColumn": r.span.col},
                     },
                 }
@@ -250,6 +261,8 @@ def sarif_log(diagnostics: Sequence[Diagnostic], tool_version: str) -> dict[str,
                     }
                 },
                 "results": results,
+                # atoconf counts columns in characters (code points), not UTF-16 units
+                "columnKind": "unicodeCodePoints",
             }
         ],
     }

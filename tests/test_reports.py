@@ -551,3 +551,24 @@ def test_text_for_a_model_with_errors(bad: Path, monkeypatch: pytest.MonkeyPatch
 def test_text_is_silent_for_a_clean_model(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     proc = atoconf_in_process(monkeypatch, clean, "check", "clean.ato")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_sarif_uris_and_column_kind() -> None:
+    """Artifact locations are RFC 3986 URI references; columns count code points."""
+    spans = ["my dir/a%.ato", "/abs/x y.ato", "C:\\work\\a.ato"]
+    diagnostics = [
+        Diagnostic(
+            code="E0201",
+            severity=Severity.ERROR,
+            message="m",
+            span=Span(file=f, line=1, col=1, end_line=1, end_col=2),
+        )
+        for f in spans
+    ]
+    log = sarif_log(diagnostics, "0")
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+    ]
+    assert uris == ["my%20dir/a%25.ato", "file:///abs/x%20y.ato", "file:///C:/work/a.ato"]
+    assert log["runs"][0]["columnKind"] == "unicodeCodePoints"
