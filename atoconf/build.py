@@ -180,7 +180,7 @@ def unquote(token: Token) -> str:
 
 
 def _too_long(text: str) -> bool:
-    return sum(c.isdigit() for c in text) > MAX_DIGITS
+    return len(text) > MAX_DIGITS and sum(c.isdigit() for c in text) > MAX_DIGITS
 
 
 def _number_too_long(text: str, span: Span) -> Diagnostic:
@@ -403,22 +403,29 @@ def _unique(decls: list[_Decl], what: str, ctx: _Ctx, seen: dict[str, _Decl]) ->
 # ---- values -------------------------------------------------------------------
 
 
-def _value(node: Node, vtype: ValueType, ctx: _Ctx, file: str, what: str) -> tuple[bool, Value]:
-    """A literal value of the expected type; (False, None) after reporting an error."""
-    span = _span(node, file)
+def _value(node: Node, vtype: ValueType, ctx: _Ctx, file: str, attr: str) -> tuple[bool, Value]:
+    """A literal value of the expected type; (False, None) after reporting an error.
+
+    `attr` names what the value is for: an attribute name, or a phrase with a space."""
     kind = node.data
+    what = attr if " " in attr or "." in attr else f"attribute '{attr}'"
 
     def wrong(shown: str) -> tuple[bool, Value]:
         ctx.report(
-            error("E0402", f"{what} is {_a(vtype)}; {shown} is not", span, hint=_expecting(vtype))
+            error(
+                "E0402",
+                f"{what} is {_a(vtype)}; {shown} is not",
+                _span(node, file),
+                hint=_expecting(vtype),
+            )
         )
         return False, None
 
     if kind == "v_number":
-        number = _tokens(node, "NUMBER")[0]
+        number = cast(Token, node.children[0])
         text = ("-" if _negative(node, number) else "") + str(number)
         if _too_long(text):
-            ctx.report(_number_too_long(text, span))
+            ctx.report(_number_too_long(text, _span(node, file)))
             return False, None
         if vtype.kind == "int":
             if "." in text:
@@ -639,9 +646,7 @@ def _build_types(decls: list[_Decl], ctx: _Ctx, type_names: set[str]) -> None:
             default_node = _first_tree(fnode, "default")
             has_default, default = False, None
             if default_node is not None:
-                ok, default = _value(
-                    _trees(default_node)[0], vtype, ctx, decl.file, f"attribute '{name}'"
-                )
+                ok, default = _value(_trees(default_node)[0], vtype, ctx, decl.file, name)
                 has_default = ok
             attributes[name] = Attribute(
                 name=name,
@@ -749,13 +754,14 @@ def _inline_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
     for row in _trees(decl.node, "part_row"):
         if _overlaps_error(row, decl.unit):
             continue
-        strings = _tokens(row, "STRING")
+        kids = row.children
+        strings = [k for k in kids if isinstance(k, Token)]
         sku = unquote(strings[0])
         name = unquote(strings[1]) if len(strings) > 1 else sku
         values: dict[str, Value] = {}
         good = True
-        for assignment in _trees(row, "assignment"):
-            attr_token = _tokens(assignment, "NAME")[0]
+        for assignment in cast(list[Node], kids[len(strings) :]):
+            attr_token, value_node = cast(tuple[Token, Node], assignment.children)
             attr = ptype.attributes.get(str(attr_token))
             if attr is None:
                 ctx.unknown(
@@ -778,9 +784,7 @@ def _inline_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
                 )
                 good = False
                 continue
-            ok, value = _value(
-                _trees(assignment)[0], attr.type, ctx, decl.file, f"attribute '{attr.name}'"
-            )
+            ok, value = _value(value_node, attr.type, ctx, decl.file, attr.name)
             values[attr.name] = value
             good = good and ok
         span = decl.span(strings[0])
@@ -1615,10 +1619,8 @@ def _build_components(decls: list[_Decl], ctx: _Ctx) -> None:
             if where is None:
                 ctx.broken_values.add(decl.name)
                 continue
-            empty = Assembly({}, {})
-            skus = tuple(
-                sku for sku in skus if holds(_model_stub(ctx), where, empty, ctx.parts[sku])
-            )
+            empty, stub = Assembly({}, {}), _model_stub(ctx)
+            skus = tuple(sku for sku in skus if holds(stub, where, empty, ctx.parts[sku]))
         ctx.components[decl.name] = Component(
             name=decl.name,
             type=ptype.name,
