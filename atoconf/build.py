@@ -2161,3 +2161,33 @@ def _load_text(text: str, name: str) -> LoadResult:
                 )
             )
     return _finish(ctx, _assemble([unit], ctx))
+
+
+def _ctx_from_model(model: Model) -> _Ctx:
+    ctx = _Ctx(
+        enums=dict(model.enums),
+        types=dict(model.types),
+        parts=dict(model.parts),
+        components=dict(model.components),
+        options=dict(model.options),
+    )
+    ctx.members = {name: enum.members for name, enum in model.enums.items()}
+    for option in model.options.values():
+        if option.enum is not None and option.enum not in ctx.members:
+            ctx.members[option.enum] = cast(tuple[str, ...], option.values)
+    return ctx
+
+
+def typed_expression(
+    model: Model, text: str, name: str
+) -> tuple[Expr | None, list[Diagnostic], SourceFile]:
+    """Parse and type one expression against a built model (a request's `require`,
+    `minimize`, `maximize`); spans point into `text`, named `name`."""
+    source = SourceFile(name=name, text=text)
+    ctx = _ctx_from_model(model)
+    parsed = parse(source, start="expression")
+    ctx.diagnostics.extend(parsed.diagnostics)
+    expr: Expr | None = None
+    if not parsed.diagnostics and parsed.tree is not None:
+        expr = typed_expr(_trees(parsed.tree)[0], ctx, _Scope(name))
+    return expr, sorted(ctx.diagnostics, key=sort_key), source

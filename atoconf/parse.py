@@ -70,6 +70,7 @@ def parser() -> Lark:
         lexer="basic",
         propagate_positions=True,
         maybe_placeholders=False,
+        start=["start", "expression"],
         cache=_cache_file(text),
     )
 
@@ -142,22 +143,22 @@ def _with_positions(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
     return callback
 
 
-@lru_cache(maxsize=1)
-def _parse_conf() -> ParseConf[int]:
+@lru_cache(maxsize=2)
+def _parse_conf(start: str = "start") -> ParseConf[int]:
     """Lark's parse table with our position wrapper in place of Lark's (same result,
     a third of the cost: tests/test_parse.py compares the two trees)."""
-    base = parser().parse_interactive("").parser_state.parse_conf
+    base = parser().parse_interactive("", start=start).parser_state.parse_conf
     callbacks = {
         rule: _with_positions(callback.node_builder)
         if isinstance(callback, PropagatePositions)
         else callback
         for rule, callback in base.callbacks.items()
     }
-    return ParseConf(base.parse_table, callbacks, "start")
+    return ParseConf(base.parse_table, callbacks, start)
 
 
-def _new_state() -> ParserState[int]:
-    return ParserState(_parse_conf(), None)  # type: ignore[arg-type]
+def _new_state(start: str = "start") -> ParserState[int]:
+    return ParserState(_parse_conf(start), None)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -638,13 +639,14 @@ def _error_span(source: SourceFile, tokens: list[Token], i: int, end_token: Toke
     return token
 
 
-def parse(source: SourceFile) -> ParseResult:
-    """Parse one file, reporting every syntax error (at most one per line)."""
+def parse(source: SourceFile, start: str = "start") -> ParseResult:
+    """Parse one file (or, with start="expression", one expression), reporting every
+    syntax error (at most one per line)."""
     scanner = _scanner()
     tokens, comments, diagnostics, error_lines = scanner.scan(source)
     result = ParseResult(source=source, tree=None, comments=comments, diagnostics=diagnostics)
     result.error_lines = error_lines
-    state = _new_state()
+    state = _new_state(start)
     states = state.parse_conf.states
     end_token = _end_token(tokens, source.text)
 
