@@ -1,0 +1,390 @@
+"""Model + request -> solver problem. The only module that imports python-constraint2.
+
+One variable per component (its SKUs after `where`, plus None when optional),
+per component whose quantity varies (`name.qty`, with 0 meaning absent) and
+per option. Rules never reach the solver as text: each becomes a Constraint
+object that evaluates the typed expression, with bounds reasoning on partial
+assignments (see propagate.py); rules over two variables become precomputed
+tables of allowed pairs; rules over one variable prune its domain up front.
+Every constraint keeps a back-link (Origin) to the rule or request item it
+came from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal
+
+import constraint as pc
+
+from atoconf.evaluate import Assembly, evaluate, holds
+from atoconf.model import (
+    AttrRef,
+    Call,
+    ComponentRef,
+    Expr,
+    Model,
+    OptionRef,
+    QtyRef,
+    Total,
+    Value,
+)
+from atoconf.propagate import Interval, Scope, abstract, may_hold, qty_var
+from atoconf.source import Span
+
+# A full or partial assignment of solver variables.
+Values = Mapping[str, Value]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a constraint came from, in the user's terms."""
+
+    kind: Literal["rule", "request", "structure"]
+    name: str
+    description: str | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    kind: Literal["part", "qty", "option"]
+    owner: str  # the component or option
+    domain: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One constraint: a condition over a scope of variables, or a table of allowed tuples."""
+
+    scope: tuple[str, ...]
+    origin: Origin
+    expr: Expr | None = None
+    allowed: frozenset[tuple[Value, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A model's variables and rule checks: built once per model, shared by every request."""
+
+    model: Model
+    variables: dict[str, Variable]
+    checks: tuple[Check, ...]
+    # the model's own unary rules, applied: each variable's domain after them
+    domains: dict[str, tuple[Value, ...]] = field(default_factory=dict)
+
+
+class Stop(Exception):
+    """The search hit its deadline or was asked to stop."""
+
+    def __init__(self, reason: Literal["deadline", "cap"]) -> None:
+        super().__init__(reason)
+        self.reason: Literal["deadline", "cap"] = reason
+
+
+class Clock:
+    """A deadline that the constraints look at while the search runs."""
+
+    __slots__ = ("calls", "deadline")
+
+    def __init__(self, seconds: float | None) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.calls = 0
+
+    def tick(self) -> None:
+        self.calls += 1
+        if self.deadline is not None and self.calls & 255 == 0:
+            self.check()
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise Stop("deadline")
+
+
+# ---- variables and scopes ----------------------------------------------------------
+
+
+def variables_of(model: Model) -> dict[str, Variable]:
+    out: dict[str, Variable] = {}
+    for comp in model.components.values():
+        skus: tuple[Value, ...] = comp.parts + ((None,) if comp.optional else ())
+        out[comp.name] = Variable(comp.name, "part", comp.name, skus)
+        if comp.qty_min < comp.qty_max:
+            quantities = tuple(range(comp.qty_min, comp.qty_max + 1))
+            if comp.optional:
+                quantities = (0, *quantities)
+            out[qty_var(comp.name)] = Variable(qty_var(comp.name), "qty", comp.name, quantities)
+    for option in model.options.values():
+        out[option.name] = Variable(option.name, "option", option.name, option.values)
+    return out
+
+
+def scope_of(model: Model, expr: Expr) -> tuple[str, ...]:
+    """The variables an expression reads, in a stable order."""
+    found: dict[str, None] = {}
+
+    def component(name: str, quantity: bool) -> None:
+        found[name] = None
+        comp = model.components[name]
+        if quantity and comp.qty_min < comp.qty_max:
+            found[qty_var(name)] = None
+
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, AttrRef | ComponentRef):
+            component(node.component, False)
+        elif isinstance(node, QtyRef):
+            component(node.component, True)
+        elif isinstance(node, OptionRef):
+            found[node.option] = None
+        elif isinstance(node, Total):
+            for name in node.components:
+                component(name, True)
+        elif isinstance(node, Call):
+            stack.extend(reversed(node.args))
+        else:
+            for name in ("items", "operand", "left", "right", "element", "container"):
+                child = getattr(node, name, None)
+                if isinstance(child, tuple):
+                    stack.extend(reversed(child))
+                elif child is not None:
+                    stack.append(child)
+            for name in ("cond", "then", "else_"):
+                child = getattr(node, name, None)
+                if child is not None:
+                    stack.append(child)
+    return tuple(found)
+
+
+def assembly_of(model: Model, values: Values) -> Assembly:
+    """The assembly a (possibly partial) assignment describes, for evaluation."""
+    components: dict[str, tuple[str | None, int]] = {}
+    for comp in model.components.values():
+        if comp.name not in values:
+            continue
+        sku = values[comp.name]
+        if sku is None:
+            components[comp.name] = (None, 0)
+        elif comp.qty_min == comp.qty_max:
+            components[comp.name] = (str(sku), comp.qty_min)
+        else:
+            qty = values.get(qty_var(comp.name), comp.qty_min)
+            components[comp.name] = (str(sku), int(qty))  # type: ignore[arg-type]
+    options = {o: values[o] for o in model.options if o in values}
+    return Assembly(components, options)
+
+
+def check_holds(model: Model, check: Check, values: Values) -> bool:
+    """Whether a check holds for an assignment of (at least) its scope."""
+    if check.allowed is not None:
+        return tuple(values[v] for v in check.scope) in check.allowed
+    assert check.expr is not None
+    return holds(model, check.expr, assembly_of(model, values))
+
+
+def _table(model: Model, check: Check, domains: Mapping[str, Sequence[Value]]) -> Check:
+    rows = itertools.product(*(domains[v] for v in check.scope))
+    allowed = frozenset(
+        row for row in rows if check_holds(model, check, dict(zip(check.scope, row, strict=True)))
+    )
+    return Check(check.scope, check.origin, check.expr, allowed)
+
+
+def checks_for(
+    model: Model,
+    exprs: Sequence[tuple[Origin, Expr]],
+    domains: Mapping[str, Sequence[Value]],
+) -> list[Check]:
+    """Checks for conditions; small scopes become tables of allowed tuples."""
+    out = []
+    for origin, expr in exprs:
+        check = Check(scope_of(model, expr), origin, expr)
+        size = 1
+        for var in check.scope:
+            size *= len(domains[var])
+        if 0 < len(check.scope) <= 2 and size <= 20_000:
+            check = _table(model, check, domains)
+        out.append(check)
+    return out
+
+
+def _structure(model: Model, variables: Mapping[str, Variable]) -> list[Check]:
+    """An absent component has quantity 0 and a present one a quantity of its range."""
+    out = []
+    for comp in model.components.values():
+        qv = qty_var(comp.name)
+        if qv not in variables:
+            continue
+        allowed = frozenset(
+            (sku, q)
+            for sku in variables[comp.name].domain
+            for q in variables[qv].domain
+            if (sku is None) == (q == 0)
+        )
+        origin = Origin("structure", f"{comp.name} quantity", None, comp.span)
+        out.append(Check((comp.name, qv), origin, None, allowed))
+    return out
+
+
+def _compile(model: Model) -> Compiled:
+    variables = variables_of(model)
+    domains = {name: var.domain for name, var in variables.items()}
+    rules = [(Origin("rule", r.name, r.description, r.span), r.expr) for r in model.rules.values()]
+    checks = _structure(model, variables) + checks_for(model, rules, domains)
+    return Compiled(model, variables, tuple(checks), domains)
+
+
+# Models are immutable; compiling happens once per model object.
+_compiled: dict[int, tuple[Model, Compiled]] = {}
+
+
+def compiled(model: Model) -> Compiled:
+    entry = _compiled.get(id(model))
+    if entry is None or entry[0] is not model:
+        if len(_compiled) > 64:
+            _compiled.clear()
+        entry = (model, _compile(model))
+        _compiled[id(model)] = entry
+    return entry[1]
+
+
+# ---- constraints for python-constraint2 -----------------------------------------------
+
+
+class _TableConstraint(pc.Constraint):  # type: ignore[misc]
+    def __init__(self, check: Check, clock: Clock) -> None:
+        self.check = check
+        self.clock = clock
+        assert check.allowed is not None
+        self.allowed = check.allowed
+
+    def __call__(
+        self,
+        variables: Sequence[str],
+        domains: dict[str, Any],
+        assignments: dict[str, Value],
+        forwardcheck: Any = False,
+    ) -> bool:
+        self.clock.tick()
+        row = [assignments.get(v, _FREE) for v in variables]
+        free = [i for i, value in enumerate(row) if value is _FREE]
+        if not free:
+            return tuple(row) in self.allowed
+        if len(free) == 1 and forwardcheck:
+            i = free[0]
+            domain = domains[variables[i]]
+            for value in domain[:]:
+                row[i] = value
+                if tuple(row) not in self.allowed:
+                    domain.hideValue(value)
+            return bool(domain)
+        return True
+
+
+_FREE = object()
+
+
+class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
+    def __init__(self, model: Model, check: Check, clock: Clock) -> None:
+        self.model = model
+        self.check = check
+        self.clock = clock
+        assert check.expr is not None
+        self.expr = check.expr
+
+    def __call__(
+        self,
+        variables: Sequence[str],
+        domains: dict[str, Any],
+        assignments: dict[str, Value],
+        forwardcheck: Any = False,
+    ) -> bool:
+        self.clock.tick()
+        unassigned = [v for v in variables if v not in assignments]
+        if not unassigned:
+            return holds(self.model, self.expr, assembly_of(self.model, assignments))
+        if not may_hold(Scope(self.model, assignments, domains), self.expr):
+            return False
+        if forwardcheck and len(unassigned) == 1:
+            return bool(self.forwardCheck(variables, domains, assignments))
+        return True
+
+
+class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
+    """The objective must beat a bound: branch and bound for optimisation."""
+
+    def __init__(
+        self, model: Model, expr: Expr, low: Fraction | None, high: Fraction | None, clock: Clock
+    ) -> None:
+        self.model, self.expr, self.low, self.high, self.clock = model, expr, low, high, clock
+
+    def __call__(
+        self,
+        variables: Sequence[str],
+        domains: dict[str, Any],
+        assignments: dict[str, Value],
+        forwardcheck: Any = False,
+    ) -> bool:
+        self.clock.tick()
+        if all(v in assignments for v in variables):
+            value = evaluate(self.model, self.expr, assembly_of(self.model, assignments))
+            assert isinstance(value, Fraction)
+            return (self.low is None or value >= self.low) and (
+                self.high is None or value <= self.high
+            )
+        bounds = abstract(Scope(self.model, assignments, domains), self.expr)
+        assert isinstance(bounds, Interval)
+        if self.low is not None and bounds.hi is not None and bounds.hi < self.low:
+            return False
+        return not (self.high is not None and bounds.lo is not None and bounds.lo > self.high)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Keep only assemblies whose objective lies in [low, high]."""
+
+    expr: Expr
+    low: Fraction | None = None
+    high: Fraction | None = None
+
+
+def solutions(
+    comp: Compiled,
+    domains: Mapping[str, Sequence[Value]],
+    checks: Sequence[Check],
+    clock: Clock,
+    bound: Bound | None = None,
+    only: Sequence[str] | None = None,
+) -> Iterator[dict[str, Value]]:
+    """Every assignment of the variables (or of `only` and the checks among them) that
+    satisfies the checks, in a deterministic order: declaration order of each domain."""
+    names = list(only) if only is not None else list(comp.variables)
+    if any(not domains[n] for n in names):
+        return
+    if not names:
+        yield {}
+        return
+    wanted = set(names)
+    problem = pc.Problem(pc.BacktrackingSolver(forwardcheck=True))
+    for name in names:
+        # the solver tries a domain's last value first
+        problem.addVariable(name, list(reversed(domains[name])))
+    for check in checks:
+        if not set(check.scope) <= wanted:
+            continue
+        if check.allowed is not None:
+            problem.addConstraint(_TableConstraint(check, clock), list(check.scope))
+        else:
+            problem.addConstraint(_RuleConstraint(comp.model, check, clock), list(check.scope))
+    if bound is not None:
+        scope = [v for v in scope_of(comp.model, bound.expr) if v in wanted]
+        problem.addConstraint(
+            _BoundConstraint(comp.model, bound.expr, bound.low, bound.high, clock), scope
+        )
+    yield from problem.getSolutionIter()

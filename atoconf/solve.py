@@ -1,0 +1,388 @@
+"""The operations on valid assemblies: solve, count, domains (SPEC §2)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from atoconf.evaluate import evaluate
+from atoconf.model import Expr, Model, Value
+from atoconf.problem import (
+    Bound,
+    Check,
+    Clock,
+    Compiled,
+    Origin,
+    Stop,
+    assembly_of,
+    checks_for,
+    compiled,
+    solutions,
+)
+from atoconf.propagate import Scope, may_hold, qty_var
+
+JSON_VERSION = 1
+Stopped = Literal["deadline", "cap"] | None
+
+
+class CountResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = JSON_VERSION
+    count: int
+    exact: bool
+    stopped: Stopped = None
+
+
+class DomainsResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = JSON_VERSION
+    satisfiable: bool
+    domains: dict[str, list[Value]]
+    stopped: Stopped = None
+    # per variable: "user" (the request fixed it), "rules" (the rules leave one
+    # value), "open" (several values remain); not part of the JSON shape
+    provenance: dict[str, Literal["user", "rules", "open"]] = {}
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"provenance", "stopped"}) | (
+            {"stopped": self.stopped} if self.stopped else {}
+        )
+
+
+# ---- the request as solver input -------------------------------------------------------
+
+
+class _Setup:
+    """A model's compiled problem narrowed by one request."""
+
+    def __init__(self, model: Model, select: Mapping[str, Value], require: Sequence[Expr]) -> None:
+        self.model = model
+        self.comp: Compiled = compiled(model)
+        domains = {name: list(values) for name, values in self.comp.domains.items()}
+        for name, value in select.items():
+            domains[name] = [v for v in domains[name] if v == value and type(v) is type(value)]
+        # a chosen part or quantity also settles the other half of the component
+        for name, var in self.comp.variables.items():
+            if var.kind == "qty" and name in select and select[name] != 0:
+                domains[var.owner] = [s for s in domains[var.owner] if s is not None]
+        self.select = dict(select)
+        requires = [(Origin("request", f"require[{i}]"), expr) for i, expr in enumerate(require)]
+        self.checks: list[Check] = [*self.comp.checks, *checks_for(model, requires, domains)]
+        self.domains = domains
+        self._prune()
+
+    def _prune(self) -> None:
+        """Arc consistency on the checks' bounds: drop values no completion can use."""
+        changed = True
+        rounds = 0
+        while changed and rounds < 20:
+            changed, rounds = False, rounds + 1
+            for check in self.checks:
+                for var in check.scope:
+                    keep = [v for v in self.domains[var] if self._supported(check, var, v)]
+                    if len(keep) != len(self.domains[var]):
+                        self.domains[var] = keep
+                        changed = True
+                        if not keep:
+                            return
+
+    def _supported(self, check: Check, var: str, value: Value) -> bool:
+        if check.allowed is not None:
+            i = check.scope.index(var)
+            return any(
+                row[i] == value
+                and all(row[j] in self.domains[v] for j, v in enumerate(check.scope))
+                for row in check.allowed
+            )
+        assert check.expr is not None
+        return may_hold(Scope(self.model, {var: value}, self.domains), check.expr)
+
+    @property
+    def satisfiable_so_far(self) -> bool:
+        return all(self.domains[v] for v in self.comp.variables)
+
+    def parts(self) -> list[list[str]]:
+        """Independent groups of variables: no check links two groups."""
+        parent = {v: v for v in self.comp.variables}
+
+        def find(v: str) -> str:
+            while parent[v] != v:
+                parent[v] = parent[parent[v]]
+                v = parent[v]
+            return v
+
+        for check in self.checks:
+            for other in check.scope[1:]:
+                parent[find(other)] = find(check.scope[0])
+        groups: dict[str, list[str]] = {}
+        for v in self.comp.variables:
+            groups.setdefault(find(v), []).append(v)
+        return list(groups.values())
+
+    def checks_within(self, names: Sequence[str]) -> list[Check]:
+        wanted = set(names)
+        return [c for c in self.checks if set(c.scope) <= wanted]
+
+    def iterate(
+        self, clock: Clock, bound: Bound | None = None, only: Sequence[str] | None = None
+    ) -> Iterator[dict[str, Value]]:
+        if not self.satisfiable_so_far:
+            return iter(())
+        return solutions(self.comp, self.domains, self.checks, clock, bound, only)
+
+
+def assembly_json(model: Model, values: Mapping[str, Value]) -> dict[str, Any]:
+    """One assembly in the SPEC §2 shape."""
+    assembly = assembly_of(model, values)
+    components: dict[str, Any] = {}
+    for name in model.components:
+        sku, qty = assembly.components[name]
+        components[name] = None if sku is None else {"sku": sku, "qty": qty}
+    return {"components": components, "options": dict(assembly.options)}
+
+
+def decimal_text(value: Fraction) -> str:
+    """An exact number as text: a decimal when it has one, else p/q."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    text = str(Decimal(value.numerator) / Decimal(value.denominator))
+    quantized = Decimal(value.numerator * 10**digits // value.denominator).scaleb(-digits)
+    return str(quantized) if digits else text
+
+
+# ---- soft defaults ---------------------------------------------------------------------------
+
+
+def with_defaults(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr] = (),
+    deadline: float | None = None,
+) -> dict[str, Value]:
+    """The request plus each option default, in declaration order, that some valid
+    assembly still agrees with (SPEC §1: a default never makes a request unsatisfiable)."""
+    chosen = dict(select)
+    clock = Clock(deadline)
+    for option in model.options.values():
+        if option.name in chosen or not option.has_default:
+            continue
+        trial = {**chosen, option.name: option.default}
+        try:
+            if next(_Setup(model, trial, require).iterate(clock), None) is not None:
+                chosen = trial
+        except Stop:
+            break
+    return chosen
+
+
+# ---- solve ---------------------------------------------------------------------------------
+
+
+def solve(
+    model: Model,
+    select: Mapping[str, Value] | None = None,
+    require: Sequence[Expr] = (),
+    minimize: Expr | None = None,
+    maximize: Expr | None = None,
+    limit: int | None = None,
+    deadline: float | None = None,
+    defaults: bool = False,
+    stopped: list[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Valid assemblies, streamed in a deterministic order; best first with an objective.
+
+    When a deadline stops the search, the reason is appended to `stopped`."""
+    select = dict(select or {})
+    if defaults:
+        select = with_defaults(model, select, require, deadline)
+    setup = _Setup(model, select, require)
+    clock = Clock(deadline)
+    objective = minimize if minimize is not None else maximize
+    produced = 0
+    try:
+        if objective is None:
+            for values in setup.iterate(clock):
+                yield assembly_json(model, values)
+                produced += 1
+                if limit is not None and produced >= limit:
+                    return
+            return
+        sense_min = minimize is not None
+        floor: Fraction | None = None  # objective values already listed lie beyond this
+        while limit is None or produced < limit:
+            best = _optimum(setup, objective, sense_min, floor, clock)
+            if best is None:
+                return
+            level = Bound(objective, best, best)
+            for values in setup.iterate(clock, level):
+                item = assembly_json(model, values)
+                item["objective"] = decimal_text(best)
+                yield item
+                produced += 1
+                if limit is not None and produced >= limit:
+                    return
+            floor = best
+    except Stop as stop:
+        if stopped is not None:
+            stopped.append(stop.reason)
+
+
+def _optimum(
+    setup: _Setup, objective: Expr, sense_min: bool, beyond: Fraction | None, clock: Clock
+) -> Fraction | None:
+    """The best objective value strictly beyond `beyond`, by branch and bound: each
+    assembly found tightens the bound the search prunes with."""
+    best: Fraction | None = None
+    step = Fraction(1, 10**12)  # strictness on exact rationals: next value must differ
+    while True:
+        if sense_min:
+            low = None if beyond is None else beyond + step
+            high = None if best is None else best - step
+        else:
+            high = None if beyond is None else beyond - step
+            low = None if best is None else best + step
+        found = next(setup.iterate(clock, Bound(objective, low, high)), None)
+        if found is None:
+            return best
+        value = evaluate(setup.model, objective, assembly_of(setup.model, found))
+        assert isinstance(value, Fraction)
+        best = value
+
+
+# ---- count ---------------------------------------------------------------------------------
+
+
+def count(
+    model: Model,
+    select: Mapping[str, Value] | None = None,
+    require: Sequence[Expr] = (),
+    deadline: float | None = None,
+    cap: int | None = None,
+    defaults: bool = False,
+) -> CountResult:
+    """The exact number of valid assemblies: independent groups of variables are
+    counted apart and multiplied; a variable no rule reads multiplies by its domain."""
+    select = dict(select or {})
+    if defaults:
+        select = with_defaults(model, select, require, deadline)
+    setup = _Setup(model, select, require)
+    if not setup.satisfiable_so_far:
+        return CountResult(count=0, exact=True)
+    clock = Clock(deadline)
+    total = 1
+    groups = sorted(setup.parts(), key=len)
+    for group in groups:
+        if len(group) == 1 and not setup.checks_within(group):
+            total *= len(setup.domains[group[0]])
+            continue
+        found = 0
+        try:
+            for _ in setup.iterate(clock, only=group):
+                found += 1
+                if cap is not None and found * total > cap:
+                    raise Stop("cap")
+        except Stop as stop:
+            return CountResult(count=total * found, exact=False, stopped=stop.reason)
+        if found == 0:
+            return CountResult(count=0, exact=True)
+        total *= found
+    return CountResult(count=total, exact=True)
+
+
+# ---- domains -------------------------------------------------------------------------------
+
+
+def domains(
+    model: Model,
+    select: Mapping[str, Value] | None = None,
+    require: Sequence[Expr] = (),
+    deadline: float | None = None,
+    defaults: bool = False,
+) -> DomainsResult:
+    """For every component, varying quantity and option, the values some valid assembly
+    allows: bounds pruning first, then every value seen in a found assembly is supported
+    (witness caching), then each value still unknown is probed; per independent group."""
+    select = dict(select or {})
+    if defaults:
+        select = with_defaults(model, select, require, deadline)
+    setup = _Setup(model, select, require)
+    if not setup.satisfiable_so_far:
+        return DomainsResult(satisfiable=False, domains={})
+    clock = Clock(deadline)
+    supported: dict[str, set[Any]] = {v: set() for v in setup.comp.variables}
+    stopped: Stopped = None
+    try:
+        for group in setup.parts():
+            if len(group) == 1 and not setup.checks_within(group):
+                supported[group[0]] = set(map(_key, setup.domains[group[0]]))
+                continue
+            first = next(setup.iterate(clock, only=group), None)
+            if first is None:
+                return DomainsResult(satisfiable=False, domains={})
+            _witness(supported, first)
+            for var in group:
+                for value in setup.domains[var]:
+                    if _key(value) in supported[var]:
+                        continue
+                    saved = setup.domains[var]
+                    setup.domains[var] = [value]
+                    try:
+                        witness = next(setup.iterate(clock, only=group), None)
+                    finally:
+                        setup.domains[var] = saved
+                    if witness is not None:
+                        _witness(supported, witness)
+    except Stop as stop:
+        stopped = stop.reason
+    result: dict[str, list[Value]] = {}
+    provenance: dict[str, Literal["user", "rules", "open"]] = {}
+    for name, variable in setup.comp.variables.items():
+        if variable.kind == "qty" and len(variable.domain) <= 1:
+            continue
+        values = [v for v in setup.domains[name] if _key(v) in supported[name]]
+        if stopped is not None:  # unproven values are kept: what is greyed out must be sure
+            values = list(setup.domains[name])
+        result[name] = values
+        provenance[name] = "user" if name in select else "rules" if len(values) == 1 else "open"
+    return DomainsResult(satisfiable=True, domains=result, stopped=stopped, provenance=provenance)
+
+
+def _key(value: Value) -> tuple[type, Value]:
+    return (type(value), value)  # keeps True apart from 1
+
+
+def _witness(supported: dict[str, set[Any]], values: Mapping[str, Value]) -> None:
+    for var, value in values.items():
+        supported[var].add(_key(value))
+
+
+def space_size(model: Model) -> int:
+    """The number of assemblies before any rule: the product of the domains."""
+    return math.prod(len(v.domain) for v in compiled(model).variables.values())
+
+
+__all__ = [
+    "CountResult",
+    "DomainsResult",
+    "assembly_json",
+    "count",
+    "domains",
+    "qty_var",
+    "solve",
+    "space_size",
+    "with_defaults",
+]
