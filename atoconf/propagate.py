@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from fractions import Fraction
+from typing import Any
 
 from atoconf.evaluate import Result, exact
 from atoconf.model import (
