@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,18 @@ from atoconf import __version__
 from atoconf.build import LoadResult, load_file
 from atoconf.diagnostics import RENDERERS, Diagnostic, render_text, sort_key
 from atoconf.dump import dump_model
-from atoconf.source import SourceFile
+from atoconf.model import Model
+from atoconf.request import (
+    Request,
+    ResolvedRequest,
+    request_from_flags,
+    request_from_json,
+    resolve_request,
+)
+from atoconf.solve import count as count_op
+from atoconf.solve import domains as domains_op
+from atoconf.solve import solve as solve_op
+from atoconf.source import SourceFile, read_source
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -135,6 +147,245 @@ def dump(
     if diagnostics:
         sys.stderr.write(render_text(diagnostics, {source.name: source}))
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+# ---- solve, count, domains ------------------------------------------------------------
+
+
+class SolveFormat(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class ResultFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FileArg = Annotated[Path, typer.Argument(help="Rule file.", show_default=False)]
+RequestArg = Annotated[
+    Path | None, typer.Argument(help="Request file (JSON, SPEC §2).", show_default=False)
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Fix a choice: cpu=CPU-R7-7700X, gpu=none.")
+]
+RequireOpt = Annotated[list[str] | None, typer.Option("--require", help="An extra condition.")]
+DeadlineOpt = Annotated[
+    float | None, typer.Option("--deadline", help="Stop after this many seconds.")
+]
+
+
+def _request(
+    file: Path,
+    request_file: Path | None,
+    sets: list[str] | None,
+    requires: list[str] | None,
+    minimize: str | None = None,
+    maximize: str | None = None,
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> tuple[Model, ResolvedRequest]:
+    """The model and the checked request, or exit 2 with every error."""
+    model = load_or_exit(file).model
+    assert model is not None
+    base: Request | None = None
+    if request_file is not None:
+        source = read_source(request_file)
+        if isinstance(source, str):
+            _fail_usage(f"{request_file}: {source}")
+        parsed = request_from_json(source.text, source.name)
+        if isinstance(parsed, list):
+            sys.stderr.write(render_text(parsed, {source.name: source}))
+            raise typer.Exit(EXIT_BAD_INPUT)
+        base = parsed
+    request = request_from_flags(
+        sets or [], requires or [], minimize, maximize, limit, deadline, base
+    )
+    if isinstance(request, list):
+        sys.stderr.write(render_text(request, {}))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    resolved, diagnostics, sources = resolve_request(model, request)
+    if resolved is None:
+        sys.stderr.write(render_text(diagnostics, sources))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return model, resolved
+
+
+def _emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+@app.command()
+def solve(
+    file: FileArg,
+    request_file: RequestArg = None,
+    sets: SetOpt = None,
+    requires: RequireOpt = None,
+    minimize: Annotated[str | None, typer.Option(help="Objective to minimise.")] = None,
+    maximize: Annotated[str | None, typer.Option(help="Objective to maximise.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Most assemblies to list [default: 10; 0: all].")
+    ] = None,
+    deadline: DeadlineOpt = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
+    ] = True,
+    output_format: Annotated[
+        SolveFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = SolveFormat.text,
+) -> None:
+    """List valid assemblies, best first when there is an objective.
+
+    Exit 0 when at least one was found, 1 when there is none.
+    """
+    model, req = _request(
+        file, request_file, sets, requires, minimize, maximize, limit or None, deadline
+    )
+    cap = req.limit if req.limit is not None else (None if limit == 0 else 10)
+    objective = req.objective
+    stopped: list[str] = []
+    found = solve_op(
+        model,
+        req.selects,
+        [expr for _, expr in req.requires],
+        minimize=objective[2] if objective and objective[0] == "min" else None,
+        maximize=objective[2] if objective and objective[0] == "max" else None,
+        limit=cap,
+        deadline=req.deadline,
+        defaults=defaults,
+        stopped=stopped,
+    )
+    assemblies: list[dict[str, object]] = []
+    produced = 0
+    for assembly in found:
+        produced += 1
+        if output_format is SolveFormat.jsonl:
+            sys.stdout.write(json.dumps(assembly) + "\n")
+            sys.stdout.flush()
+        elif output_format is SolveFormat.json:
+            assemblies.append(assembly)
+        else:
+            _print_assembly(model, assembly, produced)
+    reason = stopped[0] if stopped else None
+    if output_format is SolveFormat.json:
+        _emit_json({"version": 1, "assemblies": assemblies, "stopped": reason})
+    elif reason:
+        typer.echo(f"stopped: {reason}", err=True)
+    if not produced:
+        typer.echo(
+            "no valid assembly"
+            + (f" found before the {reason}" if reason else "")
+            + "; run `atoconf explain` to see which rules conflict",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _print_assembly(model: Model, assembly: dict[str, object], index: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    title = f"Assembly {index}"
+    if "objective" in assembly:
+        title += f"  (objective {assembly['objective']})"
+    table = Table(title=title, title_justify="left")
+    for column in ("component", "sku", "name", "qty", "price"):
+        table.add_column(column, justify="right" if column in ("qty", "price") else "left")
+    components = assembly["components"]
+    assert isinstance(components, dict)
+    for name, choice in components.items():
+        if choice is None:
+            table.add_row(name, "-", "(none)", "0", "")
+            continue
+        part = model.parts[choice["sku"]]
+        price = part.values.get("price")
+        table.add_row(
+            name, part.sku, part.name, str(choice["qty"]), "" if price is None else str(price)
+        )
+    console = Console(highlight=False)
+    console.print(table)
+    options = assembly["options"]
+    assert isinstance(options, dict)
+    if options:
+        console.print("options: " + ", ".join(f"{k}={_shown(v)}" for k, v in options.items()))
+    console.print()
+
+
+def _shown(value: object) -> str:
+    return (
+        "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    )
+
+
+@app.command()
+def count(
+    file: FileArg,
+    request_file: RequestArg = None,
+    sets: SetOpt = None,
+    requires: RequireOpt = None,
+    deadline: DeadlineOpt = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
+    ] = False,
+    output_format: Annotated[
+        ResultFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ResultFormat.text,
+) -> None:
+    """Count the valid assemblies exactly (0 is an answer: exit 0)."""
+    model, req = _request(file, request_file, sets, requires, deadline=deadline)
+    result = count_op(
+        model,
+        req.selects,
+        [expr for _, expr in req.requires],
+        deadline=req.deadline,
+        defaults=defaults,
+    )
+    if output_format is ResultFormat.json:
+        _emit_json(result.model_dump(mode="json"))
+        return
+    text = f"{result.count:,}" if result.exact else f"at least {result.count:,}"
+    typer.echo(text + (f" (stopped: {result.stopped})" if result.stopped else ""))
+
+
+@app.command()
+def domains(
+    file: FileArg,
+    request_file: RequestArg = None,
+    sets: SetOpt = None,
+    requires: RequireOpt = None,
+    deadline: DeadlineOpt = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
+    ] = False,
+    output_format: Annotated[
+        ResultFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ResultFormat.text,
+) -> None:
+    """The values each open choice can still take. Exit 1 when nothing is valid."""
+    model, req = _request(file, request_file, sets, requires, deadline=deadline)
+    result = domains_op(
+        model,
+        req.selects,
+        [expr for _, expr in req.requires],
+        deadline=req.deadline,
+        defaults=defaults,
+    )
+    if output_format is ResultFormat.json:
+        _emit_json(result.to_json())
+    else:
+        for name, values in result.domains.items():
+            origin = result.provenance.get(name, "open")
+            shown = ", ".join(_shown(v) for v in values)
+            typer.echo(f"{name} ({origin}): {shown}")
+        if result.stopped:
+            typer.echo(f"stopped: {result.stopped}", err=True)
+    if not result.satisfiable:
+        if output_format is ResultFormat.text:
+            typer.echo(
+                "no valid assembly; run `atoconf explain` to see which rules conflict", err=True
+            )
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

@@ -148,20 +148,32 @@ def assembly_json(model: Model, values: Mapping[str, Value]) -> dict[str, Any]:
     return {"components": components, "options": dict(assembly.options)}
 
 
-def decimal_text(value: Fraction) -> str:
-    """An exact number as text: a decimal when it has one, else p/q."""
+def decimal_text(value: Fraction, places: int = 0) -> str:
+    """An exact number as text: a decimal with at least `places` decimals when it has
+    a finite one (299.00 stays 299.00), else p/q."""
     denominator = value.denominator
     for prime in (2, 5):
         while denominator % prime == 0:
             denominator //= prime
     if denominator != 1:
         return f"{value.numerator}/{value.denominator}"
-    digits = 0
+    digits = places
     while (value * 10**digits).denominator != 1:
         digits += 1
-    text = str(Decimal(value.numerator) / Decimal(value.denominator))
-    quantized = Decimal(value.numerator * 10**digits // value.denominator).scaleb(-digits)
-    return str(quantized) if digits else text
+    scaled = value * 10**digits
+    return str(Decimal(scaled.numerator).scaleb(-digits))
+
+
+def decimal_places(model: Model) -> int:
+    """The most decimals any decimal value in the model's parts is written with."""
+    places = 0
+    for part in model.parts.values():
+        for value in part.values.values():
+            if isinstance(value, Decimal):
+                exponent = value.as_tuple().exponent
+                if isinstance(exponent, int):
+                    places = max(places, -exponent)
+    return places
 
 
 # ---- soft defaults ---------------------------------------------------------------------------
@@ -222,6 +234,7 @@ def solve(
                     return
             return
         sense_min = minimize is not None
+        places = decimal_places(model)
         floor: Fraction | None = None  # objective values already listed lie beyond this
         while limit is None or produced < limit:
             best = _optimum(setup, objective, sense_min, floor, clock)
@@ -230,7 +243,7 @@ def solve(
             level = Bound(objective, best, best)
             for values in setup.iterate(clock, level):
                 item = assembly_json(model, values)
-                item["objective"] = decimal_text(best)
+                item["objective"] = decimal_text(best, places)
                 yield item
                 produced += 1
                 if limit is not None and produced >= limit:

@@ -1,0 +1,120 @@
+"""End to end: `atoconf solve|count|domains` on real rule files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import atoconf
+from atoconf.evaluate import Assembly, holds
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "tests" / "fixtures" / "fuzz_base.ato"
+BIKE = ROOT / "catalogs" / "bike" / "bicycle.ato"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "atoconf", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def _valid(model: atoconf.Model, assembly: dict[str, object]) -> bool:
+    components = assembly["components"]
+    options = assembly["options"]
+    assert isinstance(components, dict) and isinstance(options, dict)
+    chosen = {
+        name: (None, 0) if c is None else (c["sku"], c["qty"]) for name, c in components.items()
+    }
+    whole = Assembly(chosen, options)
+    return all(holds(model, rule.expr, whole) for rule in model.rules.values())
+
+
+def test_solve_json_shape_and_every_assembly_valid() -> None:
+    out = run("solve", str(BIKE), "--limit", "3", "--format", "json", "--set", "usage=gravel")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data) == ["version", "assemblies", "stopped"]
+    assert data["version"] == 1 and data["stopped"] is None and len(data["assemblies"]) == 3
+    model = atoconf.load(BIKE)
+    for assembly in data["assemblies"]:
+        assert list(assembly) == ["components", "options"]
+        assert set(assembly["components"]) == set(model.components)
+        assert assembly["options"]["usage"] == "gravel"
+        assert _valid(model, assembly)
+    assert len({json.dumps(a, sort_keys=True) for a in data["assemblies"]}) == 3
+
+
+def test_solve_minimize_lists_best_first() -> None:
+    out = run(
+        "solve", str(SMALL), "--minimize", "total(price)", "--limit", "6", "--format", "jsonl"
+    )
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 6
+    values = [float(line["objective"]) for line in lines]
+    assert values == sorted(values)
+    # the cheapest board has a negative price (a rebate): it is in the best assembly
+    assert lines[0]["components"]["board"]["sku"] == "MB-B"
+
+
+def test_count_json_shape_and_agrees_with_the_rule_file_test() -> None:
+    out = run(
+        "count", str(SMALL), "--set", "usage=office", "--set", "cpu=CPU-A", "--set", "gpu=none",
+        "--format", "json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"version": 1, "count": 24, "exact": True, "stopped": None}
+
+
+def test_domains_json_shape() -> None:
+    out = run("domains", str(SMALL), "--set", "cpu=CPU-B", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data) == ["version", "satisfiable", "domains"]
+    assert data["domains"]["cpu"] == ["CPU-B"]
+    assert data["domains"]["board"] == ["MB-B"]  # MB-A has no LGA1700 socket
+    assert "gpu.qty" in data["domains"] and 0 in data["domains"]["gpu.qty"]
+
+
+def test_no_valid_assembly() -> None:
+    args = ("--set", "cpu=CPU-B", "--set", "board=MB-A")
+    solved = run("solve", str(SMALL), *args)
+    assert solved.returncode == 1 and "atoconf explain" in solved.stderr
+    counted = run("count", str(SMALL), *args, "--format", "json")
+    assert counted.returncode == 0 and json.loads(counted.stdout)["count"] == 0
+    domains = run("domains", str(SMALL), *args, "--format", "json")
+    assert domains.returncode == 1
+    assert json.loads(domains.stdout) == {"version": 1, "satisfiable": False, "domains": {}}
+
+
+def test_bad_requests_exit_2_naming_the_field(tmp_path: Path) -> None:
+    bad = run("solve", str(SMALL), "--set", "cpu=CPU-Z", "--require", "gpu.vrm > 1")
+    assert bad.returncode == 2
+    assert "select.cpu" in bad.stderr and "require[0]:1:5" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    request = tmp_path / "order.json"
+    request.write_text('{"select": {"cpu": "CPU-A",}}\n')
+    malformed = run("solve", str(SMALL), str(request))
+    assert malformed.returncode == 2 and "order.json:1:" in malformed.stderr
+
+
+def test_request_file_and_flags_combine(tmp_path: Path) -> None:
+    request = tmp_path / "order.json"
+    request.write_text(json.dumps({"select": {"usage": "gaming"}, "limit": 2}))
+    out = run("solve", str(SMALL), str(request), "--set", "cpu=CPU-A", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assemblies = json.loads(out.stdout)["assemblies"]
+    assert len(assemblies) == 2
+    assert all(a["options"]["usage"] == "gaming" for a in assemblies)
+    assert all(a["components"]["cpu"]["sku"] == "CPU-A" for a in assemblies)
+    assert all(a["components"]["gpu"] is not None for a in assemblies)  # rule `choice`
