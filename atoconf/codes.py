@@ -55,4 +55,15 @@ CODES: dict[str, Code] = {
     "E0508": Code("repeated-clause", "A step clause given twice"),
     # tests in rule files
     "E0601": Code("bad-given", "A test's `given` that chooses something impossible"),
+    # requests
+    "E0701": Code("malformed-request", "A request that is not valid JSON"),
+    "E0702": Code("unknown-request-key", "A request key that is not one of the six"),
+    "E0703": Code("bad-select-value", "A value its component, quantity or option cannot take"),
+    "E0704": Code("bad-request-field", "A request field of the wrong type or out of range"),
+    "E0705": Code("unknown-select", "A select key that is not a component, quantity or option"),
+    "E0706": Code("unusable-sku", "A selected part number the component cannot use"),
+    "E0707": Code("fixed-quantity", "A quantity selected for a component with a fixed quantity"),
+    "E0708": Code("require-not-a-condition", "A requirement that is not true/false"),
+    "E0709": Code("objective-not-a-number", "An objective that is not a number"),
+    "E0710": Code("bad-set-flag", "A --set flag that is not key=value"),
 }

@@ -19,6 +19,12 @@ from atoconf.build import load_file  # noqa: E402
 from atoconf.codes import CODES  # noqa: E402
 from atoconf.diagnostics import render_text  # noqa: E402
 from atoconf.dump import dump_model  # noqa: E402
+from atoconf.request import (  # noqa: E402
+    request_from_flags,
+    request_from_json,
+    resolve_request,
+)
+from atoconf.source import SourceFile  # noqa: E402
 
 ERRORS = ROOT / "tests" / "errors"
 GRAMMAR = ROOT / "tests" / "grammar"
@@ -36,10 +42,24 @@ def cwd(path: Path) -> Iterator[None]:
 
 
 def render_error_example(code: str) -> str:
-    """What `atoconf check main.ato` prints inside the example's folder."""
+    """What `atoconf check main.ato` prints inside the example's folder; with a
+    `request.json` (or a `set.txt` holding one --set value), what checking that
+    request against main.ato prints."""
     with cwd(ERRORS / code):
         result = load_file(Path("main.ato"))
-        return render_text(result.diagnostics, result.sources)
+        request_file, set_file = Path("request.json"), Path("set.txt")
+        if result.model is None or not (request_file.exists() or set_file.exists()):
+            return render_text(result.diagnostics, result.sources)
+        if set_file.exists():
+            flags = request_from_flags([set_file.read_text().strip()], [], None, None, None, None)
+            assert isinstance(flags, list)
+            return render_text(flags, {})
+        text = request_file.read_text(encoding="utf-8")
+        request = request_from_json(text, "request.json")
+        if isinstance(request, list):
+            return render_text(request, {"request.json": SourceFile("request.json", text)})
+        _, diagnostics, sources = resolve_request(result.model, request)
+        return render_text(diagnostics, sources)
 
 
 def render_grammar_example(path: Path) -> str:
@@ -76,7 +96,7 @@ def errors_doc() -> str:
             lines += ["`main.ato` is a directory, not a file.", ""]
         for path in files:
             rel = path.relative_to(ERRORS / code)
-            lang = "csv" if path.suffix == ".csv" else "ato"
+            lang = {".csv": "csv", ".json": "json", ".txt": "text"}.get(path.suffix, "ato")
             text = path.read_text(encoding="utf-8")
             if not text:
                 lines += [f"`{rel}` is empty.", ""]
