@@ -317,12 +317,11 @@ class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
 
 
 class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
-    """The objective must beat a bound: branch and bound for optimisation."""
+    """The objective must lie within a bound that may tighten while the search runs:
+    branch and bound for optimisation."""
 
-    def __init__(
-        self, model: Model, expr: Expr, low: Fraction | None, high: Fraction | None, clock: Clock
-    ) -> None:
-        self.model, self.expr, self.low, self.high, self.clock = model, expr, low, high, clock
+    def __init__(self, model: Model, bound: Bound, clock: Clock) -> None:
+        self.model, self.bound, self.clock = model, bound, clock
 
     def __call__(
         self,
@@ -332,26 +331,36 @@ class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
         forwardcheck: Any = False,
     ) -> bool:
         self.clock.tick()
+        bound = self.bound
         if all(v in assignments for v in variables):
-            value = evaluate(self.model, self.expr, assembly_of(self.model, assignments))
+            value = evaluate(self.model, bound.expr, assembly_of(self.model, assignments))
             assert isinstance(value, Fraction)
-            return (self.low is None or value >= self.low) and (
-                self.high is None or value <= self.high
-            )
-        bounds = abstract(Scope(self.model, assignments, domains), self.expr)
-        assert isinstance(bounds, Interval)
-        if self.low is not None and bounds.hi is not None and bounds.hi < self.low:
-            return False
-        return not (self.high is not None and bounds.lo is not None and bounds.lo > self.high)
+            return bound.admits(value, value)
+        interval = abstract(Scope(self.model, assignments, domains), bound.expr)
+        assert isinstance(interval, Interval)
+        return bound.admits(interval.lo, interval.hi)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Bound:
-    """Keep only assemblies whose objective lies in [low, high]."""
+    """Keep only assemblies whose objective lies between low and high (each bound
+    inclusive or, when `open`, strict). Mutable: branch and bound tightens it."""
 
     expr: Expr
     low: Fraction | None = None
     high: Fraction | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def admits(self, lo: Fraction | None, hi: Fraction | None) -> bool:
+        """Whether some value in [lo, hi] (None: unbounded) lies within the bound."""
+        if self.low is not None and hi is not None:
+            if hi < self.low or (self.low_open and hi == self.low):
+                return False
+        if self.high is not None and lo is not None:
+            if lo > self.high or (self.high_open and lo == self.high):
+                return False
+        return True
 
 
 def solutions(
@@ -384,7 +393,5 @@ def solutions(
             problem.addConstraint(_RuleConstraint(comp.model, check, clock), list(check.scope))
     if bound is not None:
         scope = [v for v in scope_of(comp.model, bound.expr) if v in wanted]
-        problem.addConstraint(
-            _BoundConstraint(comp.model, bound.expr, bound.low, bound.high, clock), scope
-        )
+        problem.addConstraint(_BoundConstraint(comp.model, bound, clock), scope)
     yield from problem.getSolutionIter()

@@ -150,6 +150,9 @@ def _neg(a: Interval) -> Interval:
 def _mul(a: Interval, b: Interval) -> Interval:
     if a.lo is None or a.hi is None or b.lo is None or b.hi is None:
         return ANY
+    if a.lo == a.hi and b.lo == b.hi:
+        product = a.lo * b.lo
+        return Interval(product, product)
     products = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
     return Interval(min(products), max(products))
 

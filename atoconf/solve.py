@@ -79,12 +79,15 @@ class _Setup:
         self._prune()
 
     def _prune(self) -> None:
-        """Arc consistency on the checks' bounds: drop values no completion can use."""
+        """Arc consistency on the checks' bounds: drop values no completion can use.
+        Wide checks (sums over every component) are left to the search's own bounds
+        reasoning: probing each of their values here costs more than it saves."""
+        narrow = [c for c in self.checks if c.allowed is not None or len(c.scope) <= 3]
         changed = True
         rounds = 0
         while changed and rounds < 20:
             changed, rounds = False, rounds + 1
-            for check in self.checks:
+            for check in narrow:
                 for var in check.scope:
                     keep = [v for v in self.domains[var] if self._supported(check, var, v)]
                     if len(keep) != len(self.domains[var]):
@@ -257,23 +260,22 @@ def solve(
 def _optimum(
     setup: _Setup, objective: Expr, sense_min: bool, beyond: Fraction | None, clock: Clock
 ) -> Fraction | None:
-    """The best objective value strictly beyond `beyond`, by branch and bound: each
-    assembly found tightens the bound the search prunes with."""
+    """The best objective value strictly beyond `beyond`, by branch and bound in one
+    search: each assembly found tightens the bound the rest of the search prunes with."""
+    if sense_min:
+        bound = Bound(objective, low=beyond, low_open=True)
+    else:
+        bound = Bound(objective, high=beyond, high_open=True)
     best: Fraction | None = None
-    step = Fraction(1, 10**12)  # strictness on exact rationals: next value must differ
-    while True:
-        if sense_min:
-            low = None if beyond is None else beyond + step
-            high = None if best is None else best - step
-        else:
-            high = None if beyond is None else beyond - step
-            low = None if best is None else best + step
-        found = next(setup.iterate(clock, Bound(objective, low, high)), None)
-        if found is None:
-            return best
+    for found in setup.iterate(clock, bound):
         value = evaluate(setup.model, objective, assembly_of(setup.model, found))
         assert isinstance(value, Fraction)
         best = value
+        if sense_min:
+            bound.high, bound.high_open = value, True
+        else:
+            bound.low, bound.low_open = value, True
+    return best
 
 
 # ---- count ---------------------------------------------------------------------------------
