@@ -323,6 +323,10 @@ class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
     def __init__(self, model: Model, bound: Bound, clock: Clock) -> None:
         self.model, self.bound, self.clock = model, bound, clock
 
+    def preProcess(self, *args: Any) -> None:
+        """Stay in the search: the base class would apply a one-variable constraint to
+        its domain once and drop it, but this bound tightens after that."""
+
     def __call__(
         self,
         variables: Sequence[str],
@@ -354,13 +358,17 @@ class Bound:
 
     def admits(self, lo: Fraction | None, hi: Fraction | None) -> bool:
         """Whether some value in [lo, hi] (None: unbounded) lies within the bound."""
-        if self.low is not None and hi is not None:
-            if hi < self.low or (self.low_open and hi == self.low):
-                return False
-        if self.high is not None and lo is not None:
-            if lo > self.high or (self.high_open and lo == self.high):
-                return False
-        return True
+        below = (
+            self.low is not None
+            and hi is not None
+            and (hi < self.low or (self.low_open and hi == self.low))
+        )
+        above = (
+            self.high is not None
+            and lo is not None
+            and (lo > self.high or (self.high_open and lo == self.high))
+        )
+        return not (below or above)
 
 
 def solutions(
