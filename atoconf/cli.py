@@ -174,6 +174,10 @@ RequireOpt = Annotated[list[str] | None, typer.Option("--require", help="An extr
 DeadlineOpt = Annotated[
     float | None, typer.Option("--deadline", help="Stop after this many seconds.")
 ]
+DefaultsOpt = Annotated[
+    bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
+]
+ResultFormatOpt = Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
 def _request(
@@ -228,9 +232,7 @@ def solve(
         int | None, typer.Option(help="Most assemblies to list [default: 10; 0: all].")
     ] = None,
     deadline: DeadlineOpt = None,
-    defaults: Annotated[
-        bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
-    ] = True,
+    defaults: DefaultsOpt = True,
     output_format: Annotated[
         SolveFormat, typer.Option("--format", "-f", help="Output format.")
     ] = SolveFormat.text,
@@ -325,12 +327,8 @@ def count(
     sets: SetOpt = None,
     requires: RequireOpt = None,
     deadline: DeadlineOpt = None,
-    defaults: Annotated[
-        bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
-    ] = False,
-    output_format: Annotated[
-        ResultFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ResultFormat.text,
+    defaults: DefaultsOpt = False,
+    output_format: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """Count the valid assemblies exactly (0 is an answer: exit 0)."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
@@ -355,12 +353,8 @@ def domains(
     sets: SetOpt = None,
     requires: RequireOpt = None,
     deadline: DeadlineOpt = None,
-    defaults: Annotated[
-        bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
-    ] = False,
-    output_format: Annotated[
-        ResultFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ResultFormat.text,
+    defaults: DefaultsOpt = False,
+    output_format: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """The values each open choice can still take. Exit 1 when nothing is valid."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
