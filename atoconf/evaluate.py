@@ -174,6 +174,13 @@ def evaluate(model: Model, expr: Expr, assembly: Assembly, part: Part | None = N
                 return a > b
             return a >= b
         case In():
+            container_expr = expr.container
+            if (
+                isinstance(container_expr, SetLiteral)
+                and any(item.type.kind == "none" for item in container_expr.items)
+                and _is_none(model, expr.element, assembly, part)
+            ):
+                return True  # `x in {…, none}` agrees with `x == none`
             element = ev(model, expr.element, assembly, part)
             container = ev(model, expr.container, assembly, part)
             assert isinstance(container, frozenset)

@@ -337,7 +337,10 @@ class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
         self.clock.tick()
         bound = self.bound
         if all(v in assignments for v in variables):
-            value = evaluate(self.model, bound.expr, assembly_of(self.model, assignments))
+            try:
+                value = evaluate(self.model, bound.expr, assembly_of(self.model, assignments))
+            except ZeroDivisionError:
+                return False  # no objective value: such assemblies are not ranked
             assert isinstance(value, Fraction)
             return bound.admits(value, value)
         interval = abstract(Scope(self.model, assignments, domains), bound.expr)

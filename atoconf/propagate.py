@@ -71,17 +71,32 @@ def qty_var(component: str) -> str:
 class Scope:
     """The current state of a search: fixed values and the domains of the others."""
 
-    __slots__ = ("assigned", "domains", "model")
+    __slots__ = ("assigned", "domains", "memo", "model")
 
     def __init__(
         self,
         model: Model,
         assigned: Mapping[str, Value],
         domains: Mapping[str, Sequence[Value]],
+        memo: dict[tuple[str, str, str], Abstract] | None = None,
     ) -> None:
         self.model = model
         self.assigned = assigned
         self.domains = domains
+        # when the domains never change (counting), what unset components can
+        # contribute is worked out once: (kind, component, attribute) -> value
+        self.memo = memo
+
+    def remembered(self, key: tuple[str, str, str], component: str) -> Abstract | None:
+        if self.memo is None or component in self.assigned or qty_var(component) in self.assigned:
+            return None
+        return self.memo.get(key)
+
+    def remember(self, key: tuple[str, str, str], component: str, value: Abstract) -> Abstract:
+        unset = component not in self.assigned and qty_var(component) not in self.assigned
+        if self.memo is not None and unset:
+            self.memo[key] = value
+        return value
 
     def values(self, var: str) -> Sequence[Value]:
         if var in self.assigned:
@@ -229,8 +244,12 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                 return Interval(value, value)
             return frozenset([value])
         case AttrRef():
+            key = ("attr", expr.component, expr.attr)
+            known = scope.remembered(key, expr.component)
+            if known is not None:
+                return known
             values = _attr_values(scope, expr.component, expr.attr)
-            return _as_abstract(values, expr.type.is_number)
+            return scope.remember(key, expr.component, _as_abstract(values, expr.type.is_number))
         case PartAttr():  # pragma: no cover - `where` is applied before solving
             return ANY if expr.type.is_number else BOTH
         case QtyRef():
@@ -311,6 +330,14 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                 if not (left_c & right_c):
                     return FALSE if expr.op == "==" else TRUE
             return BOTH
+        case In() if _lists_none(expr.container):
+            is_none = _is_none(scope, expr.element)
+            if is_none == TRUE:
+                return TRUE
+            plain = _truth(
+                abstract(scope, expr.model_copy(update={"container": _without_none(expr)}))
+            )
+            return plain | TRUE if True in is_none else plain
         case In():
             element = abstract(scope, expr.element)
             container = abstract(scope, expr.container)
@@ -335,6 +362,11 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
             total = Interval(Fraction(0), Fraction(0))
             model = scope.model
             for name in expr.components:
+                key = ("total", name, expr.attr)
+                known = scope.remembered(key, name)
+                if isinstance(known, Interval):
+                    total = _add(total, known)
+                    continue
                 comp = model.components[name]
                 quantities = scope.quantities(comp)
                 options_: list[Interval] = []
@@ -348,7 +380,9 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                 part: Interval | None = None
                 for option_ in options_:
                     part = option_ if part is None else _hull(part, option_)  # type: ignore[assignment]
-                total = _add(total, part or ANY)
+                term = scope.remember(key, name, part or ANY)
+                assert isinstance(term, Interval)
+                total = _add(total, term)
             return total
         case Call(func="count"):
             return _counts(scope, expr.args)
@@ -385,6 +419,19 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                 return _neg(arg)
             return Interval(Fraction(0), max(-arg.lo, arg.hi))
     return ANY  # pragma: no cover
+
+
+def _lists_none(container: Expr) -> bool:
+    return isinstance(container, SetLiteral) and any(
+        item.type.kind == "none" for item in container.items
+    )
+
+
+def _without_none(expr: In) -> SetLiteral:
+    container = expr.container
+    assert isinstance(container, SetLiteral)
+    kept = tuple(item for item in container.items if item.type.kind != "none")
+    return container.model_copy(update={"items": kept})
 
 
 def may_hold(scope: Scope, expr: Expr) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from atoconf.counting import count_solutions
 from atoconf.evaluate import evaluate
 from atoconf.model import Expr, Model, Value
 from atoconf.problem import (
@@ -20,6 +21,7 @@ from atoconf.problem import (
     Origin,
     Stop,
     assembly_of,
+    check_holds,
     checks_for,
     compiled,
     solutions,
@@ -67,6 +69,15 @@ class _Setup:
         self.comp: Compiled = compiled(model)
         domains = {name: list(values) for name, values in self.comp.domains.items()}
         for name, value in select.items():
+            if name not in domains:  # the quantity of a component with a fixed quantity
+                owner = name.removesuffix(".qty")
+                comp = model.components[owner]
+                wanted = (None,) if value == 0 else () if value != comp.qty_min else None
+                if wanted is None:
+                    domains[owner] = [s for s in domains[owner] if s is not None]
+                else:
+                    domains[owner] = [s for s in domains[owner] if s in wanted]
+                continue
             domains[name] = [v for v in domains[name] if v == value and type(v) is type(value)]
         # a chosen part or quantity also settles the other half of the component
         for name, var in self.comp.variables.items():
@@ -74,7 +85,11 @@ class _Setup:
                 domains[var.owner] = [s for s in domains[var.owner] if s is not None]
         self.select = dict(select)
         requires = [(Origin("request", f"require[{i}]"), expr) for i, expr in enumerate(require)]
-        self.checks: list[Check] = [*self.comp.checks, *checks_for(model, requires, domains)]
+        checks = [*self.comp.checks, *checks_for(model, requires, domains)]
+        # a rule that reads no variable holds or fails for every assembly
+        if any(not check_holds(model, c, {}) for c in checks if not c.scope):
+            domains = {name: [] for name in domains}
+        self.checks: list[Check] = [c for c in checks if c.scope]
         self.domains = domains
         self._prune()
 
@@ -164,7 +179,7 @@ def decimal_text(value: Fraction, places: int = 0) -> str:
     while (value * 10**digits).denominator != 1:
         digits += 1
     scaled = value * 10**digits
-    return str(Decimal(scaled.numerator).scaleb(-digits))
+    return format(Decimal(scaled.numerator).scaleb(-digits), "f")
 
 
 def decimal_places(model: Model) -> int:
@@ -228,6 +243,8 @@ def solve(
     clock = Clock(deadline)
     objective = minimize if minimize is not None else maximize
     produced = 0
+    if limit is not None and limit <= 0:
+        return
     try:
         if objective is None:
             for values in setup.iterate(clock):
@@ -299,22 +316,20 @@ def count(
         return CountResult(count=0, exact=True)
     clock = Clock(deadline)
     total = 1
-    groups = sorted(setup.parts(), key=len)
-    for group in groups:
-        if len(group) == 1 and not setup.checks_within(group):
+    for group in sorted(setup.parts(), key=len):
+        checks = setup.checks_within(group)
+        if len(group) == 1 and not checks:
             total *= len(setup.domains[group[0]])
             continue
-        found = 0
         try:
-            for _ in setup.iterate(clock, only=group):
-                found += 1
-                if cap is not None and found * total > cap:
-                    raise Stop("cap")
+            found = count_solutions(model, group, setup.domains, checks, clock)
         except Stop as stop:
-            return CountResult(count=total * found, exact=False, stopped=stop.reason)
+            return CountResult(count=0, exact=False, stopped=stop.reason)
         if found == 0:
             return CountResult(count=0, exact=True)
         total *= found
+        if cap is not None and total > cap:
+            return CountResult(count=cap, exact=False, stopped="cap")
     return CountResult(count=total, exact=True)
 
 
