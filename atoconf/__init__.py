@@ -5,16 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from atoconf.build import LoadResult, load_file, load_text
+from atoconf.configure import Configuration, RequestError
 from atoconf.diagnostics import Diagnostic, Severity
 from atoconf.model import Model
+from atoconf.request import Request
 from atoconf.source import Span
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Configuration",
     "Diagnostic",
     "LoadResult",
     "Model",
+    "Request",
+    "RequestError",
     "RuleError",
     "Severity",
     "Span",

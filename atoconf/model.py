@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from atoconf.source import Span
+
+if TYPE_CHECKING:
+    from atoconf.configure import Configuration
 
 # A value in a part row, a default, an option or a test's `given`: int and
 # Decimal are exact numbers, str is a string, an enum member or a SKU, a
@@ -276,6 +279,13 @@ class RuleTest(Node):
 
 class Model(Node):
     """A product with everything it imports, resolved and type-checked."""
+
+    def configure(self, request: Any = None) -> Configuration:
+        """This model narrowed by a request (a Request, its JSON shape as a dict, or a
+        dict of choices); raises atoconf.RequestError naming every bad item."""
+        from atoconf.configure import configure
+
+        return configure(self, request)
 
     product: str | None
     title: str | None = None

@@ -1,0 +1,106 @@
+"""The embedding API: a model plus one customer's request (`model.configure(...)`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from atoconf.build import typed_expression
+from atoconf.diagnostics import Diagnostic, has_errors
+from atoconf.model import Expr, Model
+from atoconf.request import Request, ResolvedRequest, request_from_json, resolve_request
+from atoconf.solve import CountResult, DomainsResult, count, domains, solve
+from atoconf.source import SourceFile
+
+
+class RequestError(Exception):
+    """A request with bad items: `diagnostics` names every one of them."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> None:
+        self.diagnostics = [d for d in diagnostics if d.is_error]
+        self.sources = sources
+        super().__init__("; ".join(d.message for d in self.diagnostics) or "bad request")
+
+
+class Configuration:
+    """A model narrowed by a request. Immutable; each call starts its own search, so one
+    Configuration (and one Model) may serve many threads."""
+
+    def __init__(self, model: Model, request: ResolvedRequest) -> None:
+        self.model = model
+        self.request = request
+
+    @property
+    def _requires(self) -> list[Expr]:
+        return [expr for _, expr in self.request.requires]
+
+    def _objective(self, text: str, field: str) -> Expr:
+        expr, diagnostics, source = typed_expression(self.model, text, field)
+        if expr is None or has_errors(diagnostics) or not expr.type.is_number:
+            raise RequestError(diagnostics, {source.name: source})
+        return expr
+
+    def solve(
+        self,
+        minimize: str | None = None,
+        maximize: str | None = None,
+        limit: int | None = None,
+        deadline: float | None = None,
+        defaults: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """Valid assemblies in the SPEC §2 shape, best first when there is an objective
+        (the request's own objective, limit and deadline apply unless given here)."""
+        objective = self.request.objective
+        low = self._objective(minimize, "minimize") if minimize else None
+        high = self._objective(maximize, "maximize") if maximize else None
+        if low is None and high is None and objective is not None:
+            low, high = (objective[2], None) if objective[0] == "min" else (None, objective[2])
+        return solve(
+            self.model,
+            self.request.selects,
+            self._requires,
+            minimize=low,
+            maximize=high,
+            limit=limit if limit is not None else self.request.limit,
+            deadline=deadline if deadline is not None else self.request.deadline,
+            defaults=defaults,
+        )
+
+    def count(self, deadline: float | None = None, defaults: bool = False) -> CountResult:
+        return count(
+            self.model,
+            self.request.selects,
+            self._requires,
+            deadline=deadline if deadline is not None else self.request.deadline,
+            defaults=defaults,
+        )
+
+    def domains(self, deadline: float | None = None, defaults: bool = False) -> DomainsResult:
+        return domains(
+            self.model,
+            self.request.selects,
+            self._requires,
+            deadline=deadline if deadline is not None else self.request.deadline,
+            defaults=defaults,
+        )
+
+
+def configure(model: Model, request: Request | Mapping[str, Any] | None = None) -> Configuration:
+    """Check a request against a model; raises RequestError naming every bad item.
+
+    A bare mapping of choices (`{"usage": "gaming"}`) is taken as the request's select."""
+    if request is None:
+        request = Request()
+    elif not isinstance(request, Request):
+        data = dict(request)
+        if not set(data) <= set(Request.model_fields):
+            data = {"select": data}
+        parsed = request_from_json(json.dumps(data), "<request>")
+        if isinstance(parsed, list):
+            raise RequestError(parsed, {})
+        request = parsed
+    resolved, diagnostics, sources = resolve_request(model, request)
+    if resolved is None:
+        raise RequestError(diagnostics, sources)
+    return Configuration(model, resolved)
