@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -216,6 +219,26 @@ def _request(
     return model, resolved
 
 
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[], None]]:
+    """A spinner with a running count on a terminal (stderr); nothing in pipes or CI."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description} {task.completed}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda: bar.advance(task)
+
+
 def _emit_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
@@ -260,15 +283,17 @@ def solve(
     )
     assemblies: list[dict[str, object]] = []
     produced = 0
-    for assembly in found:
-        produced += 1
-        if output_format is SolveFormat.jsonl:
-            sys.stdout.write(json.dumps(assembly) + "\n")
-            sys.stdout.flush()
-        elif output_format is SolveFormat.json:
-            assemblies.append(assembly)
-        else:
-            _print_assembly(model, assembly, produced)
+    with _progress("assemblies found") as advance:
+        for assembly in found:
+            produced += 1
+            advance()
+            if output_format is SolveFormat.jsonl:
+                sys.stdout.write(json.dumps(assembly) + "\n")
+                sys.stdout.flush()
+            elif output_format is SolveFormat.json:
+                assemblies.append(assembly)
+            else:
+                _print_assembly(model, assembly, produced)
     reason = stopped[0] if stopped else None
     if output_format is SolveFormat.json:
         _emit_json({"version": 1, "assemblies": assemblies, "stopped": reason})
@@ -332,13 +357,14 @@ def count(
 ) -> None:
     """Count the valid assemblies exactly (0 is an answer: exit 0)."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
-    result = count_op(
-        model,
-        req.selects,
-        [expr for _, expr in req.requires],
-        deadline=req.deadline,
-        defaults=defaults,
-    )
+    with _progress("counting"):
+        result = count_op(
+            model,
+            req.selects,
+            [expr for _, expr in req.requires],
+            deadline=req.deadline,
+            defaults=defaults,
+        )
     if output_format is ResultFormat.json:
         _emit_json(result.model_dump(mode="json"))
         return
@@ -358,13 +384,14 @@ def domains(
 ) -> None:
     """The values each open choice can still take. Exit 1 when nothing is valid."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
-    result = domains_op(
-        model,
-        req.selects,
-        [expr for _, expr in req.requires],
-        deadline=req.deadline,
-        defaults=defaults,
-    )
+    with _progress("checking values"):
+        result = domains_op(
+            model,
+            req.selects,
+            [expr for _, expr in req.requires],
+            deadline=req.deadline,
+            defaults=defaults,
+        )
     if output_format is ResultFormat.json:
         _emit_json(result.to_json())
     else:
