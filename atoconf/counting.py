@@ -19,7 +19,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from atoconf.evaluate import Assembly, attribute, exact
+from atoconf.evaluate import Assembly, attribute, exact, part_value
 from atoconf.model import (
     AttrRef,
     Binary,
@@ -140,7 +140,7 @@ class _Residual:
                     if got is None:
                         open_.append(name)
                     elif got[0] is not None:
-                        unit = exact(self.model.parts[got[0]].values[expr.attr])
+                        unit = part_value(self.model, got[0], expr.attr)
                         partial += got[1] * (unit if isinstance(unit, Fraction) else 0)
                 return ("total", expr.attr, partial, tuple(open_))
             case Call():

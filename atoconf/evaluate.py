@@ -7,6 +7,7 @@ with, and what the brute-force oracle in the tests uses.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -57,6 +58,26 @@ def exact(value: Value) -> Result:
     raise TypeError(f"not a value: {value!r}")
 
 
+_MISSING = object()
+# per model: (sku, attr) -> the value as a Fraction (converting Decimals is slow,
+# and the solver asks for the same values millions of times)
+_PART_VALUES: dict[int, tuple[weakref.ref[Model], dict[tuple[str, str], Result]]] = {}
+
+
+def part_value(model: Model, sku: str, attr: str) -> Result:
+    """A part's attribute as an evaluation result, converted once per model."""
+    entry = _PART_VALUES.get(id(model))
+    if entry is None or entry[0]() is not model:
+        key = id(model)
+        entry = (weakref.ref(model, lambda _: _PART_VALUES.pop(key, None)), {})
+        _PART_VALUES[key] = entry
+    table = entry[1]
+    value = table.get((sku, attr), _MISSING)
+    if value is _MISSING:
+        value = table[(sku, attr)] = exact(model.parts[sku].values[attr])
+    return value  # type: ignore[return-value]
+
+
 def _zero(model: Model, component: str, attr: str) -> Result:
     """What an attribute of an absent component reads."""
     attribute = model.types[model.components[component].type].attributes[attr]
@@ -76,7 +97,7 @@ def attribute(model: Model, assembly: Assembly, component: str, attr: str) -> Re
     sku = assembly.components[component][0]
     if sku is None:
         return _zero(model, component, attr)
-    return exact(model.parts[sku].values[attr])
+    return part_value(model, sku, attr)
 
 
 def _is_none(model: Model, expr: Expr, assembly: Assembly, part: Part | None) -> bool:
@@ -194,7 +215,7 @@ def evaluate(model: Model, expr: Expr, assembly: Assembly, part: Part | None = N
             for name in expr.components:
                 sku, qty = assembly.components[name]
                 if sku is not None:
-                    total += qty * _number(exact(model.parts[sku].values[expr.attr]))
+                    total += qty * _number(part_value(model, sku, expr.attr))
             return total
         case Call(func="count"):
             return Fraction(sum(_present(model, a, assembly, part) for a in expr.args))

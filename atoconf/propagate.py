@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from atoconf.evaluate import Result, exact
+from atoconf.evaluate import Result, exact, part_value
 from atoconf.model import (
     AttrRef,
     Binary,
@@ -136,7 +136,7 @@ def _attr_values(scope: Scope, component: str, attr: str) -> list[Result]:
                     else None
                 )
         else:
-            out.append(exact(model.parts[sku].values[attr]))
+            out.append(part_value(model, sku, attr))
     return out
 
 
@@ -374,7 +374,7 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                     if sku is None:
                         options_.append(Interval(Fraction(0), Fraction(0)))
                     else:
-                        value = exact(model.parts[sku].values[expr.attr])
+                        value = part_value(model, sku, expr.attr)
                         unit = value if isinstance(value, Fraction) else Fraction(0)
                         options_.append(_mul(quantities, Interval(unit, unit)))
                 part: Interval | None = None
