@@ -364,16 +364,22 @@ def domains(
             if first is None:
                 return DomainsResult(satisfiable=False, domains={})
             _witness(supported, first)
+            full = {v: setup.domains[v] for v in group}
             for var in group:
-                for value in setup.domains[var]:
+                for value in full[var]:
                     if _key(value) in supported[var]:
                         continue
-                    saved = setup.domains[var]
+                    # the search tries values nobody has seen yet first, so that each
+                    # witness it finds supports as many new values as it can
+                    for other in group:
+                        fresh = [x for x in full[other] if _key(x) not in supported[other]]
+                        seen = [x for x in full[other] if _key(x) in supported[other]]
+                        setup.domains[other] = fresh + seen
                     setup.domains[var] = [value]
                     try:
                         witness = next(setup.iterate(clock, only=group), None)
                     finally:
-                        setup.domains[var] = saved
+                        setup.domains.update(full)
                     if witness is not None:
                         _witness(supported, witness)
     except Stop as stop:
