@@ -102,6 +102,16 @@ class _Residual:
             return None
         return (str(sku), int(self.assigned[qv]))  # type: ignore[arg-type]
 
+    def partly(self, name: str) -> tuple[str, Value, Value]:
+        """A component whose part or quantity is still open, with what is already set:
+        a quantity set before its part changes what the part will contribute."""
+        qv = qty_var(name)
+        return (
+            name,
+            self.assigned.get(name, _OPEN),  # type: ignore[arg-type]
+            self.assigned.get(qv, _OPEN),  # type: ignore[arg-type]
+        )
+
     def key(self, expr: Expr) -> Hashable:
         match expr:
             case Literal_():
@@ -115,7 +125,7 @@ class _Residual:
                 return ("v", attribute(self.model, chosen, name, expr.attr))
             case QtyRef():
                 got = self.component(expr.component)
-                return ("v", got[1]) if got is not None else ("q", expr.component)
+                return ("v", got[1]) if got is not None else ("q", self.partly(expr.component))
             case ComponentRef():
                 name = expr.component
                 return ("v", self.assigned[name]) if name in self.assigned else ("c", name)
@@ -134,11 +144,11 @@ class _Residual:
                 return ("if", self.key(expr.cond), self.key(expr.then), self.key(expr.else_))
             case Total():
                 partial = Fraction(0)
-                open_: list[str] = []
+                open_: list[Hashable] = []
                 for name in expr.components:
                     got = self.component(name)
                     if got is None:
-                        open_.append(name)
+                        open_.append(self.partly(name))
                     elif got[0] is not None:
                         unit = part_value(self.model, got[0], expr.attr)
                         partial += got[1] * (unit if isinstance(unit, Fraction) else 0)
