@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -345,6 +345,27 @@ def _shown(value: object) -> str:
     )
 
 
+Answer = TypeVar("Answer")
+
+
+def _answer(
+    operation: Callable[..., Answer],
+    model: Model,
+    req: ResolvedRequest,
+    defaults: bool,
+    label: str,
+) -> Answer:
+    """Run count or domains for a checked request, with a spinner on a terminal."""
+    with _progress(label):
+        return operation(
+            model,
+            req.selects,
+            [expr for _, expr in req.requires],
+            deadline=req.deadline,
+            defaults=defaults,
+        )
+
+
 @app.command()
 def count(
     file: FileArg,
@@ -357,14 +378,7 @@ def count(
 ) -> None:
     """Count the valid assemblies exactly (0 is an answer: exit 0)."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
-    with _progress("counting"):
-        result = count_op(
-            model,
-            req.selects,
-            [expr for _, expr in req.requires],
-            deadline=req.deadline,
-            defaults=defaults,
-        )
+    result = _answer(count_op, model, req, defaults, "counting")
     if output_format is ResultFormat.json:
         _emit_json(result.model_dump(mode="json"))
         return
@@ -384,14 +398,7 @@ def domains(
 ) -> None:
     """The values each open choice can still take. Exit 1 when nothing is valid."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
-    with _progress("checking values"):
-        result = domains_op(
-            model,
-            req.selects,
-            [expr for _, expr in req.requires],
-            deadline=req.deadline,
-            defaults=defaults,
-        )
+    result = _answer(domains_op, model, req, defaults, "checking values")
     if output_format is ResultFormat.json:
         _emit_json(result.to_json())
     else:
