@@ -122,7 +122,8 @@ class _Residual:
                     return ("a", name, expr.attr)
                 sku = self.assigned[name]
                 chosen = Assembly({name: (None if sku is None else str(sku), 0)}, {})
-                return ("v", attribute(self.model, chosen, name, expr.attr))
+                # absence matters beside the value: `x == none` tells 0 from absent
+                return ("v", attribute(self.model, chosen, name, expr.attr), sku is None)
             case QtyRef():
                 got = self.component(expr.component)
                 return ("v", got[1]) if got is not None else ("q", self.partly(expr.component))
@@ -201,6 +202,7 @@ def count_solutions(
         return rest
 
     memo: dict[tuple[str, str, str], Any] = {}
+    truths: dict[tuple[int, Hashable], frozenset[Any]] = {}
     touching: dict[str, list[int]] = {}
     for n, check in enumerate(checks):
         for v in check.scope:
@@ -224,11 +226,16 @@ def count_solutions(
                 state[n] = rest
                 continue
             assert check.expr is not None
-            truth = abstract(scope, check.expr)
+            key = residual.key(check.expr)
+            # the residual and the (fixed) domains of the open variables decide what
+            # the rule can still be: the bounds reasoning runs once per residual
+            truth = truths.get((n, key))
+            if truth is None:
+                truth = truths[(n, key)] = _truth_of(abstract(scope, check.expr))
             if truth == FALSE:
                 return None
             if truth != TRUE:
-                state[n] = residual.key(check.expr)
+                state[n] = key
         return state
 
     def ways(depth: int, parent: dict[int, Any]) -> int:
@@ -253,6 +260,10 @@ def count_solutions(
         return total
 
     return ways(0, {})
+
+
+def _truth_of(value: Any) -> frozenset[Any]:
+    return value if isinstance(value, frozenset) else frozenset({True, False})
 
 
 class _Open:
