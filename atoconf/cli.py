@@ -382,8 +382,12 @@ def count(
     if output_format is ResultFormat.json:
         _emit_json(result.model_dump(mode="json"))
         return
-    text = f"{result.count:,}" if result.exact else f"at least {result.count:,}"
-    typer.echo(text + (f" (stopped: {result.stopped})" if result.stopped else ""))
+    if result.exact:
+        typer.echo(f"{result.count:,}")
+    elif result.stopped == "cap":
+        typer.echo(f"more than {result.count:,} (stopped at the cap)")
+    else:
+        typer.echo(f"no exact count: stopped by the {result.stopped}; try a longer --deadline")
 
 
 @app.command()

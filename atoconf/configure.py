@@ -48,9 +48,11 @@ class Configuration:
         limit: int | None = None,
         deadline: float | None = None,
         defaults: bool = True,
+        stopped: list[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Valid assemblies in the SPEC §2 shape, best first when there is an objective
-        (the request's own objective, limit and deadline apply unless given here)."""
+        (the request's own objective, limit and deadline apply unless given here).
+        When a deadline ends the search, its reason is appended to `stopped`."""
         objective = self.request.objective
         low = self._objective(minimize, "minimize") if minimize else None
         high = self._objective(maximize, "maximize") if maximize else None
@@ -65,6 +67,7 @@ class Configuration:
             limit=limit if limit is not None else self.request.limit,
             deadline=deadline if deadline is not None else self.request.deadline,
             defaults=defaults,
+            stopped=stopped,
         )
 
     def count(self, deadline: float | None = None, defaults: bool = False) -> CountResult:

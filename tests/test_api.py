@@ -51,3 +51,20 @@ def test_one_model_serves_many_threads() -> None:
         parallel = list(pool.map(lambda r: model.configure(r).count().count, requests))
     assert parallel == sequential
     assert len(set(sequential)) == 3
+
+
+def test_a_deadline_stops_every_operation_and_says_so() -> None:
+    import time
+
+    model = atoconf.load(ROOT / "catalogs" / "pc" / "workstation.ato")
+    cfg = model.configure()
+    started = time.monotonic()
+    counted = cfg.count(deadline=0.2)
+    assert (counted.exact, counted.stopped) == (False, "deadline")
+    stopped: list[str] = []
+    listed = list(
+        cfg.solve(minimize="total(price) * 3 - total(price)", deadline=0.2, stopped=stopped)
+    )
+    assert time.monotonic() - started < 20
+    assert stopped == ["deadline"]
+    assert all("objective" in a for a in listed)
