@@ -618,6 +618,41 @@ def _accepted_prefix(
     return len(tokens)
 
 
+def _feed(state: ParserState[int], tokens: list[Token], i: int) -> int:
+    """Feed tokens from `i` on until one is not accepted; its index (or len(tokens)).
+
+    Lark's own ParserState.feed_token, inlined: the loop runs once per token of a
+    10,000-line file, and the call and checks around it cost a third of parsing."""
+    states = state.parse_conf.states
+    callbacks = state.parse_conf.callbacks
+    state_stack = state.state_stack
+    value_stack = state.value_stack
+    n = len(tokens)
+    while i < n:
+        token = tokens[i]
+        kind = token.type
+        while True:
+            action = states[state_stack[-1]].get(kind)
+            if action is None:
+                return i
+            what, arg = action
+            if what is Shift:
+                state_stack.append(arg)
+                value_stack.append(token)
+                break
+            size = len(arg.expansion)
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            value_stack.append(callbacks[arg](children))
+            state_stack.append(states[state_stack[-1]][arg.origin.name][1])
+        i += 1
+    return n
+
+
 def _error_span(source: SourceFile, tokens: list[Token], i: int, end_token: Token) -> Token:
     """The token to blame: a declaration keyword (or the end of the file) that
     starts a line is blamed on the end of the line before, where something is missing."""
@@ -665,12 +700,10 @@ def parse(source: SourceFile, start: str = "start") -> ParseResult:
     n = len(tokens)
     i = 0
     while i < n:
-        try:
-            state.feed_token(tokens[i])
-            i += 1
-            continue
-        except UnexpectedToken:
-            report(i)
+        i = _feed(state, tokens, i)
+        if i == n:
+            break
+        report(i)
         # Panic mode: resume at this token when it starts its line, else at the
         # next line, dropping the fewest parser states that let the most of
         # that line parse. A line with an error must then parse whole, and
