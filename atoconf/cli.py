@@ -21,6 +21,7 @@ from atoconf.model import Model
 from atoconf.request import (
     Request,
     ResolvedRequest,
+    locate_in_json,
     request_from_flags,
     request_from_json,
     resolve_request,
@@ -197,10 +198,12 @@ def _request(
     model = load_or_exit(file).model
     assert model is not None
     base: Request | None = None
+    request_source: SourceFile | None = None
     if request_file is not None:
         source = read_source(request_file)
         if isinstance(source, str):
             _fail_usage(f"{request_file}: {source}")
+        request_source = source
         parsed = request_from_json(source.text, source.name)
         if isinstance(parsed, list):
             sys.stderr.write(render_text(parsed, {source.name: source}))
@@ -214,6 +217,9 @@ def _request(
         raise typer.Exit(EXIT_BAD_INPUT)
     resolved, diagnostics, sources = resolve_request(model, request)
     if resolved is None:
+        if request_source is not None:
+            diagnostics = locate_in_json(diagnostics, request_source)
+            sources[request_source.name] = request_source
         sys.stderr.write(render_text(diagnostics, sources))
         raise typer.Exit(EXIT_BAD_INPUT)
     return model, resolved

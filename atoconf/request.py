@@ -635,3 +635,17 @@ def resolve_request(
         request=request,
     )
     return resolved_request, diagnostics, sources
+
+
+def locate_in_json(diagnostics: list[Diagnostic], source: SourceFile) -> list[Diagnostic]:
+    """Point `select.KEY` errors, found against the model, at KEY in the request file."""
+    offsets = _key_offsets(source.text)
+    located = []
+    for d in diagnostics:
+        if d.span is None and d.message.startswith("select."):
+            key = d.message.split(":", 1)[0].removeprefix("select.")
+            span = _key_span(source, offsets, ["select", key])
+            if span is not None:
+                d = d.model_copy(update={"span": span})
+        located.append(d)
+    return located

@@ -20,6 +20,7 @@ from atoconf.codes import CODES  # noqa: E402
 from atoconf.diagnostics import render_text  # noqa: E402
 from atoconf.dump import dump_model  # noqa: E402
 from atoconf.request import (  # noqa: E402
+    locate_in_json,
     request_from_flags,
     request_from_json,
     resolve_request,
@@ -59,7 +60,9 @@ def render_error_example(code: str) -> str:
         if isinstance(request, list):
             return render_text(request, {"request.json": SourceFile("request.json", text)})
         _, diagnostics, sources = resolve_request(result.model, request)
-        return render_text(diagnostics, sources)
+        source = SourceFile("request.json", text)
+        located = locate_in_json(diagnostics, source)
+        return render_text(located, {**sources, source.name: source})
 
 
 def render_grammar_example(path: Path) -> str:

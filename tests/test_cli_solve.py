@@ -118,3 +118,12 @@ def test_request_file_and_flags_combine(tmp_path: Path) -> None:
     assert all(a["options"]["usage"] == "gaming" for a in assemblies)
     assert all(a["components"]["cpu"]["sku"] == "CPU-A" for a in assemblies)
     assert all(a["components"]["gpu"] is not None for a in assemblies)  # rule `choice`
+
+
+def test_select_errors_point_into_the_request_file(tmp_path: Path) -> None:
+    request = tmp_path / "order.json"
+    request.write_text('{"select": {\n  "usage": "office",\n  "cpu": "CPU-Z"\n}}\n')
+    out = run("solve", str(SMALL), str(request))
+    assert out.returncode == 2
+    assert "order.json:3:3: error[E0706]: select.cpu" in out.stderr
+    assert '3 |   "cpu": "CPU-Z"' in out.stderr
