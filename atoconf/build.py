@@ -23,7 +23,7 @@ from typing import Any, Literal, cast
 from lark import Token, Tree
 
 from atoconf import csvparts
-from atoconf.diagnostics import Diagnostic, Related, error, sort_key
+from atoconf.diagnostics import Diagnostic, Related, error, plural, sort_key
 from atoconf.evaluate import Assembly, holds
 from atoconf.model import (
     BOOL,
@@ -476,10 +476,6 @@ def _value(node: Node, vtype: ValueType, ctx: _Ctx, file: str, attr: str) -> tup
     raise AssertionError(f"unexpected value node {kind}")
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _name_text(node: Node) -> str:
     return ".".join(str(t) for t in _tokens(node))
 
@@ -883,7 +879,7 @@ def _csv_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
             ctx.report(
                 error(
                     "E0404",
-                    f"this row has {_count(len(cells), 'cell')}; the header has {len(columns)}",
+                    f"this row has {plural(len(cells), 'cell')}; the header has {len(columns)}",
                     row_span,
                     hint='quote cells that contain commas: "a, b"',
                 )

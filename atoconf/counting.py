@@ -19,7 +19,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from atoconf.evaluate import Assembly, attribute, exact, part_value
+from atoconf.evaluate import absent_value, exact, part_value
 from atoconf.model import (
     AttrRef,
     Binary,
@@ -121,9 +121,13 @@ class _Residual:
                 if name not in self.assigned:
                     return ("a", name, expr.attr)
                 sku = self.assigned[name]
-                chosen = Assembly({name: (None if sku is None else str(sku), 0)}, {})
+                value = (
+                    absent_value(self.model, name, expr.attr)
+                    if sku is None
+                    else part_value(self.model, str(sku), expr.attr)
+                )
                 # absence matters beside the value: `x == none` tells 0 from absent
-                return ("v", attribute(self.model, chosen, name, expr.attr), sku is None)
+                return ("v", value, sku is None)
             case QtyRef():
                 got = self.component(expr.component)
                 return ("v", got[1]) if got is not None else ("q", self.partly(expr.component))

@@ -116,11 +116,11 @@ def render_text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
     if blocks:
-        blocks.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+        blocks.append(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 

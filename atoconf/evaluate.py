@@ -78,7 +78,7 @@ def part_value(model: Model, sku: str, attr: str) -> Result:
     return value  # type: ignore[return-value]
 
 
-def _zero(model: Model, component: str, attr: str) -> Result:
+def absent_value(model: Model, component: str, attr: str) -> Result:
     """What an attribute of an absent component reads."""
     attribute = model.types[model.components[component].type].attributes[attr]
     if attribute.has_default:
@@ -96,7 +96,7 @@ def _zero(model: Model, component: str, attr: str) -> Result:
 def attribute(model: Model, assembly: Assembly, component: str, attr: str) -> Result:
     sku = assembly.components[component][0]
     if sku is None:
-        return _zero(model, component, attr)
+        return absent_value(model, component, attr)
     return part_value(model, sku, attr)
 
 

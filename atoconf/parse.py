@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -75,6 +75,17 @@ def parser() -> Lark:
     )
 
 
+def _positioned(children: Iterable[Any]) -> Any:
+    """The first child that has a position: a Token, or the Meta of a placed Tree."""
+    for child in children:
+        if child.__class__ is Token:
+            return child
+        child_meta = child._meta
+        if child_meta is not None and not child_meta.empty:
+            return child_meta
+    return None
+
+
 def _with_positions(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
     """Lark's `propagate_positions` rule, computed in one pass.
 
@@ -87,26 +98,10 @@ def _with_positions(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], 
         node = build(children)
         if node.__class__ is not Tree:
             return node
-        first: Any = None
-        for child in children:
-            if child.__class__ is Token:
-                first = child
-                break
-            child_meta = child._meta
-            if child_meta is not None and not child_meta.empty:
-                first = child_meta
-                break
+        first = _positioned(children)
         if first is None:
             return node
-        last: Any = None
-        for child in reversed(children):
-            if child.__class__ is Token:
-                last = child
-                break
-            child_meta = child._meta
-            if child_meta is not None and not child_meta.empty:
-                last = child_meta
-                break
+        last = _positioned(reversed(children))
         meta: Any = node.meta  # Lark's Meta takes any attribute; its stub lists only some
         if first.__class__ is Token:
             line, column, start = first.line, first.column, first.start_pos

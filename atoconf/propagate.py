@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from atoconf.evaluate import Result, exact, part_value
+from atoconf.evaluate import Result, absent_value, exact, part_value
 from atoconf.model import (
     AttrRef,
     Binary,
@@ -117,27 +117,10 @@ class Scope:
 
 def _attr_values(scope: Scope, component: str, attr: str) -> list[Result]:
     model = scope.model
-    comp = model.components[component]
-    attribute = model.types[comp.type].attributes[attr]
-    out: list[Result] = []
-    for sku in scope.skus(component):
-        if sku is None:
-            if attribute.has_default:
-                out.append(exact(attribute.default))
-            else:
-                kind = attribute.type.kind
-                out.append(
-                    Fraction(0)
-                    if kind in ("int", "decimal")
-                    else False
-                    if kind == "bool"
-                    else frozenset()
-                    if kind == "set"
-                    else None
-                )
-        else:
-            out.append(part_value(model, sku, attr))
-    return out
+    return [
+        absent_value(model, component, attr) if sku is None else part_value(model, sku, attr)
+        for sku in scope.skus(component)
+    ]
 
 
 def _as_abstract(values: list[Result], numeric: bool) -> Abstract:
