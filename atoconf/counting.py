@@ -53,7 +53,7 @@ def elimination_order(
     options come first, leaves last, so few rules are open at any depth."""
     neighbours: dict[str, set[str]] = {v: set() for v in variables}
     for check in checks:
-        if len(check.scope) > 4:
+        if check.allowed is None and len(check.scope) > 4:
             continue
         for a in check.scope:
             for b in check.scope:
@@ -187,13 +187,16 @@ def count_solutions(
     assigned: dict[str, Value] = {}
     cache: dict[Hashable, int] = {}
     doms = {v: list(domains[v]) for v in order}
-    rests: dict[tuple[int, tuple[Any, ...]], frozenset[tuple[Value, ...]]] = {}
+    rests: dict[tuple[int, tuple[Any, ...]], frozenset[tuple[int, ...]]] = {}
 
-    def table_rest(n: int, check: Check) -> frozenset[tuple[Value, ...]]:
+    def table_rest(n: int, check: Check) -> frozenset[tuple[int, ...]]:
         """What a partly set table still allows for its unset variables: assignments
         that leave the same rest (CPUs of one socket, say) share their count."""
         assert check.allowed is not None
-        fixed = tuple(assigned.get(v, _OPEN) for v in check.scope)
+        fixed = tuple(
+            classes[assigned[v]] if v in assigned else _OPEN
+            for v, classes in zip(check.scope, check.classes, strict=True)
+        )
         key = (n, fixed)
         rest = rests.get(key)
         if rest is None:

@@ -13,6 +13,7 @@ came from.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any, Literal
 
 import constraint as pc
 
-from atoconf.evaluate import Assembly, evaluate, holds
+from atoconf.evaluate import Assembly, evaluate, holds, part_value
 from atoconf.model import (
     AttrRef,
     Call,
@@ -60,12 +61,22 @@ class Variable:
 
 @dataclass(frozen=True)
 class Check:
-    """One constraint: a condition over a scope of variables, or a table of allowed tuples."""
+    """One constraint: a condition over a scope of variables, or a table.
+
+    A table lists the allowed tuples of *classes*: `classes[i]` maps each value of
+    `scope[i]` to its class, and values in one class read the same to this check
+    (CPUs of one socket and one TDP, say), so a rule over three variables of a
+    hundred values each often has a table of a few hundred rows."""
 
     scope: tuple[str, ...]
     origin: Origin
     expr: Expr | None = None
-    allowed: frozenset[tuple[Value, ...]] | None = None
+    allowed: frozenset[tuple[int, ...]] | None = None
+    classes: tuple[Mapping[Value, int], ...] = ()
+
+    def row(self, values: Values) -> tuple[int, ...]:
+        """The class tuple of an assignment of (at least) the scope."""
+        return tuple(c[values[v]] for c, v in zip(self.classes, self.scope, strict=True))
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,27 @@ def variables_of(model: Model) -> dict[str, Variable]:
     return out
 
 
+def nodes(expr: Expr) -> Iterator[Any]:
+    """Every node of an expression, parents before children."""
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Call):
+            stack.extend(reversed(node.args))
+            continue
+        for name in ("else_", "then", "cond", "container", "element", "right", "left"):
+            child = getattr(node, name, None)
+            if child is not None:
+                stack.append(child)
+        for name in ("items", "operand"):
+            child = getattr(node, name, None)
+            if isinstance(child, tuple):
+                stack.extend(reversed(child))
+            elif child is not None:
+                stack.append(child)
+
+
 def scope_of(model: Model, expr: Expr) -> tuple[str, ...]:
     """The variables an expression reads, in a stable order."""
     found: dict[str, None] = {}
@@ -134,9 +166,7 @@ def scope_of(model: Model, expr: Expr) -> tuple[str, ...]:
         if quantity and comp.qty_min < comp.qty_max:
             found[qty_var(name)] = None
 
-    stack: list[Any] = [expr]
-    while stack:
-        node = stack.pop()
+    for node in nodes(expr):
         if isinstance(node, AttrRef | ComponentRef):
             component(node.component, False)
         elif isinstance(node, QtyRef):
@@ -146,20 +176,22 @@ def scope_of(model: Model, expr: Expr) -> tuple[str, ...]:
         elif isinstance(node, Total):
             for name in node.components:
                 component(name, True)
-        elif isinstance(node, Call):
-            stack.extend(reversed(node.args))
-        else:
-            for name in ("items", "operand", "left", "right", "element", "container"):
-                child = getattr(node, name, None)
-                if isinstance(child, tuple):
-                    stack.extend(reversed(child))
-                elif child is not None:
-                    stack.append(child)
-            for name in ("cond", "then", "else_"):
-                child = getattr(node, name, None)
-                if child is not None:
-                    stack.append(child)
     return tuple(found)
+
+
+def _reads(expr: Expr) -> dict[str, set[str | None]]:
+    """Per component, what of its part an expression reads: attribute names, and
+    None when it reads the SKU itself (`os != "OS-W11-HOME"`)."""
+    out: dict[str, set[str | None]] = {}
+    for node in nodes(expr):
+        if isinstance(node, AttrRef):
+            out.setdefault(node.component, set()).add(node.attr)
+        elif isinstance(node, ComponentRef):
+            out.setdefault(node.component, set()).add(None)
+        elif isinstance(node, Total):
+            for name in node.components:
+                out.setdefault(name, set()).add(node.attr)
+    return out
 
 
 def assembly_of(model: Model, values: Values) -> Assembly:
@@ -183,17 +215,65 @@ def assembly_of(model: Model, values: Values) -> Assembly:
 def check_holds(model: Model, check: Check, values: Values) -> bool:
     """Whether a check holds for an assignment of (at least) its scope."""
     if check.allowed is not None:
-        return tuple(values[v] for v in check.scope) in check.allowed
+        return check.row(values) in check.allowed
     assert check.expr is not None
     return holds(model, check.expr, assembly_of(model, values))
 
 
-def _table(model: Model, check: Check, domains: Mapping[str, Sequence[Value]]) -> Check:
-    rows = itertools.product(*(domains[v] for v in check.scope))
-    allowed = frozenset(
-        row for row in rows if check_holds(model, check, dict(zip(check.scope, row, strict=True)))
-    )
-    return Check(check.scope, check.origin, check.expr, allowed)
+# a rule becomes a table when its classes have at most this many combinations
+TABLE_LIMIT = 20_000
+# a sum over at least this many components stays a sum: the counter and the
+# valid-domains sweep carry it through their graph (sweep.py)
+WIDE_SUM = 5
+
+
+def classes_of(
+    model: Model, expr: Expr, scope: Sequence[str], domains: Mapping[str, Sequence[Value]]
+) -> list[dict[Value, int]]:
+    """Per variable of the scope, each value's class: values whose reads by `expr`
+    are the same (the same attribute values, absent or not) get the same class."""
+    reads = _reads(expr)
+    out: list[dict[Value, int]] = []
+    for var in scope:
+        what = reads.get(var)
+        ids: dict[Any, int] = {}
+        classes: dict[Value, int] = {}
+        for value in domains[var]:
+            if what is None or None in what:  # a quantity, an option, or the SKU itself
+                key: Any = (type(value), value)
+            elif value is None:
+                key = None
+            else:
+                key = tuple(
+                    (attr, part_value(model, str(value), attr))
+                    for attr in sorted(a for a in what if a is not None)
+                    if attr in model.parts[str(value)].values
+                )
+            classes[value] = ids.setdefault(key, len(ids))
+        out.append(classes)
+    return out
+
+
+def _table(check: Check, model: Model, domains: Mapping[str, Sequence[Value]]) -> Check | None:
+    """The check as a table over classes, or None when that table would be too large."""
+    assert check.expr is not None
+    if any(isinstance(n, Total) and len(n.components) >= WIDE_SUM for n in nodes(check.expr)):
+        return None
+    classes = classes_of(model, check.expr, check.scope, domains)
+    if math.prod(len(set(c.values())) for c in classes) > TABLE_LIMIT:
+        return None
+    representatives = []
+    for mapping in classes:
+        first: dict[int, Value] = {}
+        for value, cls in mapping.items():
+            first.setdefault(cls, value)
+        representatives.append(list(first.items()))
+    allowed = set()
+    for combo in itertools.product(*representatives):
+        values = {v: value for v, (_, value) in zip(check.scope, combo, strict=True)}
+        if holds(model, check.expr, assembly_of(model, values)):
+            allowed.add(tuple(cls for cls, _ in combo))
+    return Check(check.scope, check.origin, check.expr, frozenset(allowed), tuple(classes))
 
 
 def checks_for(
@@ -201,15 +281,13 @@ def checks_for(
     exprs: Sequence[tuple[Origin, Expr]],
     domains: Mapping[str, Sequence[Value]],
 ) -> list[Check]:
-    """Checks for conditions; small scopes become tables of allowed tuples."""
+    """Checks for conditions; those whose classes combine into a small table become
+    tables, the others (sums over many components) stay expressions."""
     out = []
     for origin, expr in exprs:
         check = Check(scope_of(model, expr), origin, expr)
-        size = 1
-        for var in check.scope:
-            size *= len(domains[var])
-        if 0 < len(check.scope) <= 2 and size <= 20_000:
-            check = _table(model, check, domains)
+        if check.scope:
+            check = _table(check, model, domains) or check
         out.append(check)
     return out
 
@@ -221,14 +299,13 @@ def _structure(model: Model, variables: Mapping[str, Variable]) -> list[Check]:
         qv = qty_var(comp.name)
         if qv not in variables:
             continue
-        allowed = frozenset(
-            (sku, q)
-            for sku in variables[comp.name].domain
-            for q in variables[qv].domain
-            if (sku is None) == (q == 0)
-        )
+        # classes: absent or present; 0 or another quantity
+        parts = {sku: int(sku is not None) for sku in variables[comp.name].domain}
+        quantities = {q: int(q != 0) for q in variables[qv].domain}
         origin = Origin("structure", f"{comp.name} quantity", None, comp.span)
-        out.append(Check((comp.name, qv), origin, None, allowed))
+        out.append(
+            Check((comp.name, qv), origin, None, frozenset({(0, 0), (1, 1)}), (parts, quantities))
+        )
     return out
 
 
@@ -272,16 +349,25 @@ class _TableConstraint(pc.Constraint):  # type: ignore[misc]
         forwardcheck: Any = False,
     ) -> bool:
         self.clock.tick()
-        row = [assignments.get(v, _FREE) for v in variables]
+        classes = self.check.classes
+        row: list[Any] = [
+            classes[i][assignments[v]] if v in assignments else _FREE
+            for i, v in enumerate(variables)
+        ]
         free = [i for i, value in enumerate(row) if value is _FREE]
         if not free:
             return tuple(row) in self.allowed
         if len(free) == 1 and forwardcheck:
             i = free[0]
             domain = domains[variables[i]]
+            verdict: dict[int, bool] = {}
             for value in domain[:]:
-                row[i] = value
-                if tuple(row) not in self.allowed:
+                cls = classes[i][value]
+                ok = verdict.get(cls)
+                if ok is None:
+                    row[i] = cls
+                    ok = verdict[cls] = tuple(row) in self.allowed
+                if not ok:
                     domain.hideValue(value)
             return bool(domain)
         return True
@@ -291,12 +377,18 @@ _FREE = object()
 
 
 class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
-    def __init__(self, model: Model, check: Check, clock: Clock) -> None:
+    def __init__(
+        self, model: Model, check: Check, clock: Clock, full: Mapping[str, Sequence[Value]]
+    ) -> None:
         self.model = model
         self.check = check
         self.clock = clock
         assert check.expr is not None
         self.expr = check.expr
+        # what each unset component can contribute, worked out once from the full
+        # domains: a wide sum's bounds then cost one lookup per component
+        self.memo: dict[tuple[str, str, str], Any] = {}
+        abstract(Scope(model, {}, full, self.memo), self.expr)
 
     def __call__(
         self,
@@ -309,7 +401,7 @@ class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
         unassigned = [v for v in variables if v not in assignments]
         if not unassigned:
             return holds(self.model, self.expr, assembly_of(self.model, assignments))
-        if not may_hold(Scope(self.model, assignments, domains), self.expr):
+        if not may_hold(Scope(self.model, assignments, domains, self.memo, False), self.expr):
             return False
         if forwardcheck and len(unassigned) == 1:
             return bool(self.forwardCheck(variables, domains, assignments))
@@ -401,7 +493,9 @@ def solutions(
         if check.allowed is not None:
             problem.addConstraint(_TableConstraint(check, clock), list(check.scope))
         else:
-            problem.addConstraint(_RuleConstraint(comp.model, check, clock), list(check.scope))
+            problem.addConstraint(
+                _RuleConstraint(comp.model, check, clock, domains), list(check.scope)
+            )
     if bound is not None:
         scope = [v for v in scope_of(comp.model, bound.expr) if v in wanted]
         problem.addConstraint(_BoundConstraint(comp.model, bound, clock), scope)

@@ -71,7 +71,7 @@ def qty_var(component: str) -> str:
 class Scope:
     """The current state of a search: fixed values and the domains of the others."""
 
-    __slots__ = ("assigned", "domains", "memo", "model")
+    __slots__ = ("assigned", "domains", "learn", "memo", "model")
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class Scope:
         assigned: Mapping[str, Value],
         domains: Mapping[str, Sequence[Value]],
         memo: dict[tuple[str, str, str], Abstract] | None = None,
+        learn: bool = True,
     ) -> None:
         self.model = model
         self.assigned = assigned
@@ -86,6 +87,9 @@ class Scope:
         # when the domains never change (counting), what unset components can
         # contribute is worked out once: (kind, component, attribute) -> value
         self.memo = memo
+        # a search whose domains shrink reads a memo made from the full domains
+        # (looser, still sound) and must not write what its narrowed domains allow
+        self.learn = learn
 
     def remembered(self, key: tuple[str, str, str], component: str) -> Abstract | None:
         if self.memo is None or component in self.assigned or qty_var(component) in self.assigned:
@@ -94,7 +98,7 @@ class Scope:
 
     def remember(self, key: tuple[str, str, str], component: str, value: Abstract) -> Abstract:
         unset = component not in self.assigned and qty_var(component) not in self.assigned
-        if self.memo is not None and unset:
+        if self.memo is not None and unset and self.learn:
             self.memo[key] = value
         return value
 

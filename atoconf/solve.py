@@ -27,6 +27,7 @@ from atoconf.problem import (
     solutions,
 )
 from atoconf.propagate import Scope, may_hold, qty_var
+from atoconf.sweep import Unsupported, count_group, supported_values
 
 JSON_VERSION = 1
 Stopped = Literal["deadline", "cap"] | None
@@ -94,17 +95,30 @@ class _Setup:
         self._prune()
 
     def _prune(self) -> None:
-        """Arc consistency on the checks' bounds: drop values no completion can use.
-        Wide checks (sums over every component) are left to the search's own bounds
-        reasoning: probing each of their values here costs more than it saves."""
+        """Arc consistency: drop values no completion can use. Tables are revised a
+        class at a time; narrow expressions by their bounds. Wide checks (sums over
+        every component) are left to the search's own bounds reasoning: probing each
+        of their values here costs more than it saves."""
         narrow = [c for c in self.checks if c.allowed is not None or len(c.scope) <= 3]
         changed = True
         rounds = 0
         while changed and rounds < 20:
             changed, rounds = False, rounds + 1
             for check in narrow:
-                for var in check.scope:
-                    keep = [v for v in self.domains[var] if self._supported(check, var, v)]
+                if check.allowed is not None:
+                    present = [
+                        {check.classes[j][x] for x in self.domains[v]}
+                        for j, v in enumerate(check.scope)
+                    ]
+                    rows = [
+                        r for r in check.allowed if all(c in present[j] for j, c in enumerate(r))
+                    ]
+                for i, var in enumerate(check.scope):
+                    if check.allowed is not None:
+                        used = {r[i] for r in rows}
+                        keep = [v for v in self.domains[var] if check.classes[i][v] in used]
+                    else:
+                        keep = [v for v in self.domains[var] if self._supported(check, var, v)]
                     if len(keep) != len(self.domains[var]):
                         self.domains[var] = keep
                         changed = True
@@ -112,13 +126,6 @@ class _Setup:
                             return
 
     def _supported(self, check: Check, var: str, value: Value) -> bool:
-        if check.allowed is not None:
-            i = check.scope.index(var)
-            return any(
-                row[i] == value
-                and all(row[j] in self.domains[v] for j, v in enumerate(check.scope))
-                for row in check.allowed
-            )
         assert check.expr is not None
         return may_hold(Scope(self.model, {var: value}, self.domains), check.expr)
 
@@ -322,7 +329,10 @@ def count(
             total *= len(setup.domains[group[0]])
             continue
         try:
-            found = count_solutions(model, group, setup.domains, checks, clock)
+            try:
+                found = count_group(model, group, setup.domains, checks, clock)
+            except Unsupported:
+                found = count_solutions(model, group, setup.domains, checks, clock)
         except Stop as stop:
             return CountResult(count=0, exact=False, stopped=stop.reason)
         if found == 0:
@@ -359,6 +369,17 @@ def domains(
         for group in setup.parts():
             if len(group) == 1 and not setup.checks_within(group):
                 supported[group[0]] = set(map(_key, setup.domains[group[0]]))
+                continue
+            try:
+                found = supported_values(
+                    model, group, setup.domains, setup.checks_within(group), clock
+                )
+            except Unsupported:
+                pass
+            else:
+                if not any(found.values()):
+                    return DomainsResult(satisfiable=False, domains={})
+                supported.update(found)
                 continue
             first = next(setup.iterate(clock, only=group), None)
             if first is None:

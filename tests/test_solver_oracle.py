@@ -10,12 +10,16 @@ assemblies first when there is an objective.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
+from types import ModuleType
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from atoconf import problem, sweep
 from atoconf.build import load_text, typed_expression
 from atoconf.model import Expr, Model, Value
 from atoconf.solve import count, domains, solve
@@ -51,6 +55,20 @@ class Case:
             f"\n{self.text}\nselect={self.select!r}\nrequire={list(self.require_text)!r}\n"
             f"oracle count={len(oracle.valid_assemblies(self.model, self.select, self.require))}"
         )
+
+
+@contextmanager
+def patched(module: ModuleType, name: str, value: Any) -> Iterator[None]:
+    """A module constant set for the duration (models compiled meanwhile are dropped
+    from the cache, so they are compiled again under the setting)."""
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    problem._compiled.clear()
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
+        problem._compiled.clear()
 
 
 def typed(model: Model, text: str) -> Expr:
@@ -121,6 +139,10 @@ def test_solve_limit_caps_the_number_of_assemblies(case: Case, limit: int) -> No
 @FAST
 @given(cases())
 def test_count_is_exact_and_equals_the_oracle_count(case: Case) -> None:
+    check_count(case)
+
+
+def check_count(case: Case) -> None:
     result = count(case.model, case.select, case.require)
     assert result.count == oracle.count(case.model, case.select, case.require)
     assert result.exact
@@ -130,6 +152,10 @@ def test_count_is_exact_and_equals_the_oracle_count(case: Case) -> None:
 @FAST
 @given(cases())
 def test_domains_equal_the_values_of_valid_assemblies(case: Case) -> None:
+    check_domains(case)
+
+
+def check_domains(case: Case) -> None:
     expected = oracle.domains(case.model, case.select, case.require)
     result = domains(case.model, case.select, case.require)
     if not any(expected.values()):
@@ -250,3 +276,71 @@ def test_objective_values_a_trillionth_apart_are_told_apart() -> None:
         )
         found = [values[k] for k in keys_of(model, assemblies)]
         assert found == sorted(values.values(), reverse=maximize)
+
+
+# ---- each engine, forced ----------------------------------------------------------------------
+# Random models are small, so their sums become tables. These run the same
+# comparisons with every sum kept a sum (the sweep carries it as a polynomial or
+# a cheapest completion), and with the sweep switched off (the fallbacks: the
+# residual counter and domains by search with witnesses and probes).
+
+
+@FAST
+@given(cases())
+def test_count_and_domains_with_every_sum_kept_a_sum(case: Case) -> None:
+    with patched(problem, "WIDE_SUM", 1):
+        check_count(case)
+        check_domains(case)
+
+
+@FAST
+@given(cases())
+def test_count_and_domains_without_the_sweep(case: Case) -> None:
+    with patched(sweep, "MAX_STATES", -1):
+        check_count(case)
+        check_domains(case)
+
+
+@st.composite
+def priced_products(draw: st.DrawFn) -> Case:
+    """Five to six components with prices (decimals, some optional, some with
+    quantities), a few compatibility rules, and price rules over the whole
+    assembly that depend on an option: at most, at least, or anything but."""
+    n = draw(st.integers(5, 6))
+    lines = [
+        "product priced",
+        "enum Size { s, m, l }",
+        "type P {\n  slot: int\n  size: Size\n  price: decimal\n}",
+        "parts P {",
+    ]
+    for c in range(n):
+        for k in range(draw(st.integers(1, 3))):
+            size = draw(st.sampled_from(["s", "m", "l"]))
+            cents = draw(st.integers(0, 400)) * 5
+            price = f"{cents // 100}.{cents % 100:02d}"
+            lines.append(f'  "C{c}-{k}" "part": slot={c}, size={size}, price={price}')
+    lines.append("}")
+    for c in range(n):
+        optional = " optional" if draw(st.booleans()) else ""
+        qty = " qty 1..2" if draw(st.integers(0, 3)) == 0 else ""
+        lines.append(f"component c{c}: P{qty}{optional} where slot == {c}")
+    lines.append("option tier: enum { low, high, any }")
+    for r in range(draw(st.integers(0, 3))):
+        a, b = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+        op = draw(st.sampled_from(["==", "!="]))
+        lines.append(f"rule fit{r}: c{a}.size {op} c{b}.size or c{a} == none")
+    limit = draw(st.integers(0, 60)) * 5
+    shape = draw(st.sampled_from(["<=", ">=", "!=", "<"]))
+    lines.append(f"rule budget: tier == low -> total(price) {shape} {limit}")
+    lines.append(f"rule floor: tier == high -> total(price) >= {limit // 2}")
+    text = "\n".join(lines) + "\n"
+    result = load_text(text, "priced.ato")
+    assert result.model is not None, [d.message for d in result.diagnostics]
+    return Case(text, result.model, {}, (), ())
+
+
+@settings(FAST, max_examples=150)
+@given(priced_products())
+def test_sums_over_the_whole_assembly_count_and_narrow_domains_exactly(case: Case) -> None:
+    check_count(case)
+    check_domains(case)
