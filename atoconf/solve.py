@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from atoconf.counting import count_solutions
 from atoconf.evaluate import evaluate
-from atoconf.model import Expr, Model, Value
+from atoconf.model import Expr, Model, Total, Value
 from atoconf.problem import (
     Bound,
     Check,
@@ -27,7 +28,13 @@ from atoconf.problem import (
     solutions,
 )
 from atoconf.propagate import Scope, may_hold, qty_var
-from atoconf.sweep import Unsupported, count_group, supported_values
+from atoconf.sweep import (
+    Unsupported,
+    build_graphs,
+    count_of,
+    supported_in,
+    whole_space_graphs,
+)
 
 JSON_VERSION = 1
 Stopped = Literal["deadline", "cap"] | None
@@ -85,6 +92,7 @@ class _Setup:
             if var.kind == "qty" and name in select and select[name] != 0:
                 domains[var.owner] = [s for s in domains[var.owner] if s is not None]
         self.select = dict(select)
+        self.requires = bool(require)
         requires = [(Origin("request", f"require[{i}]"), expr) for i, expr in enumerate(require)]
         checks = [*self.comp.checks, *checks_for(model, requires, domains)]
         # a rule that reads no variable holds or fails for every assembly
@@ -262,23 +270,100 @@ def solve(
             return
         sense_min = minimize is not None
         places = decimal_places(model)
-        floor: Fraction | None = None  # objective values already listed lie beyond this
-        while limit is None or produced < limit:
-            best = _optimum(setup, objective, sense_min, floor, clock)
-            if best is None:
+        ranked = _ranked_by_sweep(setup, objective, sense_min, clock)
+        if ranked is None:
+            ranked = _ranked_by_bounds(setup, objective, sense_min, clock)
+        for value, values in ranked:
+            item = assembly_json(model, values)
+            item["objective"] = decimal_text(value, places)
+            yield item
+            produced += 1
+            if limit is not None and produced >= limit:
                 return
-            level = Bound(objective, best, best)
-            for values in setup.iterate(clock, level):
-                item = assembly_json(model, values)
-                item["objective"] = decimal_text(best, places)
-                yield item
-                produced += 1
-                if limit is not None and produced >= limit:
-                    return
-            floor = best
     except Stop as stop:
         if stopped is not None:
             stopped.append(stop.reason)
+
+
+def _ranked_by_bounds(
+    setup: _Setup, objective: Expr, sense_min: bool, clock: Clock
+) -> Iterator[tuple[Fraction, dict[str, Value]]]:
+    """Assemblies best first for any objective: the best value beyond those listed
+    by branch and bound, then every assembly with that value, and so on."""
+    floor: Fraction | None = None  # objective values already listed lie beyond this
+    while True:
+        best = _optimum(setup, objective, sense_min, floor, clock)
+        if best is None:
+            return
+        for values in setup.iterate(clock, Bound(objective, best, best)):
+            yield best, values
+        floor = best
+
+
+def _ranked_by_sweep(
+    setup: _Setup, objective: Expr, sense_min: bool, clock: Clock
+) -> Iterator[tuple[Fraction, dict[str, Value]]] | None:
+    """Assemblies best first when the objective is a total the sweep can carry (most
+    often `total(price)`): paths of its graphs in order of their sum, merged; the
+    other independent groups vary fastest... no: they are listed for each path in
+    their own order. None when the sweep does not take the request."""
+    if not isinstance(objective, Total) or not setup.satisfiable_so_far:
+        return None
+    groups = setup.parts()
+    summed = set(objective.components)
+    main = [g for g in groups if summed & set(g)]
+    if len(main) != 1:
+        return None
+    group = main[0]
+    others = [v for g in groups if g is not group for v in g]
+    allowed: Mapping[str, Sequence[Value]] | None = None
+    try:
+        built = None
+        if not setup.requires:
+            # the whole space's graphs (cached per model) when their sum is the objective
+            whole = _whole_setup(setup.model)
+            cached = whole_space_graphs(
+                setup.model, group, whole.domains, whole.checks_within(group), clock
+            )
+            ws = cached[0][2].ws if cached else None
+            if ws is not None and (ws.total.attr, ws.total.components) == (
+                objective.attr,
+                objective.components,
+            ):
+                built, allowed = cached, setup.domains
+    except Unsupported:
+        pass
+    try:
+        if built is None:
+            built = build_graphs(
+                setup.model, group, setup.domains, setup.checks_within(group), clock, objective
+            )
+    except Unsupported:
+        return None
+    sign = 1 if sense_min else -1
+
+    def stream(index: int) -> Iterator[tuple[Fraction, int, dict[str, Value]]]:
+        outer, segments, graph = built[index]
+        ws = graph.ws
+        assert ws is not None
+        if allowed is not None and any(outer[v] not in allowed[v] for v in outer):
+            return
+        for units, values in graph.best_first(sign, allowed):
+            if segments is not None and not any(lo <= units <= hi for lo, hi, ok in segments if ok):
+                continue
+            yield sign * ws.value(units), index, values
+
+    def ranked() -> Iterator[tuple[Fraction, dict[str, Value]]]:
+        assert built is not None
+        merged = heapq.merge(*(stream(i) for i in range(len(built))), key=lambda t: (t[0], t[1]))
+        for key, _, values in merged:
+            if not others:
+                yield sign * key, values
+                continue
+            for rest in setup.iterate(clock, only=others):
+                yield sign * key, {**values, **rest}
+
+    return ranked()
 
 
 def _optimum(
@@ -330,7 +415,8 @@ def count(
             continue
         try:
             try:
-                found = count_group(model, group, setup.domains, checks, clock)
+                built = build_graphs(model, group, setup.domains, checks, clock)
+                found = count_of(built)
             except Unsupported:
                 found = count_solutions(model, group, setup.domains, checks, clock)
         except Stop as stop:
@@ -371,9 +457,7 @@ def domains(
                 supported[group[0]] = set(map(_key, setup.domains[group[0]]))
                 continue
             try:
-                found = supported_values(
-                    model, group, setup.domains, setup.checks_within(group), clock
-                )
+                found = _sweep_domains(model, setup, group, bool(require), clock)
             except Unsupported:
                 pass
             else:
@@ -416,6 +500,32 @@ def domains(
         result[name] = values
         provenance[name] = "user" if name in select else "rules" if len(values) == 1 else "open"
     return DomainsResult(satisfiable=True, domains=result, stopped=stopped, provenance=provenance)
+
+
+def _sweep_domains(
+    model: Model, setup: _Setup, group: list[str], requires: bool, clock: Clock
+) -> dict[str, set[tuple[type, Value]]]:
+    """A group's valid values from the sweep: a request that only selects is answered
+    on the graphs of the whole space (built once per model), filtered by the
+    request's narrowed domains; one with `require` gets graphs of its own."""
+    if requires:
+        built = build_graphs(model, group, setup.domains, setup.checks_within(group), clock)
+        return supported_in(built, group)
+    whole = _whole_setup(model)
+    built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
+    return supported_in(built, group, setup.domains)
+
+
+_WHOLE_SETUPS: dict[int, tuple[Model, _Setup]] = {}
+
+
+def _whole_setup(model: Model) -> _Setup:
+    entry = _WHOLE_SETUPS.get(id(model))
+    if entry is None or entry[0] is not model:
+        if len(_WHOLE_SETUPS) > 64:
+            _WHOLE_SETUPS.clear()
+        entry = _WHOLE_SETUPS[id(model)] = (model, _Setup(model, {}, []))
+    return entry[1]
 
 
 def _key(value: Value) -> tuple[type, Value]:

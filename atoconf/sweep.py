@@ -19,9 +19,10 @@ largest completion when looking for valid values.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -86,14 +87,20 @@ def _contributions(
 
 
 def wide_sum(
-    model: Model, domains: Mapping[str, Sequence[Value]], checks: Sequence[Check]
+    model: Model,
+    domains: Mapping[str, Sequence[Value]],
+    checks: Sequence[Check],
+    objective: Total | None = None,
 ) -> WideSum | None:
-    """The one wide sum the expression checks read, or None when all checks are
-    tables; Unsupported for anything else."""
+    """The one wide sum the expression checks read (and the objective, when given,
+    is), or None when all checks are tables and there is no objective;
+    Unsupported for anything else."""
     wide = [c for c in checks if c.allowed is None]
-    if not wide:
+    if not wide and objective is None:
         return None
     totals: dict[tuple[str, tuple[str, ...]], Total] = {}
+    if objective is not None:
+        totals[(objective.attr, objective.components)] = objective
     for check in wide:
         assert check.expr is not None
         for node in nodes(check.expr):
@@ -255,6 +262,8 @@ class Edge:
     values: list[Value]  # the values of the level's variable that lead to `child`
     child: int  # index of a state of the next level
     units: list[int]  # per value: what it adds to the sum (all 0 without one)
+    lo: int = 0  # the least and the most of units
+    hi: int = 0
 
 
 class Graph:
@@ -271,16 +280,17 @@ class Graph:
         tables = [c for c in checks if c.allowed is not None and c.scope]
         sizes = {v: len(domains[v]) for v in variables}
         order = greedy_order(variables, tables, sizes)
-        # a component's quantity right after its part, so the pair's share of the
-        # sum is known one level later
+        # a summed component's quantity right before its part: the state keeps the
+        # quantity for one level (a few values), so the part's share qty * unit is
+        # known when the part is chosen
         summed = set(ws.units) if ws is not None else set()
         arranged: list[str] = []
         for var in order:
             if var.endswith(".qty") and var.removesuffix(".qty") in variables:
                 continue
-            arranged.append(var)
             if qty_var(var) in variables:
                 arranged.append(qty_var(var))
+            arranged.append(var)
         self.order = arranged
         self.domains = domains
         self.tables = tables
@@ -347,41 +357,21 @@ class Graph:
     def _groups(self, depth: int, var: str) -> dict[tuple[int, ...], dict[Any, tuple[Any, Edge]]]:
         """The values of one level grouped by their classes in the tables they appear in
         (which decides the next state) and by what they leave pending for the sum:
-        signature -> pending key -> (child pending, the edge's values and units)."""
+        signature -> pending key -> (child pending, the edge's values and units). A
+        summed part after its quantity gets its units per state (see _build)."""
         ws = self.ws
         touching = self.touching[depth]
-        order = self.order
         owner = var.removesuffix(".qty")
-        is_qty = ws is not None and var.endswith(".qty") and owner in self.summed
-        pairs_next = (
-            ws is not None
-            and var in self.summed
-            and depth + 1 < len(order)
-            and order[depth + 1] == qty_var(var)
-        )
-        quantities = [int(q) for q in self.domains.get(qty_var(var), ())]  # type: ignore[arg-type]
+        holds_qty = ws is not None and var.endswith(".qty") and owner in self.summed
         groups: dict[tuple[int, ...], dict[Any, tuple[Any, Edge]]] = {}
         for value in self.domains[var]:
             sig = tuple(self.tables[n].classes[pos][value] for n, pos in touching)
             by_pending = groups.setdefault(sig, {})
-            if ws is not None and pairs_next:
-                # the part's share for each quantity: the next level picks one
-                units = ws.units[var]
-                key: Any = tuple(units.get((value, q), -1) for q in quantities)
-                entry = by_pending.get(key)
-                if entry is None:
-                    entry = by_pending[key] = (key, Edge([], -1, []))
-                entry[1].values.append(value)
-                entry[1].units.append(0)
-                continue
-            if ws is not None and is_qty:
-                # one edge list per pending share, filled per state below
-                by_pending.setdefault(None, (None, Edge([], -1, [])))[1].values.append(value)
-                continue
+            pending: Any = value if holds_qty else None
             share = 0
-            if ws is not None and var in self.summed:
+            if ws is not None and var in self.summed and var in ws.fixed:
                 share = ws.units[var][(value, ws.fixed[var])]
-            entry = by_pending.setdefault(None, (None, Edge([], -1, [])))
+            entry = by_pending.setdefault(pending, (pending, Edge([], -1, [])))
             entry[1].values.append(value)
             entry[1].units.append(share)
         return groups
@@ -400,17 +390,15 @@ class Graph:
     def _build(self) -> None:
         self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
         states: list[tuple[tuple[int, int], ...]] = [()]
-        pending_of: list[Any] = [None]  # per state: the part's share per quantity, if any
+        pending_of: list[Any] = [None]  # per state: the quantity its next part comes in
         for depth, var in enumerate(self.order):
             self.clock.check()
             touching = self.touching[depth]
             touched = {n for n, _ in touching}
-            is_qty = (
-                self.ws is not None
-                and var.endswith(".qty")
-                and var.removesuffix(".qty") in self.summed
-            )
-            quantities = [int(q) for q in self.domains[var]] if is_qty else []  # type: ignore[arg-type]
+            # a summed part whose quantity the state holds: its units per quantity
+            after_qty = self.ws is not None and var in self.summed and var not in self.ws.fixed
+            shares = self.ws.units[var] if self.ws is not None and after_qty else {}
+            by_qty: dict[tuple[int, int], tuple[list[Value], list[int]]] = {}
             groups = list(self._groups(depth, var).items())
             next_ids: dict[tuple[Any, ...], int] = {}
             next_states: list[tuple[tuple[int, int], ...]] = []
@@ -436,17 +424,21 @@ class Graph:
                         moved_key = tuple(moved)
                         for child_pending, edge in by_pending.values():
                             values, units = edge.values, edge.units
-                            if is_qty:
-                                # this quantity times the pending part's share
-                                pairs = [
-                                    (q, pending[i])
-                                    for i, q in enumerate(quantities)
-                                    if q in values and pending[i] >= 0
-                                ]
-                                if not pairs:
+                            if after_qty:
+                                cached = by_qty.get((id(edge), pending))
+                                if cached is None:
+                                    kept = [
+                                        (v, shares[(v, pending)])
+                                        for v in values
+                                        if (v, pending) in shares
+                                    ]
+                                    cached = by_qty[(id(edge), pending)] = (
+                                        [v for v, _ in kept],
+                                        [u for _, u in kept],
+                                    )
+                                values, units = cached
+                                if not values:
                                     continue
-                                values = [q for q, _ in pairs]
-                                units = [u for _, u in pairs]
                             key = (untouched, moved_key, child_pending)
                             child = next_ids.get(key)
                             if child is None:
@@ -477,80 +469,233 @@ class Graph:
             if len(states) > MAX_STATES:
                 raise Unsupported("too many states")
         self.final = len(states)
+        for level in self.levels:
+            for edges in level:
+                for e in edges:
+                    e.lo, e.hi = min(e.units), max(e.units)
 
     # what flows backward
 
     def count(self, segments: Sequence[tuple[int, int, bool]] | None) -> int:
-        """The number of complete paths (whose sum the segments allow)."""
+        """The number of complete paths (whose sum the segments allow): each run of
+        sums where the rules hold is a difference of two `at_most` counts."""
         if segments is not None and not any(ok for _, _, ok in segments):
             return 0
         if self.ws is None or segments is None or segments == [(0, self.ws.top, True)]:
-            counts = [1] * self.final
-            for level in reversed(self.levels):
-                self.clock.check()
-                counts = [
-                    sum(len(e.values) * counts[e.child] for e in edges if counts[e.child])
+            return self._plain_counts()[0][0]
+        return sum(self.at_most(hi) - self.at_most(lo - 1) for lo, hi, ok in segments if ok)
+
+    def _plain_counts(self) -> list[list[int]]:
+        """Per level and state: its number of completions (the last level: 1 each)."""
+        counts = [[1] * self.final]
+        for level in reversed(self.levels):
+            self.clock.check()
+            below = counts[0]
+            counts.insert(
+                0,
+                [
+                    sum(len(e.values) * below[e.child] for e in edges if below[e.child])
                     for edges in level
-                ]
-            return counts[0] if counts else 0
-        top = max((hi for lo, hi, ok in segments if ok), default=-1)
-        if top < 0:
+                ],
+            )
+        return counts
+
+    def _reach(self) -> tuple[list[list[int]], list[list[int]]]:
+        """Per level and state: the least and the most sum of the paths to it."""
+        least: list[list[int]] = [[0]]
+        most: list[list[int]] = [[0]]
+        for level in self.levels:
+            low: dict[int, int] = {}
+            high: dict[int, int] = {}
+            for state, edges in enumerate(level):
+                lo, hi = least[-1][state], most[-1][state]
+                for e in edges:
+                    x, y = lo + e.lo, hi + e.hi
+                    if x < low.get(e.child, x + 1):
+                        low[e.child] = x
+                    if y > high.get(e.child, y - 1):
+                        high[e.child] = y
+            size = max(low, default=-1) + 1
+            least.append([low.get(i, 0) for i in range(size)])
+            most.append([high.get(i, 0) for i in range(size)])
+        return least, most
+
+    def at_most(self, limit: int) -> int:
+        """The number of complete paths whose sum is at most `limit`.
+
+        Backward, each state keeps its cumulative counts C(j) = completions adding at
+        most lo + j, packed into one integer (`bits` per coefficient), but only on a
+        window: below lo = limit - (the most a path to it adds), every path to the
+        state is under the limit whatever it adds, so C(0) stands for all of them;
+        above hi = limit - (the least a path to it adds) no path is; and past the
+        most the state can add, C is its total. Near the root the paths to a state
+        differ little; near the leaves the completions do: windows stay narrow."""
+        if limit < 0:
             return 0
-        width = top + 1
-        # a coefficient can be no larger than the number of complete paths
-        bits = max(8, -(-(self.count(None).bit_length() + 1) // 8) * 8)
-        # the least a path adds before reaching each state: what a state's
-        # polynomial holds beyond top minus that can never count
-        least = self._least_reach()
-        polys = [1] * self.final
+        plain = self._plain_counts()
+        total = plain[0][0] if plain[0] else 0
+        if not total:
+            return 0
+        least, most = self._reach()
+        largest = self._best(-1, [None] * len(self.levels))  # minus the most a state adds
+        bits = total.bit_length() + 1
+        slot = (1 << bits) - 1
+        widest = limit + 2
+        ones_all = 0  # coefficient 1 in each of `widest` slots, built by doubling
+        size, ones_all = 1, 1
+        while size < widest:
+            ones_all |= ones_all << (bits * size)
+            size *= 2
+
+        def ones(start: int, stop: int) -> int:
+            """Coefficient 1 in slots start..stop-1."""
+            if stop <= start:
+                return 0
+            return (ones_all & ((1 << (bits * (stop - start))) - 1)) << (bits * start)
+
+        # per state of the level below: (lo, width, window, total)
+        below: list[tuple[int, int, int, int]] = [(0, 0, 0, 1)] * self.final
         for depth in range(len(self.levels) - 1, -1, -1):
             self.clock.check()
-            out = []
+            row: list[tuple[int, int, int, int]] = []
             for state, edges in enumerate(self.levels[depth]):
-                room = top - least[depth][state]
+                hi = limit - least[depth][state]
+                lo = max(0, limit - most[depth][state])
+                count = plain[depth][state]
+                if hi < 0 or not count:
+                    row.append((lo, 0, 0, 0))
+                    continue
+                width = max(0, min(hi, int(-largest[depth][state])) - lo + 1)
                 acc = 0
-                if room >= 0:
+                if width:
+                    mask = (1 << (bits * width)) - 1
                     for e in edges:
-                        poly = polys[e.child]
-                        if not poly:
+                        c_lo, c_width, c_poly, c_total = below[e.child]
+                        if not c_total:
                             continue
                         for u in e.units:
-                            if u <= room:
-                                acc += poly << (bits * u)
-                    acc &= (1 << (bits * (room + 1))) - 1
-                out.append(acc)
-            polys = out
-        poly = polys[0] if polys else 0
-        raw = poly.to_bytes(bits // 8 * width, "little")
-        size = bits // 8
-        total = 0
-        for lo, hi, ok in segments:
-            if not ok:
-                continue
-            for i in range(lo, min(hi, top) + 1):
-                total += int.from_bytes(raw[i * size : (i + 1) * size], "little")
-        return total
+                            d = lo - u - c_lo  # child slot = this slot + d
+                            part = c_poly >> (bits * d) if d >= 0 else c_poly << (bits * -d)
+                            # past the child's window its C is its total
+                            start = max(0, c_width - d)
+                            acc += (part & mask) + c_total * ones(start, width)
+                row.append((lo, width, acc, count))
+            below = row
+        lo, width, poly, count = below[0]
+        return (poly & slot) if width else count
 
-    def _least_reach(self) -> list[list[int]]:
-        """Per level and state: the least sum of the paths from the root to it."""
-        out: list[list[int]] = [[0]]
-        for level in self.levels:
-            nxt: dict[int, int] = {}
-            for state, edges in enumerate(level):
-                r = out[-1][state]
+    def _filters(self, allowed: Mapping[str, Collection[Value]] | None) -> list[set[Value] | None]:
+        """Per level, the values a request leaves (None: all of them)."""
+        filters: list[set[Value] | None] = []
+        for var in self.order:
+            keep = None if allowed is None else set(allowed[var])
+            if keep is not None and keep.issuperset(self.domains[var]):
+                keep = None
+            filters.append(keep)
+        return filters
+
+    def _best(self, sign: int, filters: Sequence[set[Value] | None]) -> list[list[float]]:
+        """Per level and state: the least sum (times sign) of a completion within the
+        filters; +inf when there is none."""
+        inf = math.inf
+        best: list[list[float]] = [[0.0] * self.final]
+        for depth in range(len(self.levels) - 1, -1, -1):
+            self.clock.check()
+            below = best[0]
+            keep = filters[depth]
+            row = []
+            for edges in self.levels[depth]:
+                b = inf
                 for e in edges:
-                    x = r + min(e.units)
-                    if x < nxt.get(e.child, x + 1):
-                        nxt[e.child] = x
-            size = max(nxt, default=-1) + 1
-            out.append([nxt.get(i, 0) for i in range(size)])
-        return out
+                    c = below[e.child]
+                    if c == inf:
+                        continue
+                    if keep is None:
+                        x = c + (e.lo if sign == 1 else -e.hi)
+                    else:
+                        units = [
+                            sign * u for v, u in zip(e.values, e.units, strict=True) if v in keep
+                        ]
+                        if not units:
+                            continue
+                        x = c + min(units)
+                    if x < b:
+                        b = x
+                row.append(b)
+            best.insert(0, row)
+        return best
+
+    def best_first(
+        self, sign: int, allowed: Mapping[str, Collection[Value]] | None = None
+    ) -> Iterator[tuple[int, dict[str, Value]]]:
+        """Complete paths within `allowed`, least sum (times sign) first, each once:
+        best-first search whose estimate (the best completion) is exact, expanding a
+        state's choices lazily, best first, so each path costs a few steps. Ties keep
+        the graph's order (values in domain order), so the order is fixed."""
+        filters = self._filters(allowed)
+        best = self._best(sign, filters)
+        inf = math.inf
+        if not best[0] or best[0][0] == inf:
+            return
+        choices: dict[tuple[int, int], list[tuple[float, int, Value, int, int]]] = {}
+
+        def options(depth: int, state: int) -> list[tuple[float, int, Value, int, int]]:
+            """A state's choices, best first: (completion, order, value, units, child)."""
+            key = (depth, state)
+            found = choices.get(key)
+            if found is None:
+                below = best[depth + 1]
+                keep = filters[depth]
+                found = []
+                n = 0
+                for e in self.levels[depth][state]:
+                    c = below[e.child]
+                    for value, u in zip(e.values, e.units, strict=True):
+                        n += 1
+                        if c == inf or (keep is not None and value not in keep):
+                            continue
+                        found.append((c + sign * u, n, value, u, e.child))
+                found.sort(key=lambda o: (o[0], o[1]))
+                choices[key] = found
+            return found
+
+        last = len(self.levels)
+        counter = 0
+        # (estimate, tie, depth, state, index into options, sum so far, path so far)
+        heap: list[tuple[float, int, int, int, int, int, tuple[Value, ...]]] = []
+        first = options(0, 0)
+        if first:
+            heap.append((first[0][0], 0, 0, 0, 0, 0, ()))
+        while heap:
+            self.clock.tick()
+            _, _, depth, state, index, so_far, path = heapq.heappop(heap)
+            opts = options(depth, state)
+            _, _, value, u, child = opts[index]
+            if index + 1 < len(opts):
+                counter += 1
+                nxt = opts[index + 1]
+                heapq.heappush(
+                    heap, (so_far + nxt[0], counter, depth, state, index + 1, so_far, path)
+                )
+            here = so_far + sign * u
+            path = (*path, value)
+            if depth + 1 == last:
+                yield sign * here, dict(zip(self.order, path, strict=True))
+                continue
+            below = options(depth + 1, child)
+            if below:
+                counter += 1
+                heapq.heappush(heap, (here + below[0][0], counter, depth + 1, child, 0, here, path))
 
     def supported(
-        self, segments: Sequence[tuple[int, int, bool]] | None
+        self,
+        segments: Sequence[tuple[int, int, bool]] | None,
+        allowed: Mapping[str, Collection[Value]] | None = None,
     ) -> dict[str, set[tuple[type, Value]]] | None:
-        """Per variable, the values on some complete path; None when the sum's rules
-        hold on no single run from one end (the smallest or largest sum decides)."""
+        """Per variable, the values on some complete path whose values all lie in
+        `allowed` (a request's narrowed domains; None: every value); None when the
+        sum's rules hold on no single run from one end (then the smallest or the
+        largest sum could not decide)."""
         sense = 0
         limit = 0
         if self.ws is not None and segments is not None:
@@ -568,31 +713,14 @@ class Graph:
                 sense, limit = -1, lo  # the largest sum must reach limit
             else:
                 return None
+        sign = -1 if sense == -1 else 1
+        filters = self._filters(allowed)
+        best = self._best(sign, filters)
         inf = math.inf
-        # backward: the best completion of each state (+inf: none)
-        best: list[list[float]] = [[0.0] * self.final]
-        for level in reversed(self.levels):
-            self.clock.check()
-            below = best[0]
-            row = []
-            for edges in level:
-                b = inf
-                for e in edges:
-                    c = below[e.child]
-                    if c == inf:
-                        continue
-                    for u in e.units:
-                        x = c + (u if sense >= 0 else -u)
-                        if x < b:
-                            b = x
-                row.append(b)
-            best.insert(0, row)
         out: dict[str, set[tuple[type, Value]]] = {v: set() for v in self.order}
         if not best[0] or best[0][0] == inf:
             return out
-        if sense == 1 and best[0][0] > limit:
-            return out
-        if sense == -1 and -best[0][0] < limit:
+        if (sense == 1 and best[0][0] > limit) or (sense == -1 and -best[0][0] < limit):
             return out
         # forward: the best way to reach each state, and the values on good edges
         reach: list[float] = [0.0]
@@ -601,6 +729,8 @@ class Graph:
             below = best[depth + 1]
             nxt = [inf] * len(below)
             found = out[self.order[depth]]
+            keep = filters[depth]
+            everything = len(self.domains[self.order[depth]])
             for state, edges in enumerate(level):
                 r = reach[state]
                 if r == inf:
@@ -609,16 +739,24 @@ class Graph:
                     c = below[e.child]
                     if c == inf:
                         continue
-                    for value, u in zip(e.values, e.units, strict=True):
-                        step = u if sense >= 0 else -u
-                        through = r + step
-                        if sense == 1 and through + c > limit:
-                            continue
-                        if sense == -1 and -(through + c) < limit:
-                            continue
-                        found.add((type(value), value))
-                        if through < nxt[e.child]:
-                            nxt[e.child] = through
+                    if sense == 0 and keep is None:
+                        # no sum to watch: every value of a live edge is valid
+                        through = r + e.lo
+                        if len(found) < everything:
+                            found.update((type(v), v) for v in e.values)
+                    else:
+                        through = inf
+                        for value, u in zip(e.values, e.units, strict=True):
+                            if keep is not None and value not in keep:
+                                continue
+                            x = r + sign * u
+                            if sense != 0 and (x + c > limit if sense == 1 else -(x + c) < limit):
+                                continue
+                            found.add((type(value), value))
+                            if x < through:
+                                through = x
+                    if through < nxt[e.child]:
+                        nxt[e.child] = through
             reach = nxt
         return out
 
@@ -633,45 +771,74 @@ def outer_assignments(
         yield dict(zip(ws.outer, combo, strict=True))
 
 
-def count_group(
+Built = list[tuple[dict[str, Value], list[tuple[int, int, bool]] | None, Graph]]
+
+
+def build_graphs(
     model: Model,
     group: Sequence[str],
     domains: Mapping[str, Sequence[Value]],
     checks: Sequence[Check],
     clock: Clock,
-) -> int:
-    """The number of valid assignments of one independent group; Unsupported when the
-    group has a shape the sweep does not take."""
-    ws = wide_sum(model, domains, checks)
+    objective: Total | None = None,
+) -> Built:
+    """One graph per assignment of the variables a wide sum's rules read directly
+    (one graph when there is no such sum), with where those rules hold; Unsupported
+    when the group has a shape the sweep does not take."""
+    ws = wide_sum(model, domains, checks, objective)
     tables = [c for c in checks if c.allowed is not None]
-    total = 0
+    out: Built = []
     for outer in outer_assignments(ws, domains):
         segments = truth_segments(model, ws, outer) if ws is not None else None
         if segments is not None and not any(ok for _, _, ok in segments):
             continue
         narrowed = {v: [outer[v]] if v in outer else domains[v] for v in group}
-        total += Graph(group, narrowed, tables, ws, clock).count(segments)
-    return total
+        out.append((outer, segments, Graph(group, narrowed, tables, ws, clock)))
+    return out
 
 
-def supported_values(
+# per model and group: the graphs of the whole space (no request), for clicks
+_WHOLE: dict[tuple[int, tuple[str, ...]], tuple[Model, Built | None]] = {}
+
+
+def whole_space_graphs(
     model: Model,
     group: Sequence[str],
     domains: Mapping[str, Sequence[Value]],
     checks: Sequence[Check],
     clock: Clock,
+) -> Built:
+    """build_graphs for the model without a request, built once per model: a request
+    that only selects values is answered on them by filtering (see `supported`)."""
+    key = (id(model), tuple(group))
+    entry = _WHOLE.get(key)
+    if entry is None or entry[0] is not model:
+        try:
+            built: Built | None = build_graphs(model, group, domains, checks, clock)
+        except Unsupported:
+            built = None
+        if len(_WHOLE) > 64:
+            _WHOLE.clear()
+        entry = _WHOLE[key] = (model, built)
+    if entry[1] is None:
+        raise Unsupported("the whole space does not fit the sweep")
+    return entry[1]
+
+
+def count_of(built: Built) -> int:
+    return sum(graph.count(segments) for _, segments, graph in built)
+
+
+def supported_in(
+    built: Built, group: Sequence[str], allowed: Mapping[str, Collection[Value]] | None = None
 ) -> dict[str, set[tuple[type, Value]]]:
-    """Per variable of one independent group, the values some valid assignment uses
-    (as (type, value) keys); Unsupported when the sweep cannot tell."""
-    ws = wide_sum(model, domains, checks)
-    tables = [c for c in checks if c.allowed is not None]
+    """Per variable of the group, the values on some complete path of some graph
+    within `allowed`; Unsupported when a graph cannot tell."""
     out: dict[str, set[tuple[type, Value]]] = {v: set() for v in group}
-    for outer in outer_assignments(ws, domains):
-        segments = truth_segments(model, ws, outer) if ws is not None else None
-        if segments is not None and not any(ok for _, _, ok in segments):
+    for outer, segments, graph in built:
+        if allowed is not None and any(outer[v] not in allowed[v] for v in outer):
             continue
-        narrowed = {v: [outer[v]] if v in outer else domains[v] for v in group}
-        found = Graph(group, narrowed, tables, ws, clock).supported(segments)
+        found = graph.supported(segments, allowed)
         if found is None:
             raise Unsupported("the sum's rules allow separate ranges")
         for var, values in found.items():

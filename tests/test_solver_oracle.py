@@ -344,3 +344,12 @@ def priced_products(draw: st.DrawFn) -> Case:
 def test_sums_over_the_whole_assembly_count_and_narrow_domains_exactly(case: Case) -> None:
     check_count(case)
     check_domains(case)
+
+
+@settings(FAST, max_examples=100)
+@given(priced_products(), st.booleans(), st.sampled_from([None, 1, 3]))
+def test_cheapest_and_dearest_by_total_come_in_order(
+    case: Case, maximize: bool, limit: int | None
+) -> None:
+    # `total(price)` as the objective: the sweep lists the graph's paths by their sum
+    _check_objective(case, "total(price)", maximize, limit)
