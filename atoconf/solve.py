@@ -34,6 +34,7 @@ from atoconf.sweep import (
     count_of,
     supported_in,
     whole_space_graphs,
+    within_outer,
 )
 
 JSON_VERSION = 1
@@ -346,9 +347,10 @@ def _ranked_by_sweep(
         outer, segments, graph = built[index]
         ws = graph.ws
         assert ws is not None
-        if allowed is not None and any(outer[v] not in allowed[v] for v in outer):
+        within = within_outer(graph, outer, allowed)
+        if outer and within is None:
             return
-        for units, values in graph.best_first(sign, allowed):
+        for units, values in graph.best_first(sign, within):
             if segments is not None and not any(lo <= units <= hi for lo, hi, ok in segments if ok):
                 continue
             yield sign * ws.value(units), index, values

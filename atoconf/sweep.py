@@ -226,13 +226,16 @@ def truth_segments(
 
 
 def greedy_order(
-    variables: Sequence[str], checks: Sequence[Check], sizes: Mapping[str, int]
+    variables: Sequence[str],
+    checks: Sequence[Check],
+    sizes: Mapping[str, int],
+    placed: Sequence[str] = (),
 ) -> list[str]:
     """Variables in the order that keeps the fewest rules open: at each step, the
     variable that closes the most rules, then touches the most open ones, then has
     the smallest domain."""
     scopes = [set(c.scope) for c in checks if c.allowed is not None]
-    placed: set[str] = set()
+    done = set(placed)  # variables that come before these
     order: list[str] = []
     position = {v: i for i, v in enumerate(variables)}
     while len(order) < len(variables):
@@ -242,7 +245,7 @@ def greedy_order(
             for scope in scopes:
                 if v not in scope:
                     continue
-                rest = scope - placed
+                rest = scope - done
                 if rest == {v}:
                     closes += 1
                 elif rest == scope:
@@ -251,9 +254,9 @@ def greedy_order(
                     touches += 1
             return (-closes, -touches, opened, sizes.get(v, 1) * 1000 + position[v])
 
-        pick = min((v for v in variables if v not in placed), key=score)
+        pick = min((v for v in variables if v not in done), key=score)
         order.append(pick)
-        placed.add(pick)
+        done.add(pick)
     return order
 
 
@@ -276,10 +279,12 @@ class Graph:
         checks: Sequence[Check],
         ws: WideSum | None,
         clock: Clock,
+        first: Sequence[str] = (),
     ) -> None:
         tables = [c for c in checks if c.allowed is not None and c.scope]
         sizes = {v: len(domains[v]) for v in variables}
-        order = greedy_order(variables, tables, sizes)
+        rest = [v for v in variables if v not in first]
+        order = [*first, *greedy_order(rest, tables, sizes, first)]
         # a summed component's quantity right before its part: the state keeps the
         # quantity for one level (a few values), so the part's share qty * unit is
         # known when the part is chosen
@@ -405,6 +410,7 @@ class Graph:
             next_pending: list[Any] = []
             level: list[list[Edge]] = []
             for state, pending in zip(states, pending_of, strict=True):
+                self.clock.tick()
                 rests = dict(state)
                 untouched = tuple(item for item in state if item[0] not in touched)
                 maps = [
@@ -476,52 +482,80 @@ class Graph:
 
     # what flows backward
 
-    def count(self, segments: Sequence[tuple[int, int, bool]] | None) -> int:
-        """The number of complete paths (whose sum the segments allow): each run of
-        sums where the rules hold is a difference of two `at_most` counts."""
+    def count(
+        self,
+        segments: Sequence[tuple[int, int, bool]] | None,
+        allowed: Mapping[str, Collection[Value]] | None = None,
+    ) -> int:
+        """The number of complete paths within `allowed` (whose sum the segments
+        allow): each run of sums where the rules hold is a difference of two
+        `at_most` counts."""
         if segments is not None and not any(ok for _, _, ok in segments):
             return 0
+        filters = self._filters(allowed)
         if self.ws is None or segments is None or segments == [(0, self.ws.top, True)]:
-            return self._plain_counts()[0][0]
-        return sum(self.at_most(hi) - self.at_most(lo - 1) for lo, hi, ok in segments if ok)
+            return self._plain_counts(filters)[0][0]
+        return sum(
+            self.at_most(hi, filters) - self.at_most(lo - 1, filters)
+            for lo, hi, ok in segments
+            if ok
+        )
 
-    def _plain_counts(self) -> list[list[int]]:
+    @staticmethod
+    def _kept(e: Edge, keep: set[Value] | None) -> list[int]:
+        """The units of an edge's values that a filter keeps."""
+        if keep is None:
+            return e.units
+        return [u for v, u in zip(e.values, e.units, strict=True) if v in keep]
+
+    def _plain_counts(self, filters: Sequence[set[Value] | None]) -> list[list[int]]:
         """Per level and state: its number of completions (the last level: 1 each)."""
         counts = [[1] * self.final]
-        for level in reversed(self.levels):
+        for depth in range(len(self.levels) - 1, -1, -1):
             self.clock.check()
             below = counts[0]
+            keep = filters[depth]
             counts.insert(
                 0,
                 [
-                    sum(len(e.values) * below[e.child] for e in edges if below[e.child])
-                    for edges in level
+                    sum(len(self._kept(e, keep)) * below[e.child] for e in edges if below[e.child])
+                    for edges in self.levels[depth]
                 ],
             )
         return counts
 
-    def _reach(self) -> tuple[list[list[int]], list[list[int]]]:
-        """Per level and state: the least and the most sum of the paths to it."""
-        least: list[list[int]] = [[0]]
+    def _reach(
+        self, filters: Sequence[set[Value] | None]
+    ) -> tuple[list[list[int | None]], list[list[int]]]:
+        """Per level and state: the least (None: not reached) and the most sum of the
+        paths to it within the filters."""
+        least: list[list[int | None]] = [[0]]
         most: list[list[int]] = [[0]]
-        for level in self.levels:
+        for depth, level in enumerate(self.levels):
+            keep = filters[depth]
             low: dict[int, int] = {}
             high: dict[int, int] = {}
             for state, edges in enumerate(level):
                 lo, hi = least[-1][state], most[-1][state]
+                if lo is None:
+                    continue
                 for e in edges:
-                    x, y = lo + e.lo, hi + e.hi
+                    units = self._kept(e, keep)
+                    if not units:
+                        continue
+                    x = lo + (e.lo if keep is None else min(units))
+                    y = hi + (e.hi if keep is None else max(units))
                     if x < low.get(e.child, x + 1):
                         low[e.child] = x
                     if y > high.get(e.child, y - 1):
                         high[e.child] = y
-            size = max(low, default=-1) + 1
-            least.append([low.get(i, 0) for i in range(size)])
+            size = len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final
+            least.append([low.get(i) for i in range(size)])
             most.append([high.get(i, 0) for i in range(size)])
         return least, most
 
-    def at_most(self, limit: int) -> int:
-        """The number of complete paths whose sum is at most `limit`.
+    def at_most(self, limit: int, filters: Sequence[set[Value] | None] | None = None) -> int:
+        """The number of complete paths within the filters whose sum is at most `limit`.
 
         Backward, each state keeps its cumulative counts C(j) = completions adding at
         most lo + j, packed into one integer (`bits` per coefficient), but only on a
@@ -532,18 +566,18 @@ class Graph:
         differ little; near the leaves the completions do: windows stay narrow."""
         if limit < 0:
             return 0
-        plain = self._plain_counts()
+        if filters is None:
+            filters = [None] * len(self.levels)
+        plain = self._plain_counts(filters)
         total = plain[0][0] if plain[0] else 0
         if not total:
             return 0
-        least, most = self._reach()
-        largest = self._best(-1, [None] * len(self.levels))  # minus the most a state adds
+        least, most = self._reach(filters)
+        largest = self._best(-1, filters)  # minus the most a state adds
         bits = total.bit_length() + 1
         slot = (1 << bits) - 1
-        widest = limit + 2
-        ones_all = 0  # coefficient 1 in each of `widest` slots, built by doubling
-        size, ones_all = 1, 1
-        while size < widest:
+        size, ones_all = 1, 1  # coefficient 1 in each of limit + 2 slots, by doubling
+        while size < limit + 2:
             ones_all |= ones_all << (bits * size)
             size *= 2
 
@@ -557,14 +591,17 @@ class Graph:
         below: list[tuple[int, int, int, int]] = [(0, 0, 0, 1)] * self.final
         for depth in range(len(self.levels) - 1, -1, -1):
             self.clock.check()
+            keep = filters[depth]
             row: list[tuple[int, int, int, int]] = []
             for state, edges in enumerate(self.levels[depth]):
-                hi = limit - least[depth][state]
-                lo = max(0, limit - most[depth][state])
+                self.clock.tick()
+                reached = least[depth][state]
                 count = plain[depth][state]
-                if hi < 0 or not count:
-                    row.append((lo, 0, 0, 0))
+                if reached is None or limit - reached < 0 or not count:
+                    row.append((0, 0, 0, 0))
                     continue
+                hi = limit - reached
+                lo = max(0, limit - most[depth][state])
                 width = max(0, min(hi, int(-largest[depth][state])) - lo + 1)
                 acc = 0
                 if width:
@@ -573,7 +610,7 @@ class Graph:
                         c_lo, c_width, c_poly, c_total = below[e.child]
                         if not c_total:
                             continue
-                        for u in e.units:
+                        for u in self._kept(e, keep):
                             d = lo - u - c_lo  # child slot = this slot + d
                             part = c_poly >> (bits * d) if d >= 0 else c_poly << (bits * -d)
                             # past the child's window its C is its total
@@ -782,18 +819,22 @@ def build_graphs(
     clock: Clock,
     objective: Total | None = None,
 ) -> Built:
-    """One graph per assignment of the variables a wide sum's rules read directly
-    (one graph when there is no such sum), with where those rules hold; Unsupported
-    when the group has a shape the sweep does not take."""
+    """Per assignment of the variables a wide sum's rules read directly (one entry
+    when there is no such sum): where those rules hold, and the graph, shared by
+    every entry. Unsupported when the group has a shape the sweep does not take."""
     ws = wide_sum(model, domains, checks, objective)
     tables = [c for c in checks if c.allowed is not None]
     out: Built = []
+    graph: Graph | None = None
     for outer in outer_assignments(ws, domains):
         segments = truth_segments(model, ws, outer) if ws is not None else None
         if segments is not None and not any(ok for _, _, ok in segments):
             continue
-        narrowed = {v: [outer[v]] if v in outer else domains[v] for v in group}
-        out.append((outer, segments, Graph(group, narrowed, tables, ws, clock)))
+        if graph is None:
+            # one graph for every outer assignment: those variables come first, and
+            # each assignment reads the graph through a filter on them
+            graph = Graph(group, domains, tables, ws, clock, first=list(outer))
+        out.append((outer, segments, graph))
     return out
 
 
@@ -825,8 +866,25 @@ def whole_space_graphs(
     return entry[1]
 
 
+def within_outer(
+    graph: Graph, outer: Mapping[str, Value], allowed: Mapping[str, Collection[Value]] | None
+) -> Mapping[str, Collection[Value]] | None:
+    """A request's narrowed domains (None: the graph's own) fixed to one outer assignment;
+    None when that assignment lies outside them."""
+    if not outer:
+        return allowed
+    base: Mapping[str, Collection[Value]] = allowed if allowed is not None else graph.domains
+    if any(outer[v] not in base[v] for v in outer):
+        return None
+    return {**base, **{v: [value] for v, value in outer.items()}}
+
+
 def count_of(built: Built) -> int:
-    return sum(graph.count(segments) for _, segments, graph in built)
+    total = 0
+    for outer, segments, graph in built:
+        within = within_outer(graph, outer, None)
+        total += graph.count(segments, within)
+    return total
 
 
 def supported_in(
@@ -836,9 +894,9 @@ def supported_in(
     within `allowed`; Unsupported when a graph cannot tell."""
     out: dict[str, set[tuple[type, Value]]] = {v: set() for v in group}
     for outer, segments, graph in built:
-        if allowed is not None and any(outer[v] not in allowed[v] for v in outer):
+        if outer and within_outer(graph, outer, allowed) is None:
             continue
-        found = graph.supported(segments, allowed)
+        found = graph.supported(segments, within_outer(graph, outer, allowed))
         if found is None:
             raise Unsupported("the sum's rules allow separate ranges")
         for var, values in found.items():
