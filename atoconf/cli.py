@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +17,8 @@ from atoconf import __version__
 from atoconf.build import LoadResult, load_file
 from atoconf.diagnostics import RENDERERS, Diagnostic, render_text, sort_key
 from atoconf.dump import dump_model
-from atoconf.model import Model
+from atoconf.model import AttrRef, Model
+from atoconf.problem import nodes
 from atoconf.request import (
     Request,
     ResolvedRequest,
@@ -26,6 +27,7 @@ from atoconf.request import (
     request_from_json,
     resolve_request,
 )
+from atoconf.solve import AssemblyResult, SolveResult, StopReason
 from atoconf.solve import count as count_op
 from atoconf.solve import domains as domains_op
 from atoconf.solve import solve as solve_op
@@ -275,7 +277,7 @@ def solve(
     )
     cap = req.limit if req.limit is not None else (None if limit == 0 else 10)
     objective = req.objective
-    stopped: list[str] = []
+    stopped: list[StopReason] = []
     found = solve_op(
         model,
         req.selects,
@@ -287,14 +289,14 @@ def solve(
         defaults=defaults,
         stopped=stopped,
     )
-    assemblies: list[dict[str, object]] = []
+    assemblies: list[AssemblyResult] = []
     produced = 0
     with _progress("assemblies found") as advance:
         for assembly in found:
             produced += 1
             advance()
             if output_format is SolveFormat.jsonl:
-                sys.stdout.write(json.dumps(assembly) + "\n")
+                sys.stdout.write(json.dumps(assembly.to_json()) + "\n")
                 sys.stdout.flush()
             elif output_format is SolveFormat.json:
                 assemblies.append(assembly)
@@ -302,7 +304,7 @@ def solve(
                 _print_assembly(model, assembly, produced)
     reason = stopped[0] if stopped else None
     if output_format is SolveFormat.json:
-        _emit_json({"version": 1, "assemblies": assemblies, "stopped": reason})
+        _emit_json(SolveResult(assemblies=assemblies, stopped=reason).to_json())
     elif reason:
         typer.echo(f"stopped: {reason}", err=True)
     if not produced:
@@ -315,34 +317,79 @@ def solve(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_assembly(model: Model, assembly: dict[str, object], index: int) -> None:
+def _print_assembly(model: Model, assembly: AssemblyResult, index: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    title = f"Assembly {index}"
-    if "objective" in assembly:
-        title += f"  (objective {assembly['objective']})"
-    table = Table(title=title, title_justify="left")
-    for column in ("component", "sku", "name", "qty", "price"):
-        table.add_column(column, justify="right" if column in ("qty", "price") else "left")
-    components = assembly["components"]
-    assert isinstance(components, dict)
-    for name, choice in components.items():
-        if choice is None:
-            table.add_row(name, "-", "(none)", "0", "")
-            continue
-        part = model.parts[choice["sku"]]
-        price = part.values.get("price")
-        table.add_row(
-            name, part.sku, part.name, str(choice["qty"]), "" if price is None else str(price)
-        )
     console = Console(highlight=False)
+    # the key attributes only where there is room for them beside the rest
+    columns = ["component", "sku", "name", "qty", "key attributes", "price"]
+    if console.width < WIDE_TABLE:
+        columns.remove("key attributes")
+    title = f"Assembly {index}"
+    if assembly.objective is not None:
+        title += f"  (objective {assembly.objective})"
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("qty", "price") else "left",
+            no_wrap=column != "name",
+            overflow="ellipsis",
+        )
+    for name, choice in assembly.components.items():
+        if choice is None:
+            row = [name, "-", "(none)", "0", "", ""]
+        else:
+            part = model.parts[choice.sku]
+            price = part.values.get("price")
+            row = [
+                name,
+                part.sku,
+                part.name,
+                str(choice.qty),
+                _key_attributes(model, name, part.values),
+                "" if price is None else str(price),
+            ]
+        if "key attributes" not in columns:
+            del row[4]
+        table.add_row(*row)
     console.print(table)
-    options = assembly["options"]
-    assert isinstance(options, dict)
-    if options:
-        console.print("options: " + ", ".join(f"{k}={_shown(v)}" for k, v in options.items()))
+    if assembly.options:
+        console.print(
+            "options: " + ", ".join(f"{k}={_shown(v)}" for k, v in assembly.options.items())
+        )
     console.print()
+
+
+WIDE_TABLE = 110  # columns a terminal needs for the key attributes
+KEY_ATTRIBUTES = 3  # per part in the text table
+
+
+def _key_attributes(model: Model, component: str, values: Mapping[str, object]) -> str:
+    """The first few attributes of a part that the rules read, as `name=value`."""
+    read = _attributes_read(model).get(component, ())
+    shown: list[str] = []
+    for attr in read:
+        if len(shown) == KEY_ATTRIBUTES:
+            break
+        value = values.get(attr)
+        if value is None or attr == "price":
+            continue
+        if isinstance(value, frozenset):
+            value = "|".join(sorted(value))
+        shown.append(f"{attr}={_shown(value)}")
+    return ", ".join(shown)
+
+
+def _attributes_read(model: Model) -> dict[str, list[str]]:
+    """Per component, the attributes its rules read, in the order first read."""
+    found: dict[str, dict[str, None]] = {}
+    for rule in model.rules.values():
+        for node in nodes(rule.expr):
+            if isinstance(node, AttrRef):
+                found.setdefault(node.component, {})[node.attr] = None
+    return {name: list(attrs) for name, attrs in found.items()}
 
 
 def _shown(value: object) -> str:
@@ -360,6 +407,7 @@ def _answer(
     req: ResolvedRequest,
     defaults: bool,
     label: str,
+    cap: int | None,
 ) -> Answer:
     """Run count or domains for a checked request, with a spinner on a terminal."""
     with _progress(label):
@@ -369,6 +417,7 @@ def _answer(
             [expr for _, expr in req.requires],
             deadline=req.deadline,
             defaults=defaults,
+            cap=cap,
         )
 
 
@@ -380,11 +429,14 @@ def count(
     requires: RequireOpt = None,
     deadline: DeadlineOpt = None,
     defaults: DefaultsOpt = False,
+    cap: Annotated[
+        int | None, typer.Option(min=1, help="Stop once the count passes N (says so).")
+    ] = None,
     output_format: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """Count the valid assemblies exactly (0 is an answer: exit 0)."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
-    result = _answer(count_op, model, req, defaults, "counting")
+    result = _answer(count_op, model, req, defaults, "counting", cap)
     if output_format is ResultFormat.json:
         _emit_json(result.model_dump(mode="json"))
         return
@@ -404,11 +456,15 @@ def domains(
     requires: RequireOpt = None,
     deadline: DeadlineOpt = None,
     defaults: DefaultsOpt = False,
+    cap: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop after N steps of work; unproven values are kept."),
+    ] = None,
     output_format: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """The values each open choice can still take. Exit 1 when nothing is valid."""
     model, req = _request(file, request_file, sets, requires, deadline=deadline)
-    result = _answer(domains_op, model, req, defaults, "checking values")
+    result = _answer(domains_op, model, req, defaults, "checking values", cap)
     if output_format is ResultFormat.json:
         _emit_json(result.to_json())
     else:

@@ -10,7 +10,15 @@ from atoconf.build import typed_expression
 from atoconf.diagnostics import Diagnostic, has_errors
 from atoconf.model import Expr, Model
 from atoconf.request import Request, ResolvedRequest, request_from_json, resolve_request
-from atoconf.solve import CountResult, DomainsResult, count, domains, solve
+from atoconf.solve import (
+    AssemblyResult,
+    CountResult,
+    DomainsResult,
+    StopReason,
+    count,
+    domains,
+    solve,
+)
 from atoconf.source import SourceFile
 
 
@@ -48,8 +56,8 @@ class Configuration:
         limit: int | None = None,
         deadline: float | None = None,
         defaults: bool = True,
-        stopped: list[str] | None = None,
-    ) -> Iterator[dict[str, Any]]:
+        stopped: list[StopReason] | None = None,
+    ) -> Iterator[AssemblyResult]:
         """Valid assemblies in the SPEC §2 shape, best first when there is an objective
         (the request's own objective, limit and deadline apply unless given here).
         When a deadline ends the search, its reason is appended to `stopped`."""
@@ -70,22 +78,31 @@ class Configuration:
             stopped=stopped,
         )
 
-    def count(self, deadline: float | None = None, defaults: bool = False) -> CountResult:
+    def count(
+        self, deadline: float | None = None, defaults: bool = False, cap: int | None = None
+    ) -> CountResult:
+        """The exact number of valid assemblies; past `cap`, stops and says so."""
         return count(
             self.model,
             self.request.selects,
             self._requires,
             deadline=deadline if deadline is not None else self.request.deadline,
             defaults=defaults,
+            cap=cap,
         )
 
-    def domains(self, deadline: float | None = None, defaults: bool = False) -> DomainsResult:
+    def domains(
+        self, deadline: float | None = None, defaults: bool = False, cap: int | None = None
+    ) -> DomainsResult:
+        """The values each open component, quantity and option can still take; `cap`
+        bounds the steps of work."""
         return domains(
             self.model,
             self.request.selects,
             self._requires,
             deadline=deadline if deadline is not None else self.request.deadline,
             defaults=defaults,
+            cap=cap,
         )
 
 

@@ -99,20 +99,23 @@ class Stop(Exception):
 
 
 class Clock:
-    """A deadline that the constraints look at while the search runs."""
+    """A deadline, and a cap on steps of work, that the search looks at while it runs."""
 
-    __slots__ = ("calls", "deadline")
+    __slots__ = ("calls", "cap", "deadline")
 
-    def __init__(self, seconds: float | None) -> None:
+    def __init__(self, seconds: float | None, cap: int | None = None) -> None:
         self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.cap = cap
         self.calls = 0
 
     def tick(self) -> None:
         self.calls += 1
-        if self.deadline is not None and self.calls & 255 == 0:
+        if self.calls & 255 == 0:
             self.check()
 
     def check(self) -> None:
+        if self.cap is not None and self.calls > self.cap:
+            raise Stop("cap")
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise Stop("deadline")
 

@@ -38,7 +38,8 @@ from atoconf.sweep import (
 )
 
 JSON_VERSION = 1
-Stopped = Literal["deadline", "cap"] | None
+StopReason = Literal["deadline", "cap"]
+Stopped = StopReason | None
 
 
 class CountResult(BaseModel):
@@ -172,14 +173,59 @@ class _Setup:
         return solutions(self.comp, self.domains, self.checks, clock, bound, only)
 
 
-def assembly_json(model: Model, values: Mapping[str, Value]) -> dict[str, Any]:
+class Chosen(BaseModel):
+    """A present component in an assembly: its part and quantity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str
+    qty: int
+
+
+class AssemblyResult(BaseModel):
+    """One valid assembly (SPEC §2): every component (None when absent), every
+    option, and the objective's value as an exact decimal string when there is one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    components: dict[str, Chosen | None]
+    options: dict[str, bool | int | str]
+    objective: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(
+            mode="json", exclude={"objective"} if self.objective is None else None
+        )
+
+
+class SolveResult(BaseModel):
+    """A finished `solve`: the assemblies listed, and why the listing stopped early."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = JSON_VERSION
+    assemblies: list[AssemblyResult]
+    stopped: Stopped = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "assemblies": [a.to_json() for a in self.assemblies],
+            "stopped": self.stopped,
+        }
+
+
+def assembly_result(
+    model: Model, values: Mapping[str, Value], objective: str | None = None
+) -> AssemblyResult:
     """One assembly in the SPEC §2 shape."""
     assembly = assembly_of(model, values)
-    components: dict[str, Any] = {}
+    components: dict[str, Chosen | None] = {}
     for name in model.components:
         sku, qty = assembly.components[name]
-        components[name] = None if sku is None else {"sku": sku, "qty": qty}
-    return {"components": components, "options": dict(assembly.options)}
+        components[name] = None if sku is None else Chosen(sku=sku, qty=qty)
+    options = {k: v for k, v in assembly.options.items() if isinstance(v, bool | int | str)}
+    return AssemblyResult(components=components, options=options, objective=objective)
 
 
 def decimal_text(value: Fraction, places: int = 0) -> str:
@@ -247,8 +293,8 @@ def solve(
     limit: int | None = None,
     deadline: float | None = None,
     defaults: bool = False,
-    stopped: list[str] | None = None,
-) -> Iterator[dict[str, Any]]:
+    stopped: list[StopReason] | None = None,
+) -> Iterator[AssemblyResult]:
     """Valid assemblies, streamed in a deterministic order; best first with an objective.
 
     When a deadline stops the search, the reason is appended to `stopped`."""
@@ -264,7 +310,7 @@ def solve(
     try:
         if objective is None:
             for values in setup.iterate(clock):
-                yield assembly_json(model, values)
+                yield assembly_result(model, values)
                 produced += 1
                 if limit is not None and produced >= limit:
                     return
@@ -275,9 +321,7 @@ def solve(
         if ranked is None:
             ranked = _ranked_by_bounds(setup, objective, sense_min, clock)
         for value, values in ranked:
-            item = assembly_json(model, values)
-            item["objective"] = decimal_text(value, places)
-            yield item
+            yield assembly_result(model, values, decimal_text(value, places))
             produced += 1
             if limit is not None and produced >= limit:
                 return
@@ -350,7 +394,7 @@ def _ranked_by_sweep(
         within = within_outer(graph, outer, allowed)
         if outer and within is None:
             return
-        for units, values in graph.best_first(sign, within):
+        for units, values in graph.best_first(sign, within, clock):
             if segments is not None and not any(lo <= units <= hi for lo, hi, ok in segments if ok):
                 continue
             yield sign * ws.value(units), index, values
@@ -418,7 +462,7 @@ def count(
         try:
             try:
                 built = build_graphs(model, group, setup.domains, checks, clock)
-                found = count_of(built)
+                found = count_of(built, clock)
             except Unsupported:
                 found = count_solutions(model, group, setup.domains, checks, clock)
         except Stop as stop:
@@ -440,17 +484,21 @@ def domains(
     require: Sequence[Expr] = (),
     deadline: float | None = None,
     defaults: bool = False,
+    cap: int | None = None,
 ) -> DomainsResult:
     """For every component, varying quantity and option, the values some valid assembly
-    allows: bounds pruning first, then every value seen in a found assembly is supported
-    (witness caching), then each value still unknown is probed; per independent group."""
+    allows, per independent group: read off the group's decision graph (sweep.py) when
+    it fits; otherwise bounds pruning, then every value seen in a found assembly is
+    supported (witness caching), then each value still unknown is probed.
+    `cap` bounds the steps of work (graph states and search nodes); hitting it or the
+    deadline keeps every value not yet proven invalid, with `stopped` saying which."""
     select = dict(select or {})
     if defaults:
         select = with_defaults(model, select, require, deadline)
     setup = _Setup(model, select, require)
     if not setup.satisfiable_so_far:
         return DomainsResult(satisfiable=False, domains={})
-    clock = Clock(deadline)
+    clock = Clock(deadline, cap)
     supported: dict[str, set[Any]] = {v: set() for v in setup.comp.variables}
     stopped: Stopped = None
     try:
@@ -512,10 +560,10 @@ def _sweep_domains(
     request's narrowed domains; one with `require` gets graphs of its own."""
     if requires:
         built = build_graphs(model, group, setup.domains, setup.checks_within(group), clock)
-        return supported_in(built, group)
+        return supported_in(built, group, None, clock)
     whole = _whole_setup(model)
     built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
-    return supported_in(built, group, setup.domains)
+    return supported_in(built, group, setup.domains, clock)
 
 
 _WHOLE_SETUPS: dict[int, tuple[Model, _Setup]] = {}
@@ -545,9 +593,13 @@ def space_size(model: Model) -> int:
 
 
 __all__ = [
+    "AssemblyResult",
+    "Chosen",
     "CountResult",
     "DomainsResult",
-    "assembly_json",
+    "SolveResult",
+    "StopReason",
+    "assembly_result",
     "count",
     "domains",
     "qty_var",

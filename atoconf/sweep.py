@@ -300,7 +300,6 @@ class Graph:
         self.domains = domains
         self.tables = tables
         self.ws = ws
-        self.clock = clock
         index = {v: i for i, v in enumerate(arranged)}
         self.last = [max(index[v] for v in c.scope) for c in tables]
         self.first = [min(index[v] for v in c.scope) for c in tables]
@@ -315,7 +314,7 @@ class Graph:
         self._moves: dict[tuple[int, int, int], int] = {}
         self._start: dict[int, int] = {}
         self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
-        self._build()
+        self._build(clock)
 
     # rests: what a table still allows for its open positions
 
@@ -392,12 +391,12 @@ class Graph:
             self._move_maps[key] = found
         return found
 
-    def _build(self) -> None:
+    def _build(self, clock: Clock) -> None:
         self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
         states: list[tuple[tuple[int, int], ...]] = [()]
         pending_of: list[Any] = [None]  # per state: the quantity its next part comes in
         for depth, var in enumerate(self.order):
-            self.clock.check()
+            clock.check()
             touching = self.touching[depth]
             touched = {n for n, _ in touching}
             # a summed part whose quantity the state holds: its units per quantity
@@ -410,7 +409,7 @@ class Graph:
             next_pending: list[Any] = []
             level: list[list[Edge]] = []
             for state, pending in zip(states, pending_of, strict=True):
-                self.clock.tick()
+                clock.tick()
                 rests = dict(state)
                 untouched = tuple(item for item in state if item[0] not in touched)
                 maps = [
@@ -485,7 +484,8 @@ class Graph:
     def count(
         self,
         segments: Sequence[tuple[int, int, bool]] | None,
-        allowed: Mapping[str, Collection[Value]] | None = None,
+        allowed: Mapping[str, Collection[Value]] | None,
+        clock: Clock,
     ) -> int:
         """The number of complete paths within `allowed` (whose sum the segments
         allow): each run of sums where the rules hold is a difference of two
@@ -494,9 +494,9 @@ class Graph:
             return 0
         filters = self._filters(allowed)
         if self.ws is None or segments is None or segments == [(0, self.ws.top, True)]:
-            return self._plain_counts(filters)[0][0]
+            return self._plain_counts(filters, clock)[0][0]
         return sum(
-            self.at_most(hi, filters) - self.at_most(lo - 1, filters)
+            self.at_most(hi, filters, clock) - self.at_most(lo - 1, filters, clock)
             for lo, hi, ok in segments
             if ok
         )
@@ -508,11 +508,11 @@ class Graph:
             return e.units
         return [u for v, u in zip(e.values, e.units, strict=True) if v in keep]
 
-    def _plain_counts(self, filters: Sequence[set[Value] | None]) -> list[list[int]]:
+    def _plain_counts(self, filters: Sequence[set[Value] | None], clock: Clock) -> list[list[int]]:
         """Per level and state: its number of completions (the last level: 1 each)."""
         counts = [[1] * self.final]
         for depth in range(len(self.levels) - 1, -1, -1):
-            self.clock.check()
+            clock.check()
             below = counts[0]
             keep = filters[depth]
             counts.insert(
@@ -554,7 +554,7 @@ class Graph:
             most.append([high.get(i, 0) for i in range(size)])
         return least, most
 
-    def at_most(self, limit: int, filters: Sequence[set[Value] | None] | None = None) -> int:
+    def at_most(self, limit: int, filters: Sequence[set[Value] | None], clock: Clock) -> int:
         """The number of complete paths within the filters whose sum is at most `limit`.
 
         Backward, each state keeps its cumulative counts C(j) = completions adding at
@@ -566,14 +566,12 @@ class Graph:
         differ little; near the leaves the completions do: windows stay narrow."""
         if limit < 0:
             return 0
-        if filters is None:
-            filters = [None] * len(self.levels)
-        plain = self._plain_counts(filters)
+        plain = self._plain_counts(filters, clock)
         total = plain[0][0] if plain[0] else 0
         if not total:
             return 0
         least, most = self._reach(filters)
-        largest = self._best(-1, filters)  # minus the most a state adds
+        largest = self._best(-1, filters, clock)  # minus the most a state adds
         bits = total.bit_length() + 1
         slot = (1 << bits) - 1
         size, ones_all = 1, 1  # coefficient 1 in each of limit + 2 slots, by doubling
@@ -590,11 +588,11 @@ class Graph:
         # per state of the level below: (lo, width, window, total)
         below: list[tuple[int, int, int, int]] = [(0, 0, 0, 1)] * self.final
         for depth in range(len(self.levels) - 1, -1, -1):
-            self.clock.check()
+            clock.check()
             keep = filters[depth]
             row: list[tuple[int, int, int, int]] = []
             for state, edges in enumerate(self.levels[depth]):
-                self.clock.tick()
+                clock.tick()
                 reached = least[depth][state]
                 count = plain[depth][state]
                 if reached is None or limit - reached < 0 or not count:
@@ -631,17 +629,20 @@ class Graph:
             filters.append(keep)
         return filters
 
-    def _best(self, sign: int, filters: Sequence[set[Value] | None]) -> list[list[float]]:
+    def _best(
+        self, sign: int, filters: Sequence[set[Value] | None], clock: Clock
+    ) -> list[list[float]]:
         """Per level and state: the least sum (times sign) of a completion within the
         filters; +inf when there is none."""
         inf = math.inf
         best: list[list[float]] = [[0.0] * self.final]
         for depth in range(len(self.levels) - 1, -1, -1):
-            self.clock.check()
+            clock.check()
             below = best[0]
             keep = filters[depth]
             row = []
             for edges in self.levels[depth]:
+                clock.tick()
                 b = inf
                 for e in edges:
                     c = below[e.child]
@@ -663,14 +664,14 @@ class Graph:
         return best
 
     def best_first(
-        self, sign: int, allowed: Mapping[str, Collection[Value]] | None = None
+        self, sign: int, allowed: Mapping[str, Collection[Value]] | None, clock: Clock
     ) -> Iterator[tuple[int, dict[str, Value]]]:
         """Complete paths within `allowed`, least sum (times sign) first, each once:
         best-first search whose estimate (the best completion) is exact, expanding a
         state's choices lazily, best first, so each path costs a few steps. Ties keep
         the graph's order (values in domain order), so the order is fixed."""
         filters = self._filters(allowed)
-        best = self._best(sign, filters)
+        best = self._best(sign, filters, clock)
         inf = math.inf
         if not best[0] or best[0][0] == inf:
             return
@@ -704,7 +705,7 @@ class Graph:
         if first:
             heap.append((first[0][0], 0, 0, 0, 0, 0, ()))
         while heap:
-            self.clock.tick()
+            clock.tick()
             _, _, depth, state, index, so_far, path = heapq.heappop(heap)
             opts = options(depth, state)
             _, _, value, u, child = opts[index]
@@ -727,7 +728,8 @@ class Graph:
     def supported(
         self,
         segments: Sequence[tuple[int, int, bool]] | None,
-        allowed: Mapping[str, Collection[Value]] | None = None,
+        allowed: Mapping[str, Collection[Value]] | None,
+        clock: Clock,
     ) -> dict[str, set[tuple[type, Value]]] | None:
         """Per variable, the values on some complete path whose values all lie in
         `allowed` (a request's narrowed domains; None: every value); None when the
@@ -752,7 +754,7 @@ class Graph:
                 return None
         sign = -1 if sense == -1 else 1
         filters = self._filters(allowed)
-        best = self._best(sign, filters)
+        best = self._best(sign, filters, clock)
         inf = math.inf
         out: dict[str, set[tuple[type, Value]]] = {v: set() for v in self.order}
         if not best[0] or best[0][0] == inf:
@@ -762,13 +764,14 @@ class Graph:
         # forward: the best way to reach each state, and the values on good edges
         reach: list[float] = [0.0]
         for depth, level in enumerate(self.levels):
-            self.clock.check()
+            clock.check()
             below = best[depth + 1]
             nxt = [inf] * len(below)
             found = out[self.order[depth]]
             keep = filters[depth]
             everything = len(self.domains[self.order[depth]])
             for state, edges in enumerate(level):
+                clock.tick()
                 r = reach[state]
                 if r == inf:
                     continue
@@ -879,16 +882,19 @@ def within_outer(
     return {**base, **{v: [value] for v, value in outer.items()}}
 
 
-def count_of(built: Built) -> int:
+def count_of(built: Built, clock: Clock) -> int:
     total = 0
     for outer, segments, graph in built:
         within = within_outer(graph, outer, None)
-        total += graph.count(segments, within)
+        total += graph.count(segments, within, clock)
     return total
 
 
 def supported_in(
-    built: Built, group: Sequence[str], allowed: Mapping[str, Collection[Value]] | None = None
+    built: Built,
+    group: Sequence[str],
+    allowed: Mapping[str, Collection[Value]] | None,
+    clock: Clock,
 ) -> dict[str, set[tuple[type, Value]]]:
     """Per variable of the group, the values on some complete path of some graph
     within `allowed`; Unsupported when a graph cannot tell."""
@@ -896,7 +902,7 @@ def supported_in(
     for outer, segments, graph in built:
         if outer and within_outer(graph, outer, allowed) is None:
             continue
-        found = graph.supported(segments, within_outer(graph, outer, allowed))
+        found = graph.supported(segments, within_outer(graph, outer, allowed), clock)
         if found is None:
             raise Unsupported("the sum's rules allow separate ranges")
         for var, values in found.items():

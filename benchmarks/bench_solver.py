@@ -62,7 +62,7 @@ from atoconf.build import typed_expression  # noqa: E402
 from atoconf.evaluate import evaluate, holds  # noqa: E402
 from atoconf.model import Expr, Model, Value  # noqa: E402
 from atoconf.problem import assembly_of, compiled, scope_of  # noqa: E402
-from atoconf.solve import count, domains, solve, space_size  # noqa: E402
+from atoconf.solve import StopReason, count, domains, solve, space_size  # noqa: E402
 
 GOAL_COUNT_S = 10.0
 GOAL_CLICK_P95_S = 0.100
@@ -176,16 +176,16 @@ def ours(model: Model, deadline: float) -> dict[str, Timing]:
         return (f"{sum(len(v) for v in r.domains.values())} values", bool(r.stopped))
 
     def do_first() -> tuple[str, bool]:
-        stopped: list[str] = []
+        stopped: list[StopReason] = []
         found = list(islice(solve(model, limit=1, deadline=deadline, stopped=stopped), 1))
         return (f"{len(found)} assembly", bool(stopped))
 
     def do_cheapest() -> tuple[str, bool]:
-        stopped: list[str] = []
+        stopped: list[StopReason] = []
         found = list(
             solve(model, minimize=price, limit=CHEAPEST, deadline=deadline, stopped=stopped)
         )
-        text = f"{len(found)}, from {found[0]['objective']}" if found else "none"
+        text = f"{len(found)}, from {found[0].objective}" if found else "none"
         return (text, bool(stopped))
 
     out["count"] = timed(do_count)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import atoconf
+from atoconf.solve import Chosen, StopReason
 
 ROOT = Path(__file__).resolve().parent.parent
 BIKE = ROOT / "catalogs" / "bike" / "bicycle.ato"
@@ -20,7 +21,9 @@ def test_configure_answers_count_domains_and_solve() -> None:
     assert cfg.count().count == 24  # the rule file's own test says so
     assert cfg.domains().domains["cpu"] == ["CPU-A"]
     first = next(iter(cfg.solve(limit=1)))
-    assert first["components"]["cpu"] == {"sku": "CPU-A", "qty": 1}
+    assert first.components["cpu"] == Chosen(sku="CPU-A", qty=1)
+    assert first.to_json()["components"]["cpu"] == {"sku": "CPU-A", "qty": 1}
+    assert "objective" not in first.to_json()
 
 
 def test_request_shape_and_objective_from_the_request() -> None:
@@ -28,7 +31,7 @@ def test_request_shape_and_objective_from_the_request() -> None:
     cfg = model.configure({"select": {"usage": "gaming"}, "minimize": "total(price)", "limit": 3})
     found = list(cfg.solve())
     assert len(found) == 3
-    values = [float(a["objective"]) for a in found]
+    values = [float(a.objective or "nan") for a in found]
     assert values == sorted(values)
 
 
@@ -61,10 +64,37 @@ def test_a_deadline_stops_every_operation_and_says_so() -> None:
     started = time.monotonic()
     counted = cfg.count(deadline=0.2)
     assert (counted.exact, counted.stopped) == (False, "deadline")
-    stopped: list[str] = []
+    stopped: list[StopReason] = []
     listed = list(
         cfg.solve(minimize="total(price) * 3 - total(price)", deadline=0.2, stopped=stopped)
     )
     assert time.monotonic() - started < 20
     assert stopped == ["deadline"]
-    assert all("objective" in a for a in listed)
+    assert all(a.objective is not None for a in listed)
+
+
+def test_a_cap_stops_count_and_domains_and_keeps_every_unproven_value() -> None:
+    model = atoconf.load(ROOT / "catalogs" / "pc" / "workstation.ato")
+    cfg = model.configure({"usage": "gaming"})
+    counted = cfg.count(cap=1000)
+    assert (counted.count, counted.exact, counted.stopped) == (1000, False, "cap")
+    full = cfg.domains()
+    capped = cfg.domains(cap=300)
+    assert full.stopped is None and capped.stopped == "cap"
+    assert capped.to_json()["stopped"] == "cap"
+    for name, values in full.domains.items():
+        # what is greyed out must be sure: a stopped answer keeps what it has not ruled out
+        assert set(values) <= set(capped.domains[name]), name
+
+
+def test_a_later_request_does_not_inherit_an_earlier_deadline() -> None:
+    import time
+
+    # the whole space's graphs are built once per model and kept; the deadline of
+    # the request that built them must not stop the requests that reuse them
+    model = atoconf.load(ROOT / "catalogs" / "bike" / "bicycle.ato")
+    first = model.configure().domains(deadline=0.5)
+    assert first.stopped is None
+    time.sleep(0.6)
+    later = model.configure({"usage": "gravel"}).domains()
+    assert later.stopped is None and later.satisfiable

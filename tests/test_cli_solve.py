@@ -127,3 +127,25 @@ def test_select_errors_point_into_the_request_file(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "order.json:3:3: error[E0706]: select.cpu" in out.stderr
     assert '3 |   "cpu": "CPU-Z"' in out.stderr
+
+
+def test_text_table_shows_key_attributes_on_a_wide_terminal_only() -> None:
+    pc = ROOT / "catalogs" / "pc" / "workstation.ato"
+    args = ("solve", str(pc), "--set", "usage=gaming", "--minimize", "total(price)", "--limit", "1")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    wide = subprocess.run(
+        [sys.executable, "-m", "atoconf", *args],
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "140"},
+        timeout=300,
+    )
+    narrow = run(*args)  # a pipe: rich's default 80 columns
+    assert wide.returncode == narrow.returncode == 0, wide.stderr + narrow.stderr
+    # the cheapest gaming build's CPU row, with the attributes the rules read
+    model = atoconf.load(pc)
+    cpu_line = next(line for line in wide.stdout.splitlines() if "│ cpu " in line)
+    sku = cpu_line.split("│")[2].strip()
+    assert f"socket={model.parts[sku].values['socket']}" in cpu_line
+    assert "key attributes" in wide.stdout and "key attributes" not in narrow.stdout
+    assert "objective" in wide.stdout and "price" in narrow.stdout

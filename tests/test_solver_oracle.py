@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from atoconf import problem, sweep
 from atoconf.build import load_text, typed_expression
 from atoconf.model import Expr, Model, Value
-from atoconf.solve import count, domains, solve
+from atoconf.solve import AssemblyResult, count, domains, solve
 from tests import oracle
 from tests.strategies import random_models, random_objectives, random_requests
 
@@ -92,8 +92,8 @@ def cases_with_objective(draw: st.DrawFn) -> tuple[Case, str]:
     return case, draw(random_objectives(case.model))
 
 
-def keys_of(model: Model, assemblies: list[dict[str, Any]]) -> list[oracle.Key]:
-    return [oracle.key_from_json(model, assembly) for assembly in assemblies]
+def keys_of(model: Model, assemblies: list[AssemblyResult]) -> list[oracle.Key]:
+    return [oracle.key_from_json(model, assembly.to_json()) for assembly in assemblies]
 
 
 def tagged(values: list[Value] | set[Value]) -> set[tuple[type, Value]]:
@@ -109,11 +109,11 @@ def tagged(values: list[Value] | set[Value]) -> set[tuple[type, Value]]:
 def test_solve_yields_exactly_the_valid_assemblies_once_each(case: Case) -> None:
     expected = oracle.valid_assemblies(case.model, case.select, case.require)
     assemblies = list(solve(case.model, case.select, case.require))
-    json.dumps(assemblies)  # JSON-ready: no Fraction, Decimal or frozenset
+    json.dumps([a.to_json() for a in assemblies])  # JSON-ready: no Fraction, Decimal or set
     keys = keys_of(case.model, assemblies)
     assert len(keys) == len(set(keys)), "an assembly came twice"
     assert set(keys) == set(expected)
-    assert all("objective" not in a for a in assemblies)
+    assert all(a.objective is None and "objective" not in a.to_json() for a in assemblies)
 
 
 @FAST
@@ -194,7 +194,8 @@ def _check_objective(case: Case, objective_text: str, maximize: bool, limit: int
     assert set(keys) <= set(expected)
     found = [values[key] for key in keys]
     for assembly, value in zip(assemblies, found, strict=True):
-        assert Fraction(assembly["objective"]) == value
+        assert assembly.objective is not None
+        assert Fraction(assembly.objective) == value
     best = sorted(values.values(), reverse=maximize)
     # best first, then never better: the first n are the n best
     assert found == best[: len(found)]
