@@ -24,7 +24,7 @@ VARIANTS = 8  # new rows per catalog row: 164 rows grow to about 1,500
 # what a variant may change (a vendor's factory-overclocked card draws a little
 # more and is longer; a case revision gains clearance); sockets, form factors and
 # the like stay as they are, so the variants fit the rest of the catalog
-STEPS = {
+STEPS: dict[str, dict[str, tuple[int, ...]]] = {
     "gpus.csv": {"tdp": (0, 0, 10, 20, 30), "length_mm": (-10, 0, 0, 15, 30)},
     "cases.csv": {"max_gpu_mm": (-20, 0, 0, 10, 25), "max_cooler_mm": (-5, 0, 0, 5)},
     "coolers.csv": {"height_mm": (-3, 0, 0, 2)},
