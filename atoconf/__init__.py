@@ -9,19 +9,25 @@ from atoconf.configure import Configuration, RequestError
 from atoconf.diagnostics import Diagnostic, Severity
 from atoconf.model import Model
 from atoconf.request import Request
+from atoconf.solve import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
 from atoconf.source import Span
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AssemblyResult",
+    "Chosen",
     "Configuration",
+    "CountResult",
     "Diagnostic",
+    "DomainsResult",
     "LoadResult",
     "Model",
     "Request",
     "RequestError",
     "RuleError",
     "Severity",
+    "SolveResult",
     "Span",
     "__version__",
     "load",

@@ -74,7 +74,13 @@ class DomainsResult(BaseModel):
 class _Setup:
     """A model's compiled problem narrowed by one request."""
 
-    def __init__(self, model: Model, select: Mapping[str, Value], require: Sequence[Expr]) -> None:
+    def __init__(
+        self,
+        model: Model,
+        select: Mapping[str, Value],
+        require: Sequence[Expr],
+        prune: bool = True,
+    ) -> None:
         self.model = model
         self.comp: Compiled = compiled(model)
         domains = {name: list(values) for name, values in self.comp.domains.items()}
@@ -102,13 +108,18 @@ class _Setup:
             domains = {name: [] for name in domains}
         self.checks: list[Check] = [c for c in checks if c.scope]
         self.domains = domains
-        self._prune()
+        self.pruned = False
+        if prune:
+            self.prune()
 
-    def _prune(self) -> None:
-        """Arc consistency: drop values no completion can use. Tables are revised a
+    def prune(self) -> None:
+        """Arc consistency: drop values no completion can use (once). Tables are revised a
         class at a time; narrow expressions by their bounds. Wide checks (sums over
         every component) are left to the search's own bounds reasoning: probing each
         of their values here costs more than it saves."""
+        if self.pruned:
+            return
+        self.pruned = True
         narrow = [c for c in self.checks if c.allowed is not None or len(c.scope) <= 3]
         changed = True
         rounds = 0
@@ -495,7 +506,9 @@ def domains(
     select = dict(select or {})
     if defaults:
         select = with_defaults(model, select, require, deadline)
-    setup = _Setup(model, select, require)
+    # a request that only selects is answered on the whole space's graphs, which are
+    # exact without arc consistency first; the other paths prune before searching
+    setup = _Setup(model, select, require, prune=bool(require))
     if not setup.satisfiable_so_far:
         return DomainsResult(satisfiable=False, domains={})
     clock = Clock(deadline, cap)
@@ -515,6 +528,9 @@ def domains(
                     return DomainsResult(satisfiable=False, domains={})
                 supported.update(found)
                 continue
+            setup.prune()
+            if not setup.satisfiable_so_far:
+                return DomainsResult(satisfiable=False, domains={})
             first = next(setup.iterate(clock, only=group), None)
             if first is None:
                 return DomainsResult(satisfiable=False, domains={})
