@@ -630,15 +630,25 @@ class Graph:
         return filters
 
     def _best(
-        self, sign: int, filters: Sequence[set[Value] | None], clock: Clock
+        self,
+        sign: int,
+        filters: Sequence[set[Value] | None],
+        clock: Clock,
+        shared: dict[tuple[int, int], list[float]] | None = None,
+        top: int = 0,
     ) -> list[list[float]]:
         """Per level and state: the least sum (times sign) of a completion within the
-        filters; +inf when there is none."""
+        filters; +inf when there is none. Rows from level `top` down are read from
+        and kept in `shared` when given: callers whose filters differ only above
+        `top` (one per outer assignment) compute them once."""
         inf = math.inf
         best: list[list[float]] = [[0.0] * self.final]
         for depth in range(len(self.levels) - 1, -1, -1):
             clock.check()
             below = best[0]
+            if shared is not None and depth >= top and (sign, depth) in shared:
+                best.insert(0, shared[(sign, depth)])
+                continue
             keep = filters[depth]
             row = []
             for edges in self.levels[depth]:
@@ -660,6 +670,8 @@ class Graph:
                     if x < b:
                         b = x
                 row.append(b)
+            if shared is not None and depth >= top:
+                shared[(sign, depth)] = row
             best.insert(0, row)
         return best
 
@@ -730,6 +742,8 @@ class Graph:
         segments: Sequence[tuple[int, int, bool]] | None,
         allowed: Mapping[str, Collection[Value]] | None,
         clock: Clock,
+        shared: dict[tuple[int, int], list[float]] | None = None,
+        top: int = 0,
     ) -> dict[str, set[tuple[type, Value]]] | None:
         """Per variable, the values on some complete path whose values all lie in
         `allowed` (a request's narrowed domains; None: every value); None when the
@@ -754,7 +768,7 @@ class Graph:
                 return None
         sign = -1 if sense == -1 else 1
         filters = self._filters(allowed)
-        best = self._best(sign, filters, clock)
+        best = self._best(sign, filters, clock, shared, top)
         inf = math.inf
         out: dict[str, set[tuple[type, Value]]] = {v: set() for v in self.order}
         if not best[0] or best[0][0] == inf:
@@ -899,10 +913,15 @@ def supported_in(
     """Per variable of the group, the values on some complete path of some graph
     within `allowed`; Unsupported when a graph cannot tell."""
     out: dict[str, set[tuple[type, Value]]] = {v: set() for v in group}
+    # the entries share one graph and differ only in their outer variables, which
+    # come first: the backward rows below them are the same for all
+    shared: dict[tuple[int, int], list[float]] = {}
     for outer, segments, graph in built:
-        if outer and within_outer(graph, outer, allowed) is None:
+        within = within_outer(graph, outer, allowed)
+        if outer and within is None:
             continue
-        found = graph.supported(segments, within_outer(graph, outer, allowed), clock)
+        top = max((graph.order.index(v) for v in outer), default=-1) + 1
+        found = graph.supported(segments, within, clock, shared, top)
         if found is None:
             raise Unsupported("the sum's rules allow separate ranges")
         for var, values in found.items():
