@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -17,7 +18,9 @@ from atoconf import __version__
 from atoconf.build import LoadResult, load_file
 from atoconf.diagnostics import RENDERERS, Diagnostic, render_text, sort_key
 from atoconf.dump import dump_model
-from atoconf.model import AttrRef, Model
+from atoconf.explain import Explanation
+from atoconf.explain import explain as explain_op
+from atoconf.model import AttrRef, Model, Value
 from atoconf.problem import nodes
 from atoconf.request import (
     Request,
@@ -480,6 +483,127 @@ def domains(
                 "no valid assembly; run `atoconf explain` to see which rules conflict", err=True
             )
         raise typer.Exit(EXIT_FAILED)
+
+
+class Blame(StrEnum):
+    request = "request"
+    rules = "rules"
+
+
+@app.command()
+def explain(
+    file: FileArg,
+    request_file: RequestArg = None,
+    sets: SetOpt = None,
+    requires: RequireOpt = None,
+    why: Annotated[
+        str | None,
+        typer.Option(help="Why is this value unavailable? KEY=VALUE, as for --set.", metavar="K=V"),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Several distinct minimal conflicts, not one.")
+    ] = False,
+    blame: Annotated[
+        Blame, typer.Option(help="Blame request items first, or rules first.")
+    ] = Blame.request,
+    deadline: DeadlineOpt = None,
+    output_format: ResultFormatOpt = ResultFormat.text,
+) -> None:
+    """Why a request has no valid assembly, and what to change.
+
+    Exit 0 when explained, 1 when the request is in fact satisfiable.
+    """
+    model, req = _request(file, request_file, sets, requires, deadline=deadline)
+    asked: tuple[str, Value] | None = None
+    if why is not None:
+        _, probe = _request(file, None, [why], None)
+        ((key, value),) = probe.selects.items()
+        asked = (key, value)
+    with _progress("explaining"):
+        result = explain_op(
+            model,
+            req,
+            why=asked,
+            max_conflicts=MAX_CONFLICTS if every else 1,
+            blame=blame.value,
+            deadline=req.deadline,
+        )
+    if output_format is ResultFormat.json:
+        _emit_json(result.to_json())
+    else:
+        _print_explanation(model, result, why)
+    if result.satisfiable:
+        if output_format is ResultFormat.text:
+            typer.echo(
+                f"{why} is available for this request" if why else "the request is satisfiable",
+                err=True,
+            )
+        raise typer.Exit(EXIT_FAILED)
+
+
+MAX_CONFLICTS = 5  # with --all
+
+
+def _print_explanation(model: Model, result: Explanation, why: str | None) -> None:
+    if result.satisfiable:
+        return
+    conflicts = result.conflicts or [result.conflict]
+    head = f"{why} is unavailable" if why else "No valid assembly for this request"
+    if not result.conflict and not result.stopped:
+        typer.echo(
+            f"{head}: the model itself has no valid assembly, whatever the request and"
+            " the rules (a component without parts, say); `atoconf check` tells more"
+        )
+        return
+    typer.echo(f"{head}. Removing any one of these resolves the conflict:")
+    for n, conflict in enumerate(conflicts, start=1):
+        if len(conflicts) > 1:
+            typer.echo(f"conflict {n}:")
+        for member in conflict:
+            if member.kind == "request":
+                typer.echo(f"  request  {member.item}")
+                continue
+            where = f"{member.file}:{member.line}:{member.col}"
+            about = f" ({member.description})" if member.description else ""
+            typer.echo(f"  rule     {member.name}{about}  {where}")
+            line = _source_line(member.file, member.line)
+            if line is not None:
+                typer.echo(f"           {member.line} | {line}")
+    if result.repairs:
+        typer.echo("Repairs:")
+    for n, repair in enumerate(result.repairs, start=1):
+        typer.echo(f"  {n}. drop {', '.join(repair.remove)}")
+        for key, values in repair.instead.items():
+            if values:
+                shown = ", ".join(_shown(v) for v in values[:8])
+                more = f" (+{len(values) - 8} more)" if len(values) > 8 else ""
+                typer.echo(f"     or choose {key} in {{{shown}{more}}}")
+        parts = [c.sku for c in repair.assembly.components.values() if c is not None]
+        price = _assembly_price(model, repair.assembly)
+        typer.echo(f"     e.g. {', '.join(parts)}" + (f"; total price {price}" if price else ""))
+    if result.stopped:
+        typer.echo(f"stopped: {result.stopped}; the answer may be incomplete", err=True)
+
+
+def _source_line(file: str | None, line: int | None) -> str | None:
+    if file is None or line is None:
+        return None
+    try:
+        lines = Path(file).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    return lines[line - 1].rstrip() if 0 < line <= len(lines) else None
+
+
+def _assembly_price(model: Model, assembly: AssemblyResult) -> str:
+    total = Decimal(0)
+    for choice in assembly.components.values():
+        if choice is None:
+            continue
+        price = model.parts[choice.sku].values.get("price")
+        if isinstance(price, Decimal | int):
+            total += choice.qty * price
+    return str(total) if total else ""
 
 
 def main() -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from atoconf.build import typed_expression
 from atoconf.diagnostics import Diagnostic, has_errors
-from atoconf.model import Expr, Model
+from atoconf.explain import Explanation, explain
+from atoconf.model import Expr, Model, Value
 from atoconf.request import Request, ResolvedRequest, request_from_json, resolve_request
 from atoconf.solve import (
     AssemblyResult,
@@ -91,6 +92,32 @@ class Configuration:
             cap=cap,
         )
 
+    def explain(
+        self,
+        max_conflicts: int = 1,
+        blame: Literal["request", "rules"] = "request",
+        deadline: float | None = None,
+    ) -> Explanation:
+        """Why this request has no valid assembly: minimal conflicts (with their rules'
+        locations) and repairs; `satisfiable` is True when it has one."""
+        return explain(
+            self.model,
+            self.request,
+            max_conflicts=max_conflicts,
+            blame=blame,
+            deadline=deadline if deadline is not None else self.request.deadline,
+        )
+
+    def why(self, name: str, value: Value, deadline: float | None = None) -> Explanation:
+        """Why `name` cannot be `value` under this request (a greyed-out choice): the
+        minimal conflict between the request and that value."""
+        return explain(
+            self.model,
+            self.request,
+            why=_probe(self.model, name, value),
+            deadline=deadline if deadline is not None else self.request.deadline,
+        )
+
     def domains(
         self, deadline: float | None = None, defaults: bool = False, cap: int | None = None
     ) -> DomainsResult:
@@ -104,6 +131,13 @@ class Configuration:
             defaults=defaults,
             cap=cap,
         )
+
+
+def _probe(model: Model, name: str, value: Value) -> tuple[str, Value]:
+    """A single choice checked like a request's select: (variable, value)."""
+    resolved = configure(model, {"select": {name: value}}).request
+    ((key, checked),) = resolved.selects.items()
+    return key, checked
 
 
 def configure(model: Model, request: Request | Mapping[str, Any] | None = None) -> Configuration:

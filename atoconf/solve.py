@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
@@ -80,6 +80,7 @@ class _Setup:
         select: Mapping[str, Value],
         require: Sequence[Expr],
         prune: bool = True,
+        rules: Collection[str] | None = None,
     ) -> None:
         self.model = model
         self.comp: Compiled = compiled(model)
@@ -102,7 +103,10 @@ class _Setup:
         self.select = dict(select)
         self.requires = bool(require)
         requires = [(Origin("request", f"require[{i}]"), expr) for i, expr in enumerate(require)]
-        checks = [*self.comp.checks, *checks_for(model, requires, domains)]
+        own = self.comp.checks
+        if rules is not None:  # only these of the model's rules (explanations)
+            own = tuple(c for c in own if c.origin.kind != "rule" or c.origin.name in rules)
+        checks = [*own, *checks_for(model, requires, domains)]
         # a rule that reads no variable holds or fails for every assembly
         if any(not check_holds(model, c, {}) for c in checks if not c.scope):
             domains = {name: [] for name in domains}
@@ -265,6 +269,21 @@ def decimal_places(model: Model) -> int:
                 if isinstance(exponent, int):
                     places = max(places, -exponent)
     return places
+
+
+def witness(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr],
+    rules: Collection[str] | None,
+    clock: Clock,
+) -> dict[str, Value] | None:
+    """One valid assignment under the request and (only) the named rules; None when
+    there is none."""
+    setup = _Setup(model, select, require, rules=rules)
+    if not setup.satisfiable_so_far:
+        return None
+    return next(setup.iterate(clock), None)
 
 
 # ---- soft defaults ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 
 from atoconf.evaluate import Assembly, Choice, evaluate, holds
@@ -214,10 +214,12 @@ def valid_assemblies(
     model: Model,
     select: Mapping[str, object] | None = None,
     require: Sequence[Expr] = (),
+    rules: Collection[str] | None = None,
 ) -> list[Key]:
     """The keys of every valid assembly that agrees with `select` and satisfies
-    every `require`, in the order of the product (components then options, in
-    declaration order; parts in declaration order, then quantities, then none).
+    every `require` and every rule (or only the rules named in `rules`), in the
+    order of the product (components then options, in declaration order; parts in
+    declaration order, then quantities, then none).
 
     A rule that divides by zero does not hold (`evaluate.holds`). ValueError when
     the product has more than MAX_PRODUCT assemblies or `select` names no variable."""
@@ -227,7 +229,9 @@ def valid_assemblies(
         raise ValueError(f"{size} assemblies is too many for brute force (> {MAX_PRODUCT})")
     names = list(model.components)
     option_names = list(model.options)
-    constraints = [rule.expr for rule in model.rules.values()] + list(require)
+    constraints = [
+        rule.expr for rule in model.rules.values() if rules is None or rule.name in rules
+    ] + list(require)
     keys: list[Key] = []
     for combo in itertools.product(*per_component, *per_option):
         components = dict(zip(names, combo[: len(names)], strict=True))

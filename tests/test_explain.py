@@ -1,0 +1,198 @@
+"""Explanations (atoconf.explain) against the brute-force oracle, and on the catalogs.
+
+For random small products and random requests with no valid assembly, every
+conflict must be unsatisfiable and minimal (dropping any one member leaves a
+satisfiable rest), every repair must make the request satisfiable with a valid
+assembly and be minimal, and `why` must agree with `domains`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import atoconf
+from atoconf.explain import Explanation, Member, explain, item_text
+from atoconf.model import Value
+from atoconf.request import Request, ResolvedRequest
+from tests import oracle
+from tests.test_solver_oracle import Case, cases
+
+ROOT = Path(__file__).resolve().parent.parent
+PC = ROOT / "catalogs" / "pc" / "workstation.ato"
+
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
+def resolved(case: Case) -> ResolvedRequest:
+    return ResolvedRequest(
+        dict(case.select),
+        tuple(zip(case.require_text, case.require, strict=True)),
+        None,
+        None,
+        None,
+        Request(),
+    )
+
+
+def satisfiable(
+    case: Case, members: list[Member] | None, drop: frozenset[str] = frozenset()
+) -> bool:
+    """Whether the request's items and the rules among `members` (None: every item
+    and rule), less the items in `drop`, have a valid assembly, by brute force."""
+    items = {item_text(k, v): (k, v) for k, v in case.select.items()}
+    requires = dict(zip(case.require_text, case.require, strict=True))
+    if members is None:
+        chosen_items = set(items) | set(requires)
+        rules = None
+    else:
+        chosen_items = {m.item for m in members if m.kind == "request" and m.item}
+        rules = {m.name for m in members if m.kind == "rule" and m.name}
+    chosen_items -= drop
+    select = {items[i][0]: items[i][1] for i in chosen_items if i in items}
+    require = [requires[i] for i in chosen_items if i in requires]
+    return bool(oracle.valid_assemblies(case.model, select, require, rules))
+
+
+@SETTINGS
+@given(cases())
+def test_conflicts_are_unsatisfiable_and_minimal_and_repairs_work(case: Case) -> None:
+    assume(oracle.count(case.model, case.select, case.require) == 0)
+    result = explain(case.model, resolved(case), max_conflicts=3)
+    assert not result.satisfiable and result.stopped is None
+    for conflict in result.conflicts or [result.conflict]:
+        assert not satisfiable(case, conflict)
+        for i in range(len(conflict)):
+            assert satisfiable(case, conflict[:i] + conflict[i + 1 :]), "not minimal"
+    assert len({json.dumps([m.to_json() for m in c]) for c in result.conflicts}) == len(
+        result.conflicts
+    )
+    for repair in result.repairs:
+        dropped = frozenset(repair.remove)
+        assert satisfiable(case, None, dropped), "a repair that does not repair"
+        for item in dropped:
+            assert not satisfiable(case, None, dropped - {item}), "a repair that is not minimal"
+        valid = set(oracle.valid_assemblies(case.model))
+        assert oracle.key_from_json(case.model, repair.assembly.to_json()) in valid
+    sizes = [len(r.remove) for r in result.repairs]
+    assert sizes == sorted(sizes)
+
+
+@SETTINGS
+@given(cases(), st.data())
+def test_why_agrees_with_domains(case: Case, data: st.DataObject) -> None:
+    allowed = oracle.domains(case.model, case.select, case.require)
+    assume(any(allowed.values()))
+    variables = oracle.variables(case.model)
+    open_ = [v for v in variables if v not in case.select and variables[v]]
+    assume(open_)
+    name = data.draw(st.sampled_from(open_))
+    value: Value = data.draw(st.sampled_from(list(variables[name])))
+    result = explain(case.model, resolved(case), why=(name, value))
+    available = any(oracle.same_value(value, v) for v in allowed[name])
+    assert result.satisfiable == available
+    if not available:
+        assert result.conflict, "an unavailable value needs a reason"
+        case_with = Case(
+            case.text,
+            case.model,
+            {**case.select, name: value},
+            case.require_text,
+            case.require,
+        )
+        # the conflict, with the value itself, has no valid assembly
+        members = [*result.conflict, Member(kind="request", item=item_text(name, value))]
+        assert not satisfiable(case_with, members)
+
+
+def test_a_satisfiable_request_is_said_to_be_so() -> None:
+    model = atoconf.load(PC)
+    result = model.configure({"usage": "gaming"}).explain()
+    assert result.satisfiable and result.conflict == [] and result.repairs == []
+
+
+def test_budget_tier_with_a_flagship_card_names_the_price_rule_at_its_line() -> None:
+    model = atoconf.load(PC)
+    cfg = model.configure({"tier": "budget", "gpu": "GPU-4090"})
+    result: Explanation = cfg.explain()
+    rules = [m for m in result.conflict if m.kind == "rule"]
+    assert [m.name for m in rules] == ["price_tier"]
+    line = next(
+        n
+        for n, text in enumerate(PC.read_text(encoding="utf-8").splitlines(), start=1)
+        if text.startswith("rule price_tier ")
+    )
+    assert (rules[0].line, rules[0].col) == (line, 1)
+    items = sorted(m.item or "" for m in result.conflict if m.kind == "request")
+    assert items == ["gpu=GPU-4090", "tier=budget"]
+    # each repair drops one of the two, and comes with a valid assembly
+    assert sorted(r.remove[0] for r in result.repairs) == items
+    for repair in result.repairs:
+        if repair.remove == ["gpu=GPU-4090"]:
+            assert "GPU-4060" in (repair.instead.get("gpu") or [])
+            assert "GPU-4090" not in (repair.instead.get("gpu") or [])
+        chosen = repair.assembly.components["gpu"]
+        assert chosen is not None
+
+
+def test_why_on_the_api_names_the_rule_that_greys_a_value_out() -> None:
+    model = atoconf.load(PC)
+    cfg = model.configure({"usage": "gaming"})
+    assert None not in cfg.domains().domains["gpu"]
+    result = cfg.why("gpu", None)
+    assert not result.satisfiable
+    assert [m.name for m in result.conflict if m.kind == "rule"] == ["gaming_gpu"]
+    assert [m.item for m in result.conflict if m.kind == "request"] == ["usage=gaming"]
+    assert cfg.why("gpu", "GPU-4070").satisfiable
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "atoconf", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+
+
+def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
+    pc = "catalogs/pc/workstation.ato"
+    text = run("explain", pc, "--set", "usage=gaming", "--why", "gpu=none")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == "gpu=none is unavailable. Removing any one of these resolves the conflict:"
+    assert lines[1].startswith("  rule     gaming_gpu (Gaming builds get a graphics card")
+    assert lines[1].endswith(f"{pc}:114:1")
+    assert lines[2] == (
+        '           114 | rule gaming_gpu "Gaming builds get a graphics card with at least 8 GB":'
+    )
+    assert lines[3] == "  request  usage=gaming"
+    out = run("explain", pc, "--set", "tier=budget", "--set", "gpu=GPU-4090", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data) == ["version", "satisfiable", "conflict", "repairs"]
+    assert data["version"] == 1 and data["satisfiable"] is False
+    assert {"kind": "request", "item": "tier=budget"} in data["conflict"]
+    rule = next(m for m in data["conflict"] if m["kind"] == "rule")
+    assert list(rule) == ["kind", "name", "description", "file", "line", "col"]
+    assert all(set(r) >= {"remove", "assembly"} for r in data["repairs"])
+    fine = run("explain", pc, "--set", "usage=gaming")
+    assert fine.returncode == 1 and "satisfiable" in fine.stderr
+    bad = run("explain", pc, "--set", "cpu=CPU-NOPE")
+    assert bad.returncode == 2 and "CPU-NOPE" in bad.stderr
