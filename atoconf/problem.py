@@ -86,8 +86,11 @@ class Compiled:
     model: Model
     variables: dict[str, Variable]
     checks: tuple[Check, ...]
-    # the model's own unary rules, applied: each variable's domain after them
+    # each variable's domain
     domains: dict[str, tuple[Value, ...]] = field(default_factory=dict)
+    # per table (by id): the rows the full domains leave and the classes they use
+    # per position; arc consistency starts from these (filled when first needed)
+    full_rows: dict[int, tuple[list[tuple[int, ...]], list[set[int]]]] = field(default_factory=dict)
 
 
 class Stop(Exception):

@@ -125,30 +125,69 @@ class _Setup:
             return
         self.pruned = True
         narrow = [c for c in self.checks if c.allowed is not None or len(c.scope) <= 3]
-        changed = True
-        rounds = 0
-        while changed and rounds < 20:
-            changed, rounds = False, rounds + 1
-            for check in narrow:
-                if check.allowed is not None:
+        watching: dict[str, list[int]] = {}
+        for n, check in enumerate(narrow):
+            for var in check.scope:
+                watching.setdefault(var, []).append(n)
+        # a check is revised again only when a domain it reads has shrunk; a table
+        # keeps the rows still alive, which only ever shrink
+        alive: dict[int, Sequence[tuple[int, ...]]] = {}
+        queue = list(range(len(narrow)))
+        queued = set(queue)
+        while queue:
+            n = queue.pop(0)
+            queued.discard(n)
+            check = narrow[n]
+            uses: list[set[int]] = []
+            if check.allowed is not None:
+                full = self.comp.domains
+                if n not in alive and all(
+                    len(self.domains[v]) == len(full[v]) for v in check.scope
+                ):
+                    # untouched by the request: the same answer for every request
+                    rows, uses = self._on_full_domains(check)
+                else:
                     present = [
                         {check.classes[j][x] for x in self.domains[v]}
                         for j, v in enumerate(check.scope)
                     ]
-                    rows = [
-                        r for r in check.allowed if all(c in present[j] for j, c in enumerate(r))
-                    ]
-                for i, var in enumerate(check.scope):
-                    if check.allowed is not None:
-                        used = {r[i] for r in rows}
-                        keep = [v for v in self.domains[var] if check.classes[i][v] in used]
-                    else:
-                        keep = [v for v in self.domains[var] if self._supported(check, var, v)]
-                    if len(keep) != len(self.domains[var]):
-                        self.domains[var] = keep
-                        changed = True
-                        if not keep:
-                            return
+                    start = alive.get(n, check.allowed)
+                    rows = [r for r in start if all(c in present[j] for j, c in enumerate(r))]
+                    uses = [{r[i] for r in rows} for i in range(len(check.scope))]
+                alive[n] = rows
+            for i, var in enumerate(check.scope):
+                if check.allowed is not None:
+                    used = uses[i]
+                    keep = [v for v in self.domains[var] if check.classes[i][v] in used]
+                else:
+                    keep = [v for v in self.domains[var] if self._supported(check, var, v)]
+                if len(keep) != len(self.domains[var]):
+                    self.domains[var] = keep
+                    if not keep:
+                        return
+                    for other in watching[var]:
+                        if other != n and other not in queued:
+                            queue.append(other)
+                            queued.add(other)
+
+    def _on_full_domains(self, check: Check) -> tuple[Sequence[tuple[int, ...]], list[set[int]]]:
+        """A table's rows whose classes all occur in the model's full domains, and the
+        classes they use per position: the same for every request, so worked out once
+        per model for the model's own rules."""
+        assert check.allowed is not None
+        own = any(check is c for c in self.comp.checks)
+        found = self.comp.full_rows.get(id(check)) if own else None
+        if found is None:
+            full = self.comp.domains
+            present = [
+                {check.classes[j][x] for x in full[v] if x in check.classes[j]}
+                for j, v in enumerate(check.scope)
+            ]
+            rows = [r for r in check.allowed if all(c in present[j] for j, c in enumerate(r))]
+            found = (rows, [{r[i] for r in rows} for i in range(len(check.scope))])
+            if own:
+                self.comp.full_rows[id(check)] = found
+        return found
 
     def _supported(self, check: Check, var: str, value: Value) -> bool:
         assert check.expr is not None
