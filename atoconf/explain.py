@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +30,7 @@ from atoconf.solve import (
     Stopped,
     assembly_result,
     domains,
+    solve,
     witness,
 )
 
@@ -340,28 +342,49 @@ def _repairs(
     most: int,
     deadline: float | None,
 ) -> list[Repair]:
+    """Repairs, fewest changes first, then (with the request's objective) the best
+    assembly first; each with its best assembly, or any valid one without an
+    objective."""
     hard = frozenset(rules)
-    out: list[Repair] = []
-    for diagnosis in _diagnoses(oracle.consistent, items, hard, most):
+    ranked: list[tuple[int, Fraction, int, Repair]] = []
+    objective = request.objective
+    for n, diagnosis in enumerate(_diagnoses(oracle.consistent, items, hard, most)):
         kept = hard | (frozenset(items) - frozenset(diagnosis))
-        values = oracle.witness(kept)
-        assert values is not None
+        selects = {k: v for k, v in request.selects.items() if item_in(k, kept)}
+        requires = [e for i, (_, e) in enumerate(request.requires) if item_in(str(i), kept)]
+        assembly: AssemblyResult | None = None
+        score = Fraction(0)
+        if objective is not None:
+            sense, _, expr = objective
+            best = next(
+                solve(
+                    model,
+                    selects,
+                    requires,
+                    minimize=expr if sense == "min" else None,
+                    maximize=expr if sense == "max" else None,
+                    limit=1,
+                    deadline=deadline,
+                ),
+                None,
+            )
+            if best is not None and best.objective is not None:
+                assembly = best
+                score = Fraction(best.objective) * (1 if sense == "min" else -1)
+        if assembly is None:
+            values = oracle.witness(kept)
+            assert values is not None
+            assembly = assembly_result(model, values)
         instead: dict[str, list[Value]] = {}
         for c in diagnosis:
             if c.kind != "select":
                 continue
-            others = {k: v for k, v in request.selects.items() if k != c.key and item_in(k, kept)}
-            requires = [e for i, (_, e) in enumerate(request.requires) if item_in(str(i), kept)]
+            others = {k: v for k, v in selects.items() if k != c.key}
             options = domains(model, others, requires, deadline=deadline).domains.get(c.key, [])
             instead[c.key] = [v for v in options if v != request.selects[c.key]]
-        out.append(
-            Repair(
-                remove=[c.text for c in diagnosis],
-                assembly=assembly_result(model, values),
-                instead=instead,
-            )
-        )
-    return out
+        repair = Repair(remove=[c.text for c in diagnosis], assembly=assembly, instead=instead)
+        ranked.append((len(diagnosis), score, n, repair))
+    return [repair for *_, repair in sorted(ranked, key=lambda r: r[:3])]
 
 
 def item_in(key: str, members: frozenset[Candidate]) -> bool:

@@ -463,10 +463,17 @@ def _ranked_by_sweep(
         within = within_outer(graph, outer, allowed)
         if outer and within is None:
             return
+        holding = [(lo, hi) for lo, hi, ok in segments or [(0, ws.top, True)] if ok]
+        if not holding:
+            return
+        # paths come in order of their sum: past the last sum the rules allow, no
+        # later path can be valid
+        beyond = max(hi for _, hi in holding) if sign == 1 else min(lo for lo, _ in holding)
         for units, values in graph.best_first(sign, within, clock):
-            if segments is not None and not any(lo <= units <= hi for lo, hi, ok in segments if ok):
-                continue
-            yield sign * ws.value(units), index, values
+            if (units > beyond) if sign == 1 else (units < beyond):
+                return
+            if any(lo <= units <= hi for lo, hi in holding):
+                yield sign * ws.value(units), index, values
 
     def ranked() -> Iterator[tuple[Fraction, dict[str, Value]]]:
         assert built is not None

@@ -196,3 +196,20 @@ def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
     assert fine.returncode == 1 and "satisfiable" in fine.stderr
     bad = run("explain", pc, "--set", "cpu=CPU-NOPE")
     assert bad.returncode == 2 and "CPU-NOPE" in bad.stderr
+
+
+def test_repairs_of_one_size_come_best_first_by_the_request_objective() -> None:
+    model = atoconf.load(PC)
+    request = {"select": {"tier": "budget", "gpu": "GPU-4090"}, "minimize": "total(price)"}
+    result = model.configure(request).explain()
+    assert [len(r.remove) for r in result.repairs] == [1, 1]
+    values = []
+    for repair in result.repairs:
+        assert repair.assembly.objective is not None
+        kept = {k: v for k, v in request["select"].items() if item_text(k, v) not in repair.remove}
+        best = next(iter(model.configure({**request, "select": kept}).solve(defaults=False)))
+        # each repair shows the best assembly the kept items allow
+        assert best.objective == repair.assembly.objective
+        values.append(float(repair.assembly.objective))
+    assert values == sorted(values)
+    assert result.repairs[0].remove == ["gpu=GPU-4090"]
