@@ -18,7 +18,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import atoconf
-from atoconf.explain import Explanation, Member, explain, item_text
+from atoconf.explain import (
+    Candidate,
+    Explanation,
+    Member,
+    explain,
+    fastdiag,
+    item_text,
+    quickxplain,
+)
 from atoconf.model import Value
 from atoconf.request import Request, ResolvedRequest
 from tests import oracle
@@ -213,3 +221,46 @@ def test_repairs_of_one_size_come_best_first_by_the_request_objective() -> None:
         values.append(float(repair.assembly.objective))
     assert values == sorted(values)
     assert result.repairs[0].remove == ["gpu=GPU-4090"]
+
+
+# ---- the algorithms alone, on synthetic problems --------------------------------------------
+# A problem here is a family of "bad" subsets of candidates: a set is satisfiable
+# when it contains none of them. Cheap to check, so requests far longer than the
+# random products' (FastDiag takes over past EXHAUSTIVE_ITEMS) are covered.
+
+
+@st.composite
+def synthetic(draw: st.DrawFn) -> tuple[list[Candidate], list[frozenset[Candidate]]]:
+    n = draw(st.integers(1, 16))
+    items = [Candidate("select", f"v{i}", f"v{i}=x") for i in range(n)]
+    bad = draw(
+        st.lists(
+            st.lists(st.sampled_from(items), min_size=1, max_size=4, unique=True).map(frozenset),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    return items, bad
+
+
+@settings(max_examples=300, deadline=None)
+@given(synthetic())
+def test_quickxplain_and_fastdiag_are_minimal_on_synthetic_problems(
+    problem: tuple[list[Candidate], list[frozenset[Candidate]]],
+) -> None:
+    items, bad = problem
+
+    def consistent(members: frozenset[Candidate]) -> bool:
+        return not any(b <= members for b in bad)
+
+    conflict = quickxplain(consistent, frozenset(), items)
+    assert conflict is not None  # every bad set is drawn from the items
+    assert not consistent(frozenset(conflict))
+    for member in conflict:
+        assert consistent(frozenset(conflict) - {member}), "conflict not minimal"
+    diagnosis = fastdiag(consistent, items, frozenset())
+    assert diagnosis is not None and diagnosis
+    rest = frozenset(items) - frozenset(diagnosis)
+    assert consistent(rest)
+    for member in diagnosis:
+        assert not consistent(rest | {member}), "diagnosis not minimal"
