@@ -301,8 +301,6 @@ class Graph:
         self.tables = tables
         self.ws = ws
         index = {v: i for i, v in enumerate(arranged)}
-        self.last = [max(index[v] for v in c.scope) for c in tables]
-        self.first = [min(index[v] for v in c.scope) for c in tables]
         self.touching: list[list[tuple[int, int]]] = [[] for _ in arranged]
         for n, check in enumerate(tables):
             for pos, v in enumerate(check.scope):
