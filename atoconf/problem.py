@@ -15,10 +15,10 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import constraint as pc
 
@@ -323,18 +323,30 @@ def _compile(model: Model) -> Compiled:
     return Compiled(model, variables, tuple(checks), domains)
 
 
+Kept = TypeVar("Kept")
+MAX_KEPT = 64  # entries a per-model cache holds before it starts afresh
+
+
+def per_model(
+    cache: dict[Any, tuple[Model, Kept]], model: Model, build: Callable[[], Kept], *key: Any
+) -> Kept:
+    """What `build` makes for this model object (and key), made once: models are
+    immutable, and an entry whose model is gone is not reused for its id."""
+    slot = (id(model), *key)
+    entry = cache.get(slot)
+    if entry is None or entry[0] is not model:
+        if len(cache) > MAX_KEPT:
+            cache.clear()
+        entry = cache[slot] = (model, build())
+    return entry[1]
+
+
 # Models are immutable; compiling happens once per model object.
-_compiled: dict[int, tuple[Model, Compiled]] = {}
+_compiled: dict[Any, tuple[Model, Compiled]] = {}
 
 
 def compiled(model: Model) -> Compiled:
-    entry = _compiled.get(id(model))
-    if entry is None or entry[0] is not model:
-        if len(_compiled) > 64:
-            _compiled.clear()
-        entry = (model, _compile(model))
-        _compiled[id(model)] = entry
-    return entry[1]
+    return per_model(_compiled, model, lambda: _compile(model))
 
 
 # ---- constraints for python-constraint2 -----------------------------------------------

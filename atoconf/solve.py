@@ -25,6 +25,7 @@ from atoconf.problem import (
     check_holds,
     checks_for,
     compiled,
+    per_model,
     solutions,
 )
 from atoconf.propagate import Scope, may_hold, qty_var
@@ -647,16 +648,11 @@ def _sweep_domains(
     return supported_in(built, group, setup.domains, clock)
 
 
-_WHOLE_SETUPS: dict[int, tuple[Model, _Setup]] = {}
+_WHOLE_SETUPS: dict[Any, tuple[Model, _Setup]] = {}
 
 
 def _whole_setup(model: Model) -> _Setup:
-    entry = _WHOLE_SETUPS.get(id(model))
-    if entry is None or entry[0] is not model:
-        if len(_WHOLE_SETUPS) > 64:
-            _WHOLE_SETUPS.clear()
-        entry = _WHOLE_SETUPS[id(model)] = (model, _Setup(model, {}, []))
-    return entry[1]
+    return per_model(_WHOLE_SETUPS, model, lambda: _Setup(model, {}, []))
 
 
 def _key(value: Value) -> tuple[type, Value]:

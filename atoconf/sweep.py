@@ -29,7 +29,7 @@ from typing import Any
 
 from atoconf.evaluate import part_value
 from atoconf.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
-from atoconf.problem import Check, Clock, nodes, scope_of
+from atoconf.problem import Check, Clock, nodes, per_model, scope_of
 from atoconf.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
@@ -854,7 +854,7 @@ def build_graphs(
 
 
 # per model and group: the graphs of the whole space (no request), for clicks
-_WHOLE: dict[tuple[int, tuple[str, ...]], tuple[Model, Built | None]] = {}
+_WHOLE: dict[Any, tuple[Model, Built | None]] = {}
 
 
 def whole_space_graphs(
@@ -866,19 +866,17 @@ def whole_space_graphs(
 ) -> Built:
     """build_graphs for the model without a request, built once per model: a request
     that only selects values is answered on them by filtering (see `supported`)."""
-    key = (id(model), tuple(group))
-    entry = _WHOLE.get(key)
-    if entry is None or entry[0] is not model:
+
+    def build() -> Built | None:
         try:
-            built: Built | None = build_graphs(model, group, domains, checks, clock)
+            return build_graphs(model, group, domains, checks, clock)
         except Unsupported:
-            built = None
-        if len(_WHOLE) > 64:
-            _WHOLE.clear()
-        entry = _WHOLE[key] = (model, built)
-    if entry[1] is None:
+            return None  # kept too: no use trying again for the next click
+
+    built = per_model(_WHOLE, model, build, tuple(group))
+    if built is None:
         raise Unsupported("the whole space does not fit the sweep")
-    return entry[1]
+    return built
 
 
 def within_outer(
