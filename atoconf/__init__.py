@@ -8,9 +8,11 @@ from atoconf.build import LoadResult, load_file, load_text
 from atoconf.configure import Configuration, RequestError
 from atoconf.diagnostics import Diagnostic, Severity
 from atoconf.model import Model
+from atoconf.plan import OrderPlan, PlanResult, plan
 from atoconf.request import Request
 from atoconf.solve import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
 from atoconf.source import Span
+from atoconf.stock import Stock, StockDatabase, StockError
 
 __version__ = "0.1.0"
 
@@ -23,17 +25,23 @@ __all__ = [
     "DomainsResult",
     "LoadResult",
     "Model",
+    "OrderPlan",
+    "PlanResult",
     "Request",
     "RequestError",
     "RuleError",
     "Severity",
     "SolveResult",
     "Span",
+    "Stock",
+    "StockDatabase",
+    "StockError",
     "__version__",
     "load",
     "load_file",
     "load_text",
     "loads",
+    "plan",
 ]
 
 

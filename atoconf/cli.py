@@ -606,6 +606,10 @@ def _assembly_price(model: Model, assembly: AssemblyResult) -> str:
     return str(total) if total else ""
 
 
+# the plan and stock commands register themselves on `app`
+from atoconf import cli_plan  # noqa: E402, F401
+
+
 def main() -> None:
     """Run the command line; never ends in a traceback."""
     try:

@@ -66,4 +66,15 @@ CODES: dict[str, Code] = {
     "E0708": Code("require-not-a-condition", "A requirement that is not true/false"),
     "E0709": Code("objective-not-a-number", "An objective that is not a number"),
     "E0710": Code("bad-set-flag", "A --set flag that is not key=value"),
+    # stock, supply and orders
+    "E0802": Code("bad-stock-csv", "A stock or supply CSV that cannot be read as a table"),
+    "E0803": Code("bad-stock-header", "A stock or supply header with unknown or missing columns"),
+    "E0804": Code("bad-stock-row", "A stock or supply row with missing or extra cells"),
+    "E0805": Code("bad-stock-number", "A quantity, lead time or cost that is not a valid number"),
+    "E0806": Code("over-reserved", "More units reserved than are on hand"),
+    "E0807": Code("duplicate-stock-row", "A SKU and location (or a supply SKU) listed twice"),
+    "E0808": Code("bad-stock-database", "A stock database that cannot be used"),
+    "E0809": Code("bad-order", "An order in an orders file that cannot be planned"),
+    "E0810": Code("already-reserved", "An order that already holds a reservation"),
+    "W0801": Code("unknown-stock-sku", "A SKU in the stock that is not a part of the model"),
 }

@@ -25,9 +25,11 @@ import constraint as pc
 from atoconf.evaluate import Assembly, evaluate, holds, part_value
 from atoconf.model import (
     AttrRef,
+    Binary,
     Call,
     ComponentRef,
     Expr,
+    IfThenElse,
     Model,
     OptionRef,
     QtyRef,
@@ -428,10 +430,33 @@ class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
 
 class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
     """The objective must lie within a bound that may tighten while the search runs:
-    branch and bound for optimisation."""
+    branch and bound for optimisation. A sum's `total(...)` terms are bounded from a
+    table of each part's contribution (the common objective, and the hot path); the
+    other terms by interval reasoning."""
 
-    def __init__(self, model: Model, bound: Bound, clock: Clock) -> None:
+    def __init__(
+        self, model: Model, bound: Bound, clock: Clock, full: Mapping[str, Sequence[Value]]
+    ) -> None:
         self.model, self.bound, self.clock = model, bound, clock
+        terms = _sum_terms(bound.expr)
+        self.totals = [_contributions(model, t) for t in terms if isinstance(t, Total)]
+        # `if cond then a else b` with constant a and b (labour of a step, say): decided
+        # once cond's variables are all set, else either value
+        self.choices: list[tuple[Expr, tuple[str, ...], Fraction, Fraction]] = []
+        self.others: list[Expr] = []
+        for term in terms:
+            if isinstance(term, Total):
+                continue
+            constants = _constant_branches(model, term)
+            if constants is None:
+                self.others.append(term)
+            else:
+                assert isinstance(term, IfThenElse)
+                self.choices.append((term.cond, scope_of(model, term.cond), *constants))
+        # as for rules: what each unset component can contribute, from the full domains
+        self.memo: dict[tuple[str, str, str], Any] = {}
+        for term in self.others:
+            abstract(Scope(model, {}, full, self.memo), term)
 
     def preProcess(self, *args: Any) -> None:
         """Stay in the search: the base class would apply a one-variable constraint to
@@ -453,9 +478,97 @@ class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
                 return False  # no objective value: such assemblies are not ranked
             assert isinstance(value, Fraction)
             return bound.admits(value, value)
-        interval = abstract(Scope(self.model, assignments, domains), bound.expr)
-        assert isinstance(interval, Interval)
-        return bound.admits(interval.lo, interval.hi)
+        lo: Fraction | None = Fraction(0)
+        hi: Fraction | None = Fraction(0)
+        for table in self.totals:
+            t_lo, t_hi = _total_range(table, assignments, domains)
+            lo, hi = lo + t_lo, hi + t_hi  # type: ignore[operator]
+        for cond, reads, then, else_ in self.choices:
+            if all(v in assignments for v in reads):
+                taken = (
+                    then if holds(self.model, cond, assembly_of(self.model, assignments)) else else_
+                )
+                lo, hi = lo + taken, hi + taken  # type: ignore[operator]
+            else:
+                lo, hi = lo + min(then, else_), hi + max(then, else_)  # type: ignore[operator]
+        scope = Scope(self.model, assignments, domains, self.memo, False)
+        for term in self.others:
+            interval = abstract(scope, term)
+            assert isinstance(interval, Interval)
+            lo = None if lo is None or interval.lo is None else lo + interval.lo
+            hi = None if hi is None or interval.hi is None else hi + interval.hi
+        return bound.admits(lo, hi)
+
+
+def _constant_branches(model: Model, expr: Expr) -> tuple[Fraction, Fraction] | None:
+    if (
+        not isinstance(expr, IfThenElse)
+        or scope_of(model, expr.then)
+        or scope_of(model, expr.else_)
+    ):
+        return None
+    empty = Assembly({}, {})
+    then, else_ = evaluate(model, expr.then, empty), evaluate(model, expr.else_, empty)
+    if isinstance(then, Fraction) and isinstance(else_, Fraction):
+        return then, else_
+    return None
+
+
+def _sum_terms(expr: Expr) -> list[Expr]:
+    if isinstance(expr, Binary) and expr.op == "+":
+        return [*_sum_terms(expr.left), *_sum_terms(expr.right)]
+    return [expr]
+
+
+# a total's parts' contributions as integers over one denominator (exact, and fast to
+# compare): per component (name, its quantity variable or None, fixed quantity,
+# sku -> value x scale), then the scale
+_Contribution = tuple[str, str | None, int, dict[Value, int]]
+_Contributions = tuple[list[_Contribution], int]
+
+
+def _contributions(model: Model, total: Total) -> _Contributions:
+    values: dict[str, dict[Value, Fraction]] = {}
+    for name in total.components:
+        per_sku: dict[Value, Fraction] = {None: Fraction(0)}
+        for sku in model.components[name].parts:
+            value = part_value(model, sku, total.attr)
+            per_sku[sku] = value if isinstance(value, Fraction) else Fraction(0)
+        values[name] = per_sku
+    scale = math.lcm(1, *(v.denominator for per in values.values() for v in per.values()))
+    found: list[_Contribution] = []
+    for name, per_sku in values.items():
+        comp = model.components[name]
+        qty = qty_var(name) if comp.qty_min != comp.qty_max else None
+        scaled = {s: int(v * scale) for s, v in per_sku.items()}
+        found.append((name, qty, comp.qty_min, scaled))
+    return found, scale
+
+
+def _total_range(
+    table: _Contributions, assignments: Mapping[str, Value], domains: Mapping[str, Any]
+) -> tuple[Fraction, Fraction]:
+    lo = hi = 0
+    parts, scale = table
+    for name, qty_name, fixed, per_sku in parts:
+        if name in assignments:
+            v_lo = v_hi = per_sku[assignments[name]]
+        else:
+            values = [per_sku[s] for s in domains[name]]
+            if not values:
+                continue
+            v_lo, v_hi = min(values), max(values)
+        if qty_name is None:
+            q_lo = q_hi = fixed
+        elif qty_name in assignments:
+            q_lo = q_hi = assignments[qty_name]  # type: ignore[assignment]
+        else:
+            q_lo, q_hi = min(domains[qty_name]), max(domains[qty_name])
+        # quantity x value: the extremes lie at the corners (absent parts add 0 anyway)
+        corners = (q_lo * v_lo, q_lo * v_hi, q_hi * v_lo, q_hi * v_hi)
+        lo += min(corners)
+        hi += max(corners)
+    return Fraction(lo, scale), Fraction(hi, scale)
 
 
 @dataclass
@@ -516,5 +629,5 @@ def solutions(
             )
     if bound is not None:
         scope = [v for v in scope_of(comp.model, bound.expr) if v in wanted]
-        problem.addConstraint(_BoundConstraint(comp.model, bound, clock), scope)
+        problem.addConstraint(_BoundConstraint(comp.model, bound, clock, domains), scope)
     yield from problem.getSolutionIter()

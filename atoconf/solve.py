@@ -26,9 +26,10 @@ from atoconf.problem import (
     checks_for,
     compiled,
     per_model,
+    scope_of,
     solutions,
 )
-from atoconf.propagate import Scope, may_hold, qty_var
+from atoconf.propagate import Interval, Scope, abstract, may_hold, qty_var
 from atoconf.sweep import (
     Unsupported,
     build_graphs,
@@ -82,10 +83,14 @@ class _Setup:
         require: Sequence[Expr],
         prune: bool = True,
         rules: Collection[str] | None = None,
+        allowed: Mapping[str, Collection[Value]] | None = None,
     ) -> None:
         self.model = model
         self.comp: Compiled = compiled(model)
         domains = {name: list(values) for name, values in self.comp.domains.items()}
+        for name, values in (allowed or {}).items():  # stock: what the shelves can give
+            keys = {_key(v) for v in values}
+            domains[name] = [v for v in domains[name] if _key(v) in keys]
         for name, value in select.items():
             if name not in domains:  # the quantity of a component with a fixed quantity
                 owner = name.removesuffix(".qty")
@@ -364,14 +369,16 @@ def solve(
     deadline: float | None = None,
     defaults: bool = False,
     stopped: list[StopReason] | None = None,
+    allowed: Mapping[str, Collection[Value]] | None = None,
 ) -> Iterator[AssemblyResult]:
     """Valid assemblies, streamed in a deterministic order; best first with an objective.
+    `allowed` narrows variables to the given values (a constraint, like a select).
 
     When a deadline stops the search, the reason is appended to `stopped`."""
     select = dict(select or {})
     if defaults:
         select = with_defaults(model, select, require, deadline)
-    setup = _Setup(model, select, require)
+    setup = _Setup(model, select, require, allowed=allowed)
     clock = Clock(deadline)
     objective = minimize if minimize is not None else maximize
     produced = 0
@@ -398,6 +405,46 @@ def solve(
     except Stop as stop:
         if stopped is not None:
             stopped.append(stop.reason)
+
+
+def best_ties(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr],
+    objective: Expr,
+    sense_min: bool,
+    limit: int,
+    deadline: float | None = None,
+    stopped: list[StopReason] | None = None,
+    allowed: Mapping[str, Collection[Value]] | None = None,
+) -> list[AssemblyResult]:
+    """The first `limit` assemblies of the best objective value (none when there is
+    no valid assembly); a deadline appends its reason to `stopped`."""
+    setup = _Setup(model, select, require, allowed=allowed)
+    clock = Clock(deadline)
+    places = decimal_places(model)
+    found: list[AssemblyResult] = []
+    try:
+        ranked = _ranked_by_sweep(setup, objective, sense_min, clock)
+        if ranked is not None:
+            best: Fraction | None = None
+            for value, values in ranked:
+                if (best is not None and value != best) or len(found) >= limit:
+                    break
+                best = value
+                found.append(assembly_result(model, values, decimal_text(value, places)))
+            return found
+        best = _optimum(setup, objective, sense_min, None, clock)
+        if best is None:
+            return []
+        for values in setup.iterate(clock, Bound(objective, best, best)):
+            found.append(assembly_result(model, values, decimal_text(best, places)))
+            if len(found) >= limit:
+                break
+    except Stop as stop:
+        if stopped is not None:
+            stopped.append(stop.reason)
+    return found
 
 
 def _ranked_by_bounds(
@@ -499,7 +546,8 @@ def _optimum(
     else:
         bound = Bound(objective, high=beyond, high_open=True)
     best: Fraction | None = None
-    for found in setup.iterate(clock, bound):
+    ordered = _best_values_first(setup, objective, sense_min)
+    for found in solutions(setup.comp, ordered, setup.checks, clock, bound):
         value = evaluate(setup.model, objective, assembly_of(setup.model, found))
         assert isinstance(value, Fraction)
         best = value
@@ -508,6 +556,31 @@ def _optimum(
         else:
             bound.low, bound.low_open = value, True
     return best
+
+
+def _best_values_first(setup: _Setup, objective: Expr, sense_min: bool) -> dict[str, list[Value]]:
+    """Each variable's values, those that leave the best objective bound first: the
+    first assemblies branch and bound finds are then good ones, and prune the most."""
+    memo: dict[tuple[str, str, str], Any] = {}
+    abstract(Scope(setup.model, {}, setup.domains, memo), objective)
+    reads = set(scope_of(setup.model, objective))
+    ordered: dict[str, list[Value]] = {}
+    for name, values in setup.domains.items():
+        if name not in reads or len(values) < 2:
+            ordered[name] = list(values)
+            continue
+
+        def key(value: Value, name: str = name) -> tuple[bool, Fraction]:
+            found = abstract(
+                Scope(setup.model, {name: value}, setup.domains, memo, False), objective
+            )
+            edge = (found.lo if sense_min else found.hi) if isinstance(found, Interval) else None
+            if edge is None:
+                return (True, Fraction(0))
+            return (False, edge if sense_min else -edge)
+
+        ordered[name] = sorted(values, key=key)
+    return ordered
 
 
 # ---- count ---------------------------------------------------------------------------------
@@ -677,6 +750,7 @@ __all__ = [
     "SolveResult",
     "StopReason",
     "assembly_result",
+    "best_ties",
     "count",
     "domains",
     "qty_var",

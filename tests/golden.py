@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,8 @@ from atoconf.build import load_file  # noqa: E402
 from atoconf.codes import CODES  # noqa: E402
 from atoconf.diagnostics import render_text  # noqa: E402
 from atoconf.dump import dump_model  # noqa: E402
+from atoconf.model import Model  # noqa: E402
+from atoconf.plan import Planner, plan_and_reserve, read_orders  # noqa: E402
 from atoconf.request import (  # noqa: E402
     locate_in_json,
     request_from_flags,
@@ -26,6 +30,7 @@ from atoconf.request import (  # noqa: E402
     resolve_request,
 )
 from atoconf.source import SourceFile  # noqa: E402
+from atoconf.stock import Stock, StockDatabase, StockError, unknown_skus  # noqa: E402
 
 ERRORS = ROOT / "tests" / "errors"
 GRAMMAR = ROOT / "tests" / "grammar"
@@ -48,6 +53,10 @@ def render_error_example(code: str) -> str:
     request against main.ato prints."""
     with cwd(ERRORS / code):
         result = load_file(Path("main.ato"))
+        if result.model is not None and any(
+            Path(name).exists() for name in ("stock.csv", "stock.db", "orders.jsonl")
+        ):
+            return render_stock_example(result.model)
         request_file, set_file = Path("request.json"), Path("set.txt")
         if result.model is None or not (request_file.exists() or set_file.exists()):
             return render_text(result.diagnostics, result.sources)
@@ -63,6 +72,40 @@ def render_error_example(code: str) -> str:
         source = SourceFile("request.json", text)
         located = locate_in_json(diagnostics, source)
         return render_text(located, {**sources, source.name: source})
+
+
+def render_stock_example(model: Model) -> str:
+    """What `atoconf plan main.ato --stock stock.csv --orders orders.jsonl` reports about
+    its stock and orders (with `reserve-twice.txt`: what a second `--reserve` run of the
+    same orders against one database reports); `stock.db`: what opening it reports."""
+    if Path("stock.db").exists():
+        try:
+            StockDatabase("stock.db").check_schema()
+        except StockError as exc:
+            return render_text(exc.diagnostics, exc.sources)
+        return ""
+    try:
+        stock = Stock.from_csv("stock.csv")
+    except StockError as exc:
+        return render_text(exc.diagnostics, exc.sources)
+    diagnostics = unknown_skus(stock, model)
+    sources = dict(stock.sources)
+    if Path("orders.jsonl").exists():
+        text = Path("orders.jsonl").read_text(encoding="utf-8")
+        orders, problems, more = read_orders(model, text, "orders.jsonl")
+        diagnostics += problems
+        sources.update(more)
+        if Path("reserve-twice.txt").exists():
+            with tempfile.TemporaryDirectory() as folder:
+                database = StockDatabase(str(Path(folder) / "stock.db"))
+                database.init()
+                database.import_csv(stock)
+                planner = Planner(model, stock, date(2026, 11, 26))
+                for _ in range(2):
+                    _, problems = plan_and_reserve(planner, orders, database)
+                database.engine.dispose()
+            diagnostics += problems
+    return render_text(diagnostics, sources)
 
 
 def render_grammar_example(path: Path) -> str:
@@ -87,7 +130,8 @@ def errors_doc() -> str:
         "# Error codes",
         "",
         "Every diagnostic atoconf reports has a code. Each section below shows a",
-        "small bad example and exactly what `atoconf check main.ato` prints for it.",
+        "small bad example and exactly what `atoconf check main.ato` prints for it",
+        "(for stock and orders: what `atoconf plan` reports about them).",
         "This file is generated from `tests/errors/` by `python tests/golden.py --update`;",
         "a test fails when it drifts.",
         "",
@@ -99,7 +143,9 @@ def errors_doc() -> str:
             lines += ["`main.ato` is a directory, not a file.", ""]
         for path in files:
             rel = path.relative_to(ERRORS / code)
-            lang = {".csv": "csv", ".json": "json", ".txt": "text"}.get(path.suffix, "ato")
+            lang = {".csv": "csv", ".json": "json", ".jsonl": "json", ".txt": "text"}.get(
+                path.suffix, "ato"
+            )
             text = path.read_text(encoding="utf-8")
             if not text:
                 lines += [f"`{rel}` is empty.", ""]

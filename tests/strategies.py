@@ -17,12 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from atoconf.build import load_text, typed_expression
 from atoconf.evaluate import Assembly, holds
 from atoconf.model import Component, Model, ValueType
 from tests import oracle
+
+# the settings of the property tests over random products: examples are slow to
+# draw (each is a model loaded and walked by brute force), so no deadline
+FAST = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 MAX_PRODUCT = 3000
 

@@ -23,7 +23,8 @@ def test_error_example(code: str) -> None:
     rendered = render_error_example(code)
     assert rendered == expected
     # the example shows the error it documents, and that error first
-    assert f"error[{code}]" in rendered.splitlines()[0]
+    severity = "warning" if code.startswith("W") else "error"
+    assert f"{severity}[{code}]" in rendered.splitlines()[0]
 
 
 def test_every_example_folder_is_a_known_code() -> None:

@@ -16,7 +16,7 @@ from fractions import Fraction
 from types import ModuleType
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atoconf import problem, sweep
@@ -24,13 +24,7 @@ from atoconf.build import load_text, typed_expression
 from atoconf.model import Expr, Model, Value
 from atoconf.solve import AssemblyResult, count, domains, solve
 from tests import oracle
-from tests.strategies import random_models, random_objectives, random_requests
-
-FAST = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+from tests.strategies import FAST, random_models, random_objectives, random_requests
 
 
 class Case:

@@ -22,7 +22,7 @@ from atoconf import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "tests" / "fixtures" / "wheel_smoke" / "lamp.ato"
-EXPECTED_DEPENDENCIES = {"lark", "pydantic", "typer", "rich", "python-constraint2"}
+EXPECTED_DEPENDENCIES = {"lark", "pydantic", "typer", "rich", "python-constraint2", "sqlalchemy"}
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> str:

@@ -1,0 +1,407 @@
+"""The command line of stock and plans: `atoconf plan` and `atoconf stock ...`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from atoconf.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    DeadlineOpt,
+    FileArg,
+    RequestArg,
+    RequireOpt,
+    SetOpt,
+    _emit_json,
+    _fail_usage,
+    _progress,
+    _request,
+    app,
+    load_or_exit,
+)
+from atoconf.diagnostics import Diagnostic, render_text
+from atoconf.model import Model
+from atoconf.plan import (
+    OrderPlan,
+    Planner,
+    PlanResult,
+    Shelves,
+    plan_and_reserve,
+    plan_orders,
+    read_orders,
+    single_order,
+)
+from atoconf.source import SourceFile, read_source
+from atoconf.stock import (
+    Stock,
+    StockDatabase,
+    StockError,
+    is_database,
+    open_stock,
+    unknown_skus,
+)
+
+stock_app = typer.Typer(
+    help="Keep stock in a database: init, import, show, release.", no_args_is_help=True
+)
+app.add_typer(stock_app, name="stock")
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+DatabaseArg = Annotated[
+    str, typer.Argument(help="SQLite file (stock.db) or database URL.", show_default=False)
+]
+
+
+@contextmanager
+def _stock_errors() -> Iterator[None]:
+    """Bad stock input or an unusable database: every diagnostic, then exit 2."""
+    try:
+        yield
+    except StockError as exc:
+        sys.stderr.write(render_text(exc.diagnostics, exc.sources))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _stock_or_exit(spec: str, supply: Path | None) -> Stock:
+    with _stock_errors():
+        return open_stock(spec, str(supply) if supply else None)
+
+
+def _database_or_exit(spec: str, schema: bool = True) -> StockDatabase:
+    with _stock_errors():
+        database = StockDatabase(spec)
+        if schema:
+            database.check_schema()
+        return database
+
+
+def _warn(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> None:
+    if diagnostics:
+        sys.stderr.write(render_text(diagnostics, sources))
+
+
+@app.command()
+def plan(
+    file: FileArg,
+    request_file: RequestArg = None,
+    stock: Annotated[
+        str,
+        typer.Option(
+            "--stock",
+            help="stock.csv (supply.csv beside it), an SQLite file or a database URL.",
+            show_default=False,
+        ),
+    ] = "",
+    supply: Annotated[
+        Path | None, typer.Option(help="supply.csv, when not beside stock.csv.")
+    ] = None,
+    orders_file: Annotated[
+        Path | None, typer.Option("--orders", help="Orders, one JSON object per line.")
+    ] = None,
+    sets: SetOpt = None,
+    requires: RequireOpt = None,
+    minimize: Annotated[str | None, typer.Option(help="Objective instead of cost.")] = None,
+    maximize: Annotated[str | None, typer.Option(help="Objective instead of cost.")] = None,
+    reserve: Annotated[
+        bool, typer.Option("--reserve", help="Record the picks in the stock database.")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="With --reserve: replace earlier reservations.")
+    ] = False,
+    order_id: Annotated[
+        str, typer.Option("--order-id", help="The id of a single request's order.")
+    ] = "request",
+    today: Annotated[
+        str | None, typer.Option(help="Plan as of this date (YYYY-MM-DD) [default: today].")
+    ] = None,
+    labour_rate: Annotated[str, typer.Option("--labour-rate", help="Labour cost per hour.")] = "0",
+    workday: Annotated[
+        int, typer.Option("--workday-minutes", help="Assembly minutes in one working day.")
+    ] = 480,
+    deadline: DeadlineOpt = None,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PlanFormat.text,
+) -> None:
+    """Plan orders against stock: the assembly to build, picks, shortages and promise
+    date, steps and cost. A request (file or --set/--require), or --orders.
+
+    Exit 0 when every order has a plan, 1 when some order has no valid assembly,
+    2 on bad input (bad orders are reported and skipped; the rest are planned).
+    """
+    if not stock:
+        _fail_usage("give the stock: --stock stock.csv (or an SQLite file or database URL)")
+    if orders_file is not None and (request_file or sets or requires or minimize or maximize):
+        _fail_usage("give either a request or --orders, not both")
+    if replace and not reserve:
+        _fail_usage("--replace goes with --reserve")
+    if reserve and not is_database(stock):
+        _fail_usage(
+            "--reserve records picks in a stock database; import the CSV into one first: "
+            "atoconf stock init stock.db && atoconf stock import stock.db stock.csv supply.csv"
+        )
+    day = _parse_today(today)
+    rate = _parse_rate(labour_rate)
+    if workday < 0:
+        _fail_usage("--workday-minutes must be 0 or more")
+    bad_input = False
+    if orders_file is not None:
+        model = load_or_exit(file).model
+        assert model is not None
+        source = read_source(orders_file)
+        if isinstance(source, str):
+            _fail_usage(f"{orders_file}: {source}")
+        orders, problems, sources = read_orders(model, source.text, source.name)
+        if problems:
+            bad_input = True
+            sys.stderr.write(render_text(problems, sources))
+    else:
+        model, request = _request(file, request_file, sets, requires, minimize, maximize)
+        orders = [single_order(request, order_id)]
+    stock_data = _stock_or_exit(stock, supply)
+    _warn(unknown_skus(stock_data, model), stock_data.sources)
+    planner = Planner(model, stock_data, day, rate, workday, deadline)
+    with _progress("orders planned"):
+        if reserve:
+            database = _database_or_exit(stock)
+            with _stock_errors():
+                result, problems = plan_and_reserve(planner, orders, database, replace)
+            if problems:
+                bad_input = True
+                sys.stderr.write(render_text(problems, {}))
+        else:
+            result = plan_orders(planner, orders, Shelves(stock_data))
+    if output_format is PlanFormat.json:
+        _emit_json(result.to_json())
+    else:
+        sys.stdout.write(render_plan(model, result, batch=orders_file is not None))
+    if bad_input:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if any(o.status == "impossible" for o in result.orders):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _parse_today(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail_usage(f"--today must be a date such as 2026-11-26, not '{text}'")
+
+
+def _parse_rate(text: str) -> Decimal:
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        rate = Decimal(-1)
+    if not rate.is_finite() or rate < 0:
+        _fail_usage(f"--labour-rate must be an amount per hour such as 45.00, not '{text}'")
+    return rate
+
+
+# ---- the plan as text: a work order per order ---------------------------------------
+
+
+def render_plan(model: Model, result: PlanResult, batch: bool) -> str:
+    """Each order as a work order (assembly, picks, shortages, steps, cost), then for a
+    batch the summary and the purchase list."""
+    blocks = [_render_order(model, order) for order in result.orders]
+    if batch or len(result.orders) != 1:
+        counts = result.counts
+        blocks.append(
+            f"{len(result.orders)} orders: {counts['buildable']} buildable now, "
+            f"{counts['short']} short, {counts['impossible']} impossible"
+        )
+    if result.purchase_list:
+        lines = ["Purchase list:"]
+        width = max(len(p.sku) for p in result.purchase_list)
+        for line in result.purchase_list:
+            lines.append(f"  {line.sku:<{width}}  x{line.qty:<3} needed by {line.needed_by}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _render_order(model: Model, order: OrderPlan) -> str:
+    due = f", due {order.due}" if order.due else ""
+    head = f"Order {order.order_id}: {order.status.upper()}{due}"
+    if order.status == "impossible" or order.assembly is None:
+        reason = f" (stopped at the {order.stopped})" if order.stopped else ""
+        return (
+            f"{head}\n  no valid assembly satisfies this request{reason}; "
+            "run `atoconf explain` with it to see which rules conflict"
+        )
+    lines = [head]
+    if order.promise_date:
+        word = "Ready" if order.status == "buildable" else "Promise date"
+        lines.append(f"  {word}: {order.promise_date}")
+    elif order.status == "short":
+        lines.append("  Promise date: unknown (a short part has no supply lead time)")
+    lines.append("  Assembly:")
+    width = max(len(n) for n in model.components)
+    for name, chosen in order.assembly.components.items():
+        if chosen is None:
+            continue
+        part = model.parts[chosen.sku]
+        qty = f" x{chosen.qty}" if chosen.qty != 1 else ""
+        lines.append(f"    {name:<{width}}  {chosen.sku}{qty}  {part.name}")
+    options = ", ".join(f"{k}={_shown(v)}" for k, v in order.assembly.options.items())
+    if options:
+        lines.append(f"    options: {options}")
+    if order.picks:
+        lines.append("  Picks:")
+        sku_w = max(len(p.sku) for p in order.picks)
+        for pick in order.picks:
+            lines.append(f"    {pick.sku:<{sku_w}}  x{pick.qty:<3} from {pick.location}")
+    if order.shortages:
+        lines.append("  Short:")
+        sku_w = max(len(s.sku) for s in order.shortages)
+        for short in order.shortages:
+            lead = f"{short.lead_days} days lead" if short.lead_days is not None else "no lead"
+            lines.append(f"    {short.sku:<{sku_w}}  x{short.qty:<3} {lead}")
+    if order.alternatives:
+        lines.append("  Buildable now instead:")
+        for n, alt in enumerate(order.alternatives, start=1):
+            changed = [
+                f"{name} {c.sku if c else 'none'}"
+                for name, c in alt.assembly.components.items()
+                if c != order.assembly.components.get(name)
+            ] + [
+                f"{name}={_shown(v)}"
+                for name, v in alt.assembly.options.items()
+                if v != order.assembly.options.get(name)
+            ]
+            delta = alt.price_delta if alt.price_delta.startswith("-") else f"+{alt.price_delta}"
+            lines.append(f"    {n}. {', '.join(changed) or 'same parts'} ({delta})")
+    if order.steps:
+        lines.append("  Steps:")
+        name_w = max(len(s.name) for s in order.steps)
+        for n, step in enumerate(order.steps, start=1):
+            title = f"  {step.title}" if step.title else ""
+            lines.append(f"    {n:>2}. {step.name:<{name_w}} {step.minutes:>4} min{title}")
+        total = sum(s.minutes for s in order.steps)
+        lines.append(f"        {'total':<{name_w}} {total:>4} min")
+    if order.cost:
+        cost = order.cost
+        lines.append(f"  Cost: parts {cost.parts} + labour {cost.labour} = {cost.total}")
+    return "\n".join(lines)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# ---- atoconf stock ---------------------------------------------------------------------
+
+
+@stock_app.command("init")
+def stock_init(database: DatabaseArg) -> None:
+    """Create the stock schema in a database (or migrate an older one)."""
+    db = _database_or_exit(database, schema=False)
+    with _stock_errors():
+        version = db.init()
+    typer.echo(f"{database}: stock schema {version}", err=True)
+
+
+@stock_app.command("import")
+def stock_import(
+    database: DatabaseArg,
+    stock_csv: Annotated[Path, typer.Argument(help="stock.csv", show_default=False)],
+    supply_csv: Annotated[
+        Path | None, typer.Argument(help="supply.csv [default: beside stock.csv]")
+    ] = None,
+    model_file: Annotated[
+        Path | None, typer.Option("--model", help="Warn about SKUs this rule file lacks.")
+    ] = None,
+) -> None:
+    """Load stock and supply from CSV in one transaction: a bad row imports nothing.
+    Reservations made by plans are kept on top of the new counts."""
+    db = _database_or_exit(database)
+    data = _stock_or_exit(str(stock_csv), supply_csv)
+    if model_file is not None:
+        model = load_or_exit(model_file).model
+        assert model is not None
+        _warn(unknown_skus(data, model), data.sources)
+    with _stock_errors():
+        shelves, supplies = db.import_csv(data)
+    typer.echo(f"{database}: imported {shelves} stock rows and {supplies} supply rows", err=True)
+
+
+@stock_app.command("show")
+def stock_show(
+    database: DatabaseArg,
+    sku: Annotated[str | None, typer.Option(help="Only SKUs containing this text.")] = None,
+    output_format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PlanFormat.text,
+) -> None:
+    """Stock per SKU and location (on hand, reserved, available) and the reservations."""
+    db = _database_or_exit(database)
+    data = _stock_or_exit(database, None)
+    shelves = [s for k, s in sorted(data.shelves.items()) if sku is None or sku in k[0]]
+    orders = db.orders()
+    if output_format is PlanFormat.json:
+        _emit_json(
+            {
+                "version": 1,
+                "stock": [
+                    {
+                        "sku": s.sku,
+                        "location": s.location,
+                        "on_hand": s.on_hand,
+                        "reserved": s.reserved,
+                        "available": s.available,
+                    }
+                    for s in shelves
+                ],
+                "reservations": [
+                    {"order_id": o, "sku": p.sku, "location": p.location, "qty": p.qty}
+                    for o, picks in orders.items()
+                    for p in picks
+                    if sku is None or sku in p.sku
+                ],
+            }
+        )
+        return
+    width = max([len(s.sku) for s in shelves] + [3])
+    lines = [f"{'sku':<{width}}  location  on_hand  reserved  available"]
+    for s in shelves:
+        lines.append(
+            f"{s.sku:<{width}}  {s.location:<8}  {s.on_hand:>7}  {s.reserved:>8}  {s.available:>9}"
+        )
+    lines.append(f"\n{len(orders)} orders hold reservations")
+    for order_id, picks in orders.items():
+        held = ", ".join(f"{p.qty} x {p.sku} at {p.location}" for p in picks)
+        lines.append(f"  {order_id}: {held}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@stock_app.command("release")
+def stock_release(
+    database: DatabaseArg,
+    order_id: Annotated[str, typer.Argument(help="The order to release.", show_default=False)],
+) -> None:
+    """Give back every unit an order holds. Exit 1 when it holds none."""
+    db = _database_or_exit(database)
+    released = db.release(order_id)
+    if not released:
+        typer.echo(f"order '{order_id}' holds no reservation", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    units = sum(p.qty for p in released)
+    typer.echo(f"released {units} units held by order '{order_id}'", err=True)

@@ -1,0 +1,340 @@
+"""The planner (atoconf.plan) against brute force, and its parts on their own.
+
+Random small products get steps, random shelves and supply costs; the brute-force
+oracle lists every valid assembly (after soft defaults), and the planner's choice
+must be the cheapest buildable one when there is one, else the cheapest valid one;
+picks never exceed what a shelf holds; a batch matches a sequential brute-force
+allocation order by order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from atoconf.build import load_text, typed_expression
+from atoconf.evaluate import Assembly, evaluate, holds
+from atoconf.model import Expr, Model, Value
+from atoconf.plan import (
+    TIES,
+    Order,
+    OrderPlan,
+    Planner,
+    Shelves,
+    ordered_steps,
+    plan_orders,
+)
+from atoconf.request import Request, resolve_request
+from atoconf.stock import Shelf, Stock, Supply
+from tests import oracle
+from tests.strategies import FAST, random_models, random_requests
+
+TODAY = date(2026, 11, 26)
+
+
+class Case:
+    """A random product with steps, shelves, supply and a request."""
+
+    def __init__(
+        self,
+        text: str,
+        model: Model,
+        stock: Stock,
+        select: dict[str, Value],
+        require: tuple[str, ...],
+        rate: Decimal,
+    ) -> None:
+        self.text, self.model, self.stock = text, model, stock
+        self.select, self.require, self.rate = select, require, rate
+
+    def __repr__(self) -> str:
+        shelves = {k: (s.on_hand, s.reserved) for k, s in self.stock.shelves.items()}
+        costs = {k: str(s.unit_cost) for k, s in self.stock.supply.items()}
+        return (
+            f"\n{self.text}\nshelves={shelves}\ncosts={costs}\nselect={self.select}"
+            f"\nrequire={list(self.require)}\nrate={self.rate}"
+        )
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    text, model = draw(random_models())
+    # a step per component, some after the first, one perhaps on a condition
+    steps = []
+    names = list(model.components)
+    for i, name in enumerate(names):
+        after = f"; after s_{names[0]}" if i and draw(st.booleans()) else ""
+        minutes = draw(st.integers(0, 40))
+        steps.append(f'step s_{name} "Fit {name}": uses {name}{after}; minutes {minutes}')
+    bools = [o.name for o in model.options.values() if o.kind == "bool"]
+    if bools and draw(st.booleans()):
+        steps.append(f"step extra: when {bools[0]}; minutes {draw(st.integers(1, 30))}")
+    text = text + "\n".join(steps) + "\n"
+    result = load_text(text, "random.ato")
+    assert result.model is not None, [d.message for d in result.diagnostics]
+    model = result.model
+    shelves: dict[tuple[str, str], Shelf] = {}
+    supply: dict[str, Supply] = {}
+    for sku in sorted(model.parts):
+        supply[sku] = Supply(draw(st.integers(0, 9)), Decimal(draw(st.integers(0, 500))) / 4)
+        stocked = draw(st.integers(0, 4)) > 0  # most parts are on some shelf
+        places = st.sets(st.sampled_from(["A", "B", "C"]), min_size=int(stocked), max_size=2)
+        for location in draw(places):
+            on_hand = draw(st.integers(0, 3)) + (1 if stocked else 0)
+            held = draw(st.integers(0, on_hand)) if draw(st.integers(0, 3)) == 0 else 0
+            shelves[(sku, location)] = Shelf(sku, location, on_hand, held)
+    select, require = draw(random_requests(model))
+    # a request selects a component's absence as `none`, not as quantity 0
+    select = {k: v for k, v in select.items() if not (k.endswith(".qty") and v == 0)}
+    rate = Decimal(draw(st.sampled_from([0, 0, 30, 45])))
+    return Case(text, model, Stock(shelves, supply), select, require, rate)  # type: ignore[arg-type]
+
+
+def order_of(case: Case, order_id: str = "request", due: date | None = None) -> Order:
+    request = Request.model_validate({"select": case.select, "require": list(case.require)})
+    resolved, diagnostics, _ = resolve_request(case.model, request)
+    assert resolved is not None, [d.message for d in diagnostics]
+    return Order(order_id, resolved, due)
+
+
+# ---- the brute-force reference ------------------------------------------------------------------
+
+
+def typed(model: Model, text: str) -> Expr:
+    expr, diagnostics, _ = typed_expression(model, text, "<request>")
+    assert expr is not None and not diagnostics
+    return expr
+
+
+def valid_after_defaults(model: Model, select: dict[str, Value], require: list[Expr]) -> list[Key]:
+    """SPEC §1: each default, in declaration order, applied while some valid assembly
+    agrees with it."""
+    chosen = dict(select)
+    for option in model.options.values():
+        if option.name in chosen or not option.has_default:
+            continue
+        trial = {**chosen, option.name: option.default}
+        if oracle.valid_assemblies(model, trial, require):
+            chosen = trial
+    return oracle.valid_assemblies(model, chosen, require)
+
+
+Key = oracle.Key
+
+
+def needs(model: Model, key: Key) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for sku, qty in oracle.assembly_of(model, key).components.values():
+        if sku is not None:
+            found[sku] = found.get(sku, 0) + qty
+    return found
+
+
+def minutes(model: Model, assembly: Assembly) -> int:
+    total = 0
+    for step in model.steps.values():
+        used = not step.uses or any(assembly.components[c][0] is not None for c in step.uses)
+        if used and (step.when is None or holds(model, step.when, assembly)):
+            total += step.minutes
+    return total
+
+
+def cost(model: Model, stock: Stock, rate: Decimal, assembly: Assembly) -> Fraction:
+    parts = sum(
+        (Fraction(stock.unit_cost(s)) * q for s, q in assembly.components.values() if s),
+        Fraction(0),
+    )
+    return parts + Fraction(rate) * minutes(model, assembly) / 60
+
+
+def free(stock: Stock) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for shelf in stock.shelves.values():
+        found[shelf.sku] = found.get(shelf.sku, 0) + shelf.available
+    return found
+
+
+def key_of(model: Model, plan: OrderPlan) -> Key:
+    assert plan.assembly is not None
+    return oracle.key_from_json(model, plan.assembly.to_json())
+
+
+def check_choice(case: Case, stock: Stock, plan: OrderPlan) -> None:
+    """The plan's assembly is the one SPEC §3 prefers, checked by brute force."""
+    model = case.model
+    valid = valid_after_defaults(model, case.select, [typed(model, t) for t in case.require])
+    if not valid:
+        assert plan.status == "impossible"
+        assert plan.assembly is None and not plan.picks
+        return
+    have = free(stock)
+    buildable = [k for k in valid if all(have.get(s, 0) >= q for s, q in needs(model, k).items())]
+    chosen = key_of(model, plan)
+    assert chosen in valid
+    pool = buildable or valid
+    assert chosen in pool
+    assert plan.status == ("buildable" if buildable else "short")
+
+    def price(k: Key) -> Fraction:
+        return cost(model, stock, case.rate, oracle.assembly_of(model, k))
+
+    best = min(price(k) for k in pool)
+    assert price(chosen) == best
+    ties = [k for k in pool if price(k) == best]
+    if buildable and len(ties) <= TIES:  # the planner compares up to TIES ties
+        fewest = min(minutes(model, oracle.assembly_of(model, k)) for k in ties)
+        assert minutes(model, oracle.assembly_of(model, chosen)) == fewest
+    # picks: what is there, never more than a shelf holds; shortages: the rest
+    picked: dict[str, int] = {}
+    for pick in plan.picks:
+        shelf = stock.shelves[(pick.sku, pick.location)]
+        assert 0 < pick.qty <= shelf.available
+        picked[pick.sku] = picked.get(pick.sku, 0) + pick.qty
+    short = {s.sku: s.qty for s in plan.shortages}
+    for sku, need in needs(model, chosen).items():
+        assert picked.get(sku, 0) == min(need, have.get(sku, 0))
+        assert short.get(sku, 0) == need - picked.get(sku, 0)
+        if sku in short:
+            assert next(s for s in plan.shortages if s.sku == sku).lead_days == (
+                stock.lead_days(sku)
+            )
+    assert set(picked) | set(short) == set(needs(model, chosen))
+    # the promise: the longest lead time of what is short, plus the assembly's days
+    work = minutes(model, oracle.assembly_of(model, chosen))
+    lead = max((stock.lead_days(s) or 0 for s in short), default=0)
+    assert plan.promise_date == TODAY + timedelta(days=lead + -(-work // 480))
+    assert sum(s.minutes for s in plan.steps) == work
+
+
+@FAST
+@given(cases())
+def test_the_plan_chooses_the_cheapest_buildable_assembly(case: Case) -> None:
+    planner = Planner(case.model, case.stock, TODAY, case.rate)
+    result = plan_orders(planner, [order_of(case)], Shelves(case.stock))
+    (plan,) = result.orders
+    event(plan.status)
+    check_choice(case, case.stock, plan)
+    if plan.cost is not None:
+        assert plan.assembly is not None
+        exact = cost(
+            case.model,
+            case.stock,
+            case.rate,
+            oracle.assembly_of(case.model, key_of(case.model, plan)),
+        )
+        assert abs(Fraction(Decimal(plan.cost.total)) - exact) <= Fraction(1, 100)
+
+
+@settings(FAST, max_examples=25)
+@given(cases(), st.integers(2, 5))
+def test_a_batch_matches_sequential_brute_force_allocation(case: Case, n: int) -> None:
+    """Each order, in due-date order, is the best for what the earlier ones left."""
+    orders = [order_of(case, f"O-{i}", TODAY + timedelta(days=n - i)) for i in range(n)]
+    planner = Planner(case.model, case.stock, TODAY, case.rate)
+    result = plan_orders(planner, orders, Shelves(case.stock))
+    assert [o.order_id for o in result.orders] == [f"O-{i}" for i in reversed(range(n))]
+    stock = case.stock
+    for plan in result.orders:
+        check_choice(case, stock, plan)
+        stock = stock.minus(_picks(plan))
+    for shelf in stock.shelves.values():
+        assert 0 <= shelf.reserved <= shelf.on_hand
+    # the purchase list adds up every order's shortages
+    short: dict[str, int] = {}
+    for plan in result.orders:
+        for s in plan.shortages:
+            short[s.sku] = short.get(s.sku, 0) + s.qty
+    assert {p.sku: p.qty for p in result.purchase_list} == short
+
+
+def _picks(plan: OrderPlan) -> list[object]:
+    from atoconf.stock import Pick
+
+    return [Pick(p.sku, p.location, p.qty) for p in plan.picks]
+
+
+# ---- parts on their own --------------------------------------------------------------------------
+
+
+def shelves_of(rows: dict[str, int]) -> Shelves:
+    stock = Stock({("X", loc): Shelf("X", loc, n, 0) for loc, n in rows.items()}, {})
+    return Shelves(stock)
+
+
+def test_picks_come_from_the_fewest_locations_then_by_name() -> None:
+    shelves = shelves_of({"A-03": 2, "A-01": 5, "B-01": 5, "C-01": 9})
+    picks, missing = shelves.pick("X", 4)
+    assert [(p.location, p.qty) for p in picks] == [("A-01", 4)] and missing == 0
+    picks, missing = shelves.pick("X", 12)
+    assert [(p.location, p.qty) for p in picks] == [("A-01", 5), ("C-01", 7)]
+    picks, missing = shelves.pick("X", 30)
+    assert sum(p.qty for p in picks) == 21 and missing == 9
+
+
+@given(
+    st.dictionaries(st.sampled_from("ABCDEF"), st.integers(1, 9), min_size=1), st.integers(1, 60)
+)
+def test_picks_never_exceed_a_shelf_and_use_the_fewest_shelves(
+    rows: dict[str, int], need: int
+) -> None:
+    shelves = shelves_of(rows)
+    picks, missing = shelves.pick("X", need)
+    assert all(0 < p.qty <= rows[p.location] for p in picks)
+    assert sum(p.qty for p in picks) + missing == need
+    assert missing == max(0, need - sum(rows.values()))
+    if not missing:
+        sizes = sorted(rows.values(), reverse=True)
+        fewest = next(k for k in range(1, len(sizes) + 1) if sum(sizes[:k]) >= need)
+        assert len(picks) == fewest
+
+
+STEPS = """
+product p
+type T { price: decimal }
+parts T { "A": price=1  "B": price=2 }
+component a: T
+component b: T optional
+option rush: bool default false
+step s1 "First": uses a; minutes 5
+step s4 "Late": uses a; after s3; minutes 1
+step s2 "Second": uses b; after s1; minutes 7
+step s3 "Third": uses a; after s1; minutes 2
+step s5 "Rush only": when rush; minutes 9
+"""
+
+
+def test_steps_follow_after_with_declaration_order_breaking_ties() -> None:
+    result = load_text(STEPS, "steps.ato")
+    assert result.model is not None
+    assert [s.name for s in ordered_steps(result.model)] == ["s1", "s2", "s3", "s4", "s5"]
+
+
+def test_skipped_steps_are_left_out_of_the_plan() -> None:
+    result = load_text(STEPS, "steps.ato")
+    model = result.model
+    assert model is not None
+    stock = Stock({("A", "L"): Shelf("A", "L", 5, 0)}, {"A": Supply(1, Decimal(1))})
+    planner = Planner(model, stock, TODAY, Decimal(60))
+    request = Request.model_validate({"select": {"b": None}})
+    resolved, _, _ = resolve_request(model, request)
+    assert resolved is not None
+    plan = planner.plan(Order("o", resolved), Shelves(stock))
+    assert [s.name for s in plan.steps] == ["s1", "s3", "s4"]  # b absent, rush off
+    assert plan.cost is not None and plan.cost.labour == "8.00"
+    assert plan.cost.parts == "1.00" and plan.cost.total == "9.00"
+
+
+def test_evaluate_of_cost_model_matches() -> None:
+    # the planner's cost model adds an attribute; the rest of the model is unchanged
+    result = load_text(STEPS, "steps.ato")
+    model = result.model
+    assert model is not None
+    stock = Stock({}, {"A": Supply(1, Decimal("1.25")), "B": Supply(1, Decimal(3))})
+    planner = Planner(model, stock, TODAY)
+    assembly = Assembly({"a": ("A", 1), "b": ("B", 1)}, {"rush": False})
+    assert evaluate(planner.costed, planner.cost, assembly) == Fraction(17, 4)
+    assert planner.costed.rules == model.rules

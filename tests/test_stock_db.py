@@ -1,0 +1,296 @@
+"""Stock in a database, the same tests on SQLite and on a real PostgreSQL server.
+
+PostgreSQL runs when ATOCONF_TEST_POSTGRES_URL names one (`.ci/run` starts a
+throw-away server and sets it); under CI its absence is a failure, not a skip.
+Reservations are checked by their invariant (each shelf's reserved = units held
+outside atoconf + the units of every reservation on it, never above on hand),
+with two real planner processes racing for scarce stock and a planner killed
+part way through a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import atoconf
+from atoconf.stock import (
+    AlreadyReserved,
+    Conflict,
+    Pick,
+    Stock,
+    StockDatabase,
+    StockError,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PC = ROOT / "catalogs" / "pc" / "workstation.ato"
+POSTGRES = os.environ.get("ATOCONF_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty stock database: an SQLite file, or the PostgreSQL test database with
+    atoconf's tables dropped."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "stock.db")
+        return
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: ATOCONF_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server: set ATOCONF_TEST_POSTGRES_URL")
+    database = StockDatabase(POSTGRES)
+    database.metadata.drop_all(database.engine)
+    database.engine.dispose()
+    yield POSTGRES
+
+
+def write_stock(folder: Path, scarce: dict[str, list[tuple[str, int]]]) -> Path:
+    """stock.csv and supply.csv for the PC catalog: 50 of every part at A-01, except
+    the scarce SKUs, which sit where `scarce` says."""
+    model = atoconf.load(PC)
+    rows = ["sku,location,on_hand,reserved"]
+    supply = ["sku,lead_days,unit_cost"]
+    for sku, part in sorted(model.parts.items()):
+        for location, qty in scarce.get(sku, [("A-01", 50)]):
+            rows.append(f"{sku},{location},{qty},0")
+        price = part.values.get("price")
+        cost = (Decimal(str(price)) * Decimal("0.8")).quantize(Decimal("0.01"))
+        supply.append(f"{sku},4,{cost}")
+    (folder / "stock.csv").write_text("\n".join(rows) + "\n")
+    (folder / "supply.csv").write_text("\n".join(supply) + "\n")
+    return folder / "stock.csv"
+
+
+def loaded(url: str, stock_csv: Path) -> StockDatabase:
+    database = StockDatabase(url)
+    database.init()
+    database.import_csv(Stock.from_csv(stock_csv))
+    return database
+
+
+def invariant(database: StockDatabase) -> dict[tuple[str, str], int]:
+    """Check every shelf against the reservations; returns units reserved per shelf."""
+    by_shelf: dict[tuple[str, str], int] = {}
+    for picks in database.orders().values():
+        for p in picks:
+            assert p.qty > 0
+            by_shelf[(p.sku, p.location)] = by_shelf.get((p.sku, p.location), 0) + p.qty
+    with database.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                database.stock.c.sku,
+                database.stock.c.location,
+                database.stock.c.on_hand,
+                database.stock.c.held,
+                database.stock.c.reserved,
+            )
+        ).all()
+    for sku, location, on_hand, held, reserved in rows:
+        assert 0 <= held <= reserved <= on_hand, (sku, location)
+        assert reserved == held + by_shelf.get((sku, location), 0), (sku, location)
+    return by_shelf
+
+
+def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "atoconf", *args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=check,
+    )
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def start(
+    url: str, orders: Path, *args: str, output: int = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """A planner process reserving a batch of orders."""
+    command = [sys.executable, "-m", "atoconf", "plan", str(PC), "--stock", url]
+    command += ["--orders", str(orders), "--reserve", "--today", "2026-11-26", *args]
+    return subprocess.Popen(command, stdout=output, stderr=output, text=True, env=_env())
+
+
+def write_orders(path: Path, prefix: str, n: int, select: dict[str, object]) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "order_id": f"{prefix}-{i:03d}",
+                "due": f"2026-12-{1 + i % 28:02d}",
+                "request": {"select": select},
+            }
+        )
+        for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# ---- schema, import, snapshot -------------------------------------------------------------------
+
+
+def test_import_round_trips_and_init_is_idempotent(url: str) -> None:
+    source = Stock.from_csv(ROOT / "catalogs" / "pc" / "stock.csv")
+    database = loaded(url, ROOT / "catalogs" / "pc" / "stock.csv")
+    assert database.init() == 1  # again: nothing changes
+    snapshot = database.snapshot()
+    assert {k: (s.on_hand, s.reserved) for k, s in snapshot.shelves.items()} == {
+        k: (s.on_hand, s.reserved) for k, s in source.shelves.items()
+    }
+    assert {k: (s.lead_days, s.unit_cost) for k, s in snapshot.supply.items()} == {
+        k: (s.lead_days, s.unit_cost) for k, s in source.supply.items()
+    }
+    assert all(isinstance(s.unit_cost, Decimal) for s in snapshot.supply.values())
+    invariant(database)
+
+
+def test_a_database_without_the_schema_is_named_with_the_fix(url: str) -> None:
+    with pytest.raises(StockError) as raised:
+        StockDatabase(url).snapshot()
+    assert raised.value.diagnostics[0].code == "E0808"
+    assert "atoconf stock init" in (raised.value.diagnostics[0].hint or "")
+
+
+def test_an_import_that_fails_changes_nothing(url: str, tmp_path: Path) -> None:
+    stock_csv = write_stock(tmp_path, {"GPU-4070": [("B-01", 3)]})
+    database = loaded(url, stock_csv)
+    database.reserve("A-1", [Pick("GPU-4070", "B-01", 2)])
+    before = database.snapshot()
+    # a new count that cannot cover the units orders hold: refused as a whole
+    text = stock_csv.read_text().replace("GPU-4070,B-01,3,0", "GPU-4070,B-01,1,0")
+    text = text.replace("CPU-I3-14100,A-01,50,0", "CPU-I3-14100,A-01,7,0")
+    (tmp_path / "recount.csv").write_text(text)
+    with pytest.raises(StockError) as raised:
+        database.import_csv(Stock.from_csv(tmp_path / "recount.csv", tmp_path / "supply.csv"))
+    assert [d.code for d in raised.value.diagnostics] == ["E0806"]
+    after = database.snapshot()
+    assert after.shelves == before.shelves and after.supply == before.supply
+    invariant(database)
+
+
+def test_reserve_release_replace_and_conflicts(url: str, tmp_path: Path) -> None:
+    database = loaded(url, write_stock(tmp_path, {"GPU-4070": [("B-01", 2), ("B-02", 1)]}))
+    database.reserve("A-1", [Pick("GPU-4070", "B-01", 2), Pick("CPU-I3-14100", "A-01", 1)])
+    with pytest.raises(AlreadyReserved):
+        database.reserve("A-1", [Pick("GPU-4070", "B-02", 1)])
+    # more than the shelf has: nothing of the order is written, not even its good picks
+    with pytest.raises(Conflict):
+        database.reserve("A-2", [Pick("CPU-I3-14100", "A-01", 1), Pick("GPU-4070", "B-01", 1)])
+    assert "A-2" not in database.orders()
+    # replacing swaps the old units for the new in one step
+    database.reserve("A-1", [Pick("GPU-4070", "B-01", 1)], replace=True)
+    assert database.reserved_for("A-1") == [Pick("GPU-4070", "B-01", 1)]
+    assert database.snapshot().available("GPU-4070") == 2
+    assert database.release("A-1") == [Pick("GPU-4070", "B-01", 1)]
+    assert database.release("A-1") == []
+    assert database.snapshot().available("GPU-4070") == 3
+    assert invariant(database) == {}
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+def test_stock_commands_and_plan_reserve_end_to_end(url: str, tmp_path: Path) -> None:
+    stock_csv = write_stock(tmp_path, {"GPU-4070": [("B-01", 1), ("B-02", 1)]})
+    assert run("stock", "init", url).returncode == 0
+    done = run("stock", "import", url, str(stock_csv), "--model", str(PC))
+    assert done.returncode == 0, done.stderr
+    orders = write_orders(tmp_path / "orders.jsonl", "A", 3, {"usage": "gaming", "gpu": "GPU-4070"})
+    args = ("plan", str(PC), "--stock", url, "--orders", str(orders), "--today", "2026-11-26")
+    planned = run(*args, "--reserve", "--format", "json")
+    assert planned.returncode == 0, planned.stderr
+    result = json.loads(planned.stdout)
+    assert [o["status"] for o in result["orders"]] == ["buildable", "buildable", "short"]
+    assert result["purchase_list"] == [{"sku": "GPU-4070", "qty": 1, "needed_by": "2026-12-02"}]
+    # the same orders again are refused, each named, and nothing changes
+    again = run(*args, "--reserve")
+    assert again.returncode == 2
+    assert again.stderr.count("error[E0810]") == 3
+    shown = json.loads(run("stock", "show", url, "--format", "json", check=True).stdout)
+    held = {(r["order_id"], r["sku"]) for r in shown["reservations"] if r["sku"] == "GPU-4070"}
+    assert held == {("A-000", "GPU-4070"), ("A-001", "GPU-4070")}
+    gpu = [r for r in shown["stock"] if r["sku"] == "GPU-4070"]
+    assert [(r["location"], r["available"]) for r in gpu] == [("B-01", 0), ("B-02", 0)]
+    # releasing one order frees its units for the next planner
+    assert run("stock", "release", url, "A-000").returncode == 0
+    assert run("stock", "release", url, "A-000").returncode == 1
+    replanned = run(*args, "--reserve", "--replace", "--format", "json")
+    assert replanned.returncode == 0, replanned.stderr
+    statuses = [o["status"] for o in json.loads(replanned.stdout)["orders"]]
+    assert statuses == ["buildable", "buildable", "short"]
+    invariant(StockDatabase(url))
+
+
+def test_plan_reserve_needs_a_database(tmp_path: Path) -> None:
+    stock_csv = write_stock(tmp_path, {})
+    done = run("plan", str(PC), "--stock", str(stock_csv), "--set", "usage=office", "--reserve")
+    assert done.returncode == 2
+    assert "atoconf stock init" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---- concurrency and crashes ---------------------------------------------------------------
+
+
+def test_two_planners_at_once_never_take_the_same_unit(url: str, tmp_path: Path) -> None:
+    scarce = {"GPU-4070": [("B-01", 3), ("B-02", 2)]}
+    loaded(url, write_stock(tmp_path, scarce)).engine.dispose()
+    select = {"usage": "gaming", "gpu": "GPU-4070"}
+    procs = []
+    for prefix in ("A", "B"):
+        orders = write_orders(tmp_path / f"{prefix}.jsonl", prefix, 8, select)
+        procs.append(start(url, orders, "--format", "json", output=subprocess.PIPE))
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    plans = [o for out, _ in outputs for o in json.loads(out)["orders"]]
+    assert len(plans) == 16
+    # every unit once: what the planners report is exactly what the database holds
+    reported: dict[tuple[str, str], int] = {}
+    for plan in plans:
+        for p in plan["picks"]:
+            reported[(p["sku"], p["location"])] = (
+                reported.get((p["sku"], p["location"]), 0) + p["qty"]
+            )
+    held = invariant(StockDatabase(url))
+    assert held == reported
+    assert held[("GPU-4070", "B-01")] == 3 and held[("GPU-4070", "B-02")] == 2
+    assert sum(1 for p in plans if p["status"] == "buildable") == 5
+    assert sum(1 for p in plans if p["status"] == "short") == 11
+
+
+def test_a_planner_killed_mid_batch_leaves_only_whole_orders(url: str, tmp_path: Path) -> None:
+    database = loaded(url, write_stock(tmp_path, {}))
+    orders = write_orders(tmp_path / "orders.jsonl", "K", 400, {"usage": "office"})
+    proc = start(url, orders)
+    try:
+        deadline = time.monotonic() + 120
+        while len(database.orders()) < 5:
+            assert proc.poll() is None, "the batch ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    reserved = database.orders()
+    assert 5 <= len(reserved) < 400
+    # every order the database holds is whole: all of an assembly's units
+    units = {order: sum(p.qty for p in picks) for order, picks in reserved.items()}
+    assert len(set(units.values())) == 1 and min(units.values()) >= 8
+    invariant(database)
