@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -53,11 +53,13 @@ from atoconf.solve import (
     AssemblyResult,
     StopReason,
     best_ties,
+    cheapest_by_graph,
     solve,
     with_defaults,
 )
 from atoconf.source import SourceFile, Span
 from atoconf.stock import AlreadyReserved, Conflict, Pick, Stock, StockDatabase
+from atoconf.sweep import PathCheck
 
 COST_ATTR = "__atoconf_unit_cost"  # not a name rule files can write: no clash
 TIES = 20  # assemblies of the best objective value compared by ready date
@@ -431,7 +433,12 @@ class Planner:
         self.cost = _cost_objective(self.costed, labour_rate)
         self.places = 2
         self._known: dict[str, _Known] = {}
+        self._costs: dict[Any, Any] = {}  # what each objective needs per decision graph
         self.shared = _shared_skus(model)
+
+    def forget(self) -> None:
+        """Drop what earlier orders taught (for stock that may have grown since)."""
+        self._known.clear()
 
     # -- one order ----------------------------------------------------------------------
 
@@ -495,10 +502,27 @@ class Planner:
         `shelves`, only assemblies buildable from them."""
         allowed: dict[str, list[Value]] | None = None
         extra: list[Expr] = []
+        checks: list[PathCheck] = []
         if shelves is not None:
-            allowed, extra = self._stock_constraints(shelves)
+            allowed, extra, checks = self._stock_constraints(shelves)
         objective = minimize if minimize is not None else maximize
         assert objective is not None
+        if not requires:
+            # the whole space's decision graphs, built once per model, searched by A*
+            found = cheapest_by_graph(
+                self.costed,
+                select,
+                objective,
+                minimize is not None,
+                limit,
+                allowed,
+                checks,
+                self.deadline,
+                stopped,
+                self._costs,
+            )
+            if found is not None:
+                return found
         return best_ties(
             self.costed,
             select,
@@ -524,32 +548,39 @@ class Planner:
         ties = self._ties(select, requires, minimize, maximize, shelves, stopped)
         return min(ties, key=lambda a: self._minutes(a)) if ties else None
 
-    def _stock_constraints(self, shelves: Shelves) -> tuple[dict[str, list[Value]], list[Expr]]:
+    def _stock_constraints(
+        self, shelves: Shelves
+    ) -> tuple[dict[str, list[Value]], list[Expr], list[PathCheck]]:
         """Availability as constraints: each component's SKUs narrowed to those with
         enough units for its smallest quantity; a quantity bound where a SKU has fewer
         units than the component's largest quantity; a joint bound where components
-        sharing a SKU could together take more than there is."""
+        sharing a SKU could together take more than there is. The bounds come as
+        rule expressions (for branch and bound) and as checks on partial
+        assignments (for the decision graph)."""
         allowed: dict[str, list[Value]] = {}
         extra: list[Expr] = []
+        checks: list[PathCheck] = []
         for comp in self.model.components.values():
             keep: list[Value] = [None] if comp.optional else []
-            bounds: list[tuple[str, int]] = []
+            bounds: dict[str, int] = {}
             for sku in comp.parts:
                 have = shelves.available(sku)
                 if have >= comp.qty_min:
                     keep.append(sku)
                     if have < comp.qty_max:
-                        bounds.append((sku, have))
+                        bounds[sku] = have
             allowed[comp.name] = keep
             if bounds:
-                extra.append(_qty_bound(self.model, comp.name, bounds))
+                extra.append(_qty_bound(self.model, comp.name, list(bounds.items())))
+                checks.append(_qty_check(comp.name, bounds))
         for sku, names in self.shared.items():
             have = shelves.available(sku)
             users = [n for n in names if sku in allowed[n]]
             most = sum(self.model.components[n].qty_max for n in users)
             if len(users) >= 2 and have < most:
                 extra.append(_joint_bound(self.model, sku, users, have))
-        return allowed, extra
+                checks.append(_joint_check(self.model, sku, users, have))
+        return allowed, extra, checks
 
     # -- what an assembly needs --------------------------------------------------------------
 
@@ -690,7 +721,7 @@ class Planner:
         }
         relaxed = with_defaults(self.costed, kept, requires, self.deadline)
         stopped: list[StopReason] = []
-        allowed, extra = self._stock_constraints(shelves)
+        allowed, extra, _ = self._stock_constraints(shelves)
         found: list[Alternative] = []
         for assembly in solve(
             self.costed,
@@ -946,6 +977,36 @@ def _qty_bound(model: Model, component: str, bounds: Sequence[tuple[str, int]]) 
         for sku, n in bounds
     ]
     return _join(terms, "and", BOOL)
+
+
+def _qty_check(component: str, bounds: Mapping[str, int]) -> PathCheck:
+    qty = qty_var(component)
+
+    def check(values: Mapping[str, Value]) -> bool:
+        most = bounds.get(values[component])  # type: ignore[arg-type]
+        return most is None or cast(int, values[qty]) <= most
+
+    return (component, qty), check
+
+
+def _joint_check(model: Model, sku: str, components: Sequence[str], have: int) -> PathCheck:
+    counted = [
+        (
+            c,
+            qty_var(c) if model.components[c].qty_min != model.components[c].qty_max else None,
+            model.components[c].qty_min,
+        )
+        for c in components
+    ]
+
+    def check(values: Mapping[str, Value]) -> bool:
+        taken = sum(
+            (cast(int, values[q]) if q else fixed) for c, q, fixed in counted if values[c] == sku
+        )
+        return taken <= have
+
+    scope = tuple(v for c, q, _ in counted for v in (c, q) if v)
+    return scope, check
 
 
 def _joint_bound(model: Model, sku: str, components: Sequence[str], have: int) -> Expr:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -12,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from atoconf.counting import count_solutions
-from atoconf.evaluate import evaluate
-from atoconf.model import Expr, Model, Total, Value
+from atoconf.evaluate import Assembly, evaluate, holds, part_value
+from atoconf.model import Binary, Expr, IfThenElse, Model, Total, Value
 from atoconf.problem import (
     Bound,
     Check,
@@ -31,6 +32,8 @@ from atoconf.problem import (
 )
 from atoconf.propagate import Interval, Scope, abstract, may_hold, qty_var
 from atoconf.sweep import (
+    PathCheck,
+    PathCost,
     Unsupported,
     build_graphs,
     count_of,
@@ -40,6 +43,7 @@ from atoconf.sweep import (
 )
 
 JSON_VERSION = 1
+GRAPH_SEARCH_CAP = 20_000  # steps of A* on a decision graph before falling back
 StopReason = Literal["deadline", "cap"]
 Stopped = StopReason | None
 
@@ -447,6 +451,208 @@ def best_ties(
     return found
 
 
+def cheapest_by_graph(
+    model: Model,
+    select: Mapping[str, Value],
+    objective: Expr,
+    sense_min: bool,
+    limit: int,
+    allowed: Mapping[str, Collection[Value]] | None = None,
+    checks: Sequence[PathCheck] = (),
+    deadline: float | None = None,
+    stopped: list[StopReason] | None = None,
+    costs: dict[Any, Any] | None = None,
+) -> list[AssemblyResult] | None:
+    """The first `limit` assemblies of the best objective value (best_ties), read off
+    the whole space's decision graphs (built once per model) by A*: for a request
+    that only selects, narrowed further by `allowed` and by `checks` (each within
+    one independent group). The objective is totals, plus (when minimising) terms
+    `if c then a else b` with constant a, b >= 0 within one group. None when the
+    objective or the model does not fit; the caller falls back. `costs` keeps
+    what an objective needs per graph between calls with the same objective."""
+    terms = _sum_terms(objective)
+    totals = [t for t in terms if isinstance(t, Total)]
+    others = [t for t in terms if not isinstance(t, Total)]
+    if not totals or (others and not sense_min):
+        return None
+    branches = [_nonnegative_branches(model, t) for t in others]
+    if any(b is None for b in branches):
+        return None
+    sign = 1 if sense_min else -1
+    # one integer unit for every total and branch: exact, and cheap to add up
+    fractions: list[Fraction] = []
+    shares: dict[str, dict[Value, Fraction]] = {}
+    for total in totals:
+        for name in total.components:
+            per = shares.setdefault(name, {})
+            for sku in model.components[name].parts:
+                value = part_value(model, sku, total.attr)
+                per[sku] = per.get(sku, Fraction(0)) + (
+                    value if isinstance(value, Fraction) else Fraction(0)
+                )
+    fractions += [v for per in shares.values() for v in per.values()]
+    fractions += [x for b in branches if b is not None for x in b]
+    scale = math.lcm(1, *(f.denominator for f in fractions))
+    weights = {n: {s: int(v * scale) * sign for s, v in per.items()} for n, per in shares.items()}
+    whole = _whole_setup(model)
+    setup = _Setup(model, select, [], prune=False, allowed=allowed)
+    if not setup.satisfiable_so_far:
+        return []
+    clock = Clock(deadline)
+    groups = whole.parts()
+    where = {v: n for n, g in enumerate(groups) for v in g}
+    for name in shares:  # a part and its quantity must be weighed together
+        if qty_var(name) in where and where[qty_var(name)] != where[name]:
+            return None
+    scoped = list(checks)
+    ends = [(scope_of(model, t), t, b) for t, b in zip(others, branches, strict=True)]
+    scopes = [sc for sc, _ in scoped] + [sc for sc, _, _ in ends]
+    if any(len({where[v] for v in scope}) > 1 for scope in scopes):
+        return None
+    per_group: list[list[tuple[int, dict[str, Value]]]] = []
+    try:
+        for n, group in enumerate(groups):
+            mine = [(sc, e) for sc, e in scoped if sc and where[sc[0]] == n]
+            finishing = [(t, b) for sc, t, b in ends if sc and where[sc[0]] == n]
+            if len(group) == 1 and not whole.checks_within(group) and not mine and not finishing:
+                per_group.append(_loose(model, group[0], setup.domains, weights, limit))
+            else:
+                key = (tuple(group), id(objective))
+                cost = costs.get(key) if costs is not None else None
+                if cost is None or cost[0] is not objective:
+                    cost = (objective, _path_cost(model, group, weights, finishing, scale))
+                    if costs is not None:
+                        costs[key] = cost
+                found = _group_cheapest(
+                    model, whole, group, cost[1], setup.domains, mine, limit, clock
+                )
+                if found is None:
+                    return None
+                per_group.append(found)
+            if not per_group[-1]:
+                return []
+    except Stop as stop:
+        if stopped is not None:
+            stopped.append(stop.reason)
+        return []
+    best = sum(ties[0][0] for ties in per_group)
+    text = decimal_text(Fraction(sign * best, scale), decimal_places(model))
+    out: list[AssemblyResult] = []
+    for combo in itertools.islice(itertools.product(*per_group), limit):
+        merged: dict[str, Value] = {}
+        for _, values in combo:
+            merged.update(values)
+        out.append(assembly_result(model, merged, text))
+    return out
+
+
+def _sum_terms(expr: Expr) -> list[Expr]:
+    if isinstance(expr, Binary) and expr.op == "+":
+        return [*_sum_terms(expr.left), *_sum_terms(expr.right)]
+    return [expr]
+
+
+def _nonnegative_branches(model: Model, expr: Expr) -> tuple[Fraction, Fraction] | None:
+    """(a, b) of `if c then a else b` with constants a, b >= 0."""
+    if not isinstance(expr, IfThenElse):
+        return None
+    if scope_of(model, expr.then) or scope_of(model, expr.else_):
+        return None
+    empty = Assembly({}, {})
+    then, else_ = evaluate(model, expr.then, empty), evaluate(model, expr.else_, empty)
+    if isinstance(then, Fraction) and isinstance(else_, Fraction) and min(then, else_) >= 0:
+        return then, else_
+    return None
+
+
+def _path_cost(
+    model: Model,
+    group: Sequence[str],
+    weights: Mapping[str, Mapping[Value, int]],
+    finishing: Sequence[tuple[Expr, tuple[Fraction, Fraction] | None]],
+    scale: int,
+) -> PathCost:
+    amounts = [
+        (t.cond, int(b[0] * scale), int(b[1] * scale))
+        for t, b in finishing
+        if isinstance(t, IfThenElse) and b is not None
+    ]
+
+    def finish(values: Mapping[str, Value]) -> int:
+        done = assembly_of(model, values)
+        return sum(a if holds(model, c, done) else b for c, a, b in amounts)
+
+    mine = {v: w for v, w in weights.items() if v in group}
+    return PathCost(model, mine, finish if amounts else None)
+
+
+def _loose(
+    model: Model,
+    var: str,
+    domains: Mapping[str, Sequence[Value]],
+    weights: Mapping[str, Mapping[Value, int]],
+    limit: int,
+) -> list[tuple[int, dict[str, Value]]]:
+    """A variable no rule reads: its cheapest values (a part's weight times its fixed
+    quantity; 0 for anything else)."""
+    per = weights.get(var)
+    comp = model.components.get(var)
+    qty = comp.qty_min if comp is not None else 1
+
+    def units(value: Value) -> int:
+        return 0 if per is None or value is None else per[value] * qty
+
+    values = list(domains[var])
+    if not values:
+        return []
+    least = min(units(v) for v in values)
+    return [(least, {var: v}) for v in values if units(v) == least][:limit]
+
+
+def _group_cheapest(
+    model: Model,
+    whole: _Setup,
+    group: Sequence[str],
+    cost: PathCost,
+    domains: Mapping[str, Sequence[Value]],
+    checks: Sequence[PathCheck],
+    limit: int,
+    clock: Clock,
+) -> list[tuple[int, dict[str, Value]]] | None:
+    try:
+        built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
+    except Unsupported:
+        return None
+    if not built:
+        return []
+    graph = built[0][2]
+    ws = graph.ws
+    outers = {
+        tuple(outer[v] for v in ws.outer) if ws is not None else (): segments
+        for outer, segments, _ in built
+    }
+
+    ties: list[tuple[int, dict[str, Value]]] = []
+    # past this many steps, A* is lost among near-equal partial paths (a sum's rules
+    # or checks the estimate does not see); branch and bound takes over
+    search = Clock(None, GRAPH_SEARCH_CAP)
+    search.deadline = clock.deadline
+    try:
+        for units, values in graph.cheapest(cost, domains, outers, checks, search):
+            if ties and units != ties[0][0]:
+                break
+            ties.append((units, values))
+            if len(ties) >= limit:
+                break
+    except Unsupported:
+        return None
+    except Stop as stop:
+        if stop.reason == "cap":
+            return None
+        raise
+    return ties
+
+
 def _ranked_by_bounds(
     setup: _Setup, objective: Expr, sense_min: bool, clock: Clock
 ) -> Iterator[tuple[Fraction, dict[str, Value]]]:
@@ -751,6 +957,7 @@ __all__ = [
     "StopReason",
     "assembly_result",
     "best_ties",
+    "cheapest_by_graph",
     "count",
     "domains",
     "qty_var",

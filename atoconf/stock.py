@@ -469,6 +469,12 @@ class StockDatabase:
     def init(self) -> int:
         """Create the schema, or migrate an older one; returns the schema version."""
         sa = self._sa
+        if self.sqlite:  # readers never wait for the writer; kept in the file
+            raw = self.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+            finally:
+                raw.close()
         with self._connection() as conn:
             self.metadata.create_all(conn)
             row = conn.execute(
@@ -726,6 +732,9 @@ def _sqlite_locking(engine: Any) -> None:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # atoconf issues BEGIN itself
         dbapi_connection.execute("PRAGMA busy_timeout = 60000")
+        # with the write-ahead log (set by `init`), a commit survives the process
+        # being killed whatever this says; NORMAL spares an fsync per transaction
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from atoconf.evaluate import part_value
 from atoconf.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
@@ -35,6 +35,7 @@ from atoconf.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
 MAX_SUM_STEPS = 400_000  # distinct sums a polynomial may track
 MAX_STATES = 400_000  # states of one level before the sweep gives up
+ESTIMATES_KEPT = 64  # cheapest completions kept per cost, for as many filters
 
 
 class Unsupported(Exception):
@@ -267,6 +268,127 @@ class Edge:
     units: list[int]  # per value: what it adds to the sum (all 0 without one)
     lo: int = 0  # the least and the most of units
     hi: int = 0
+
+
+# per level and state the cheapest completion; for a part whose quantity is set just
+# before it, per state and quantity (see PathCost._completions)
+Completions = tuple[list[list[float]], dict[int, list[dict[Value, float]]]]
+
+# a check on a partial path: the variables it reads, and whether it holds for them
+PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
+
+
+class PathCost:
+    """An additive cost over paths, in integer units: each part's weight times its
+    quantity (a part's quantity variable comes right before it in every graph's
+    order, so the path holds it), plus `finish` (never negative) on a complete
+    path. What it needs per graph is worked out once and kept."""
+
+    def __init__(
+        self,
+        model: Model,
+        weights: Mapping[str, Mapping[Value, int]],
+        finish: Callable[[Mapping[str, Value]], int] | None = None,
+    ) -> None:
+        self.model = model
+        self.weights = weights
+        self.finish = finish
+        # per graph: per level (weights, quantity from the path?, fixed quantity),
+        # the cheapest completion of each state, the least and most the sum can add
+        self._per_graph: dict[int, tuple[Graph, Any]] = {}
+        self._rows: dict[Any, Completions] = {}
+
+    def levels(self, graph: Graph) -> list[tuple[Mapping[Value, int] | None, bool, int]]:
+        return self._for(graph)[0]  # type: ignore[no-any-return]
+
+    def estimates(
+        self, graph: Graph, filters: Sequence[set[Value] | None]
+    ) -> tuple[Completions, list[list[float]], list[list[float]]]:
+        """The cheapest completion of each state within the filters (checks and the
+        sum's rules aside), and the least and most the sum can still add (filters
+        aside); kept for the last few filters seen."""
+        levels, ws_bounds = self._for(graph)
+        key = (id(graph), tuple(None if f is None else frozenset(f) for f in filters))
+        rows = self._rows.get(key)
+        if rows is None:
+            rows = self._completions(graph, levels, filters)
+            if len(self._rows) >= ESTIMATES_KEPT:
+                self._rows.pop(next(iter(self._rows)))
+            self._rows[key] = rows
+        return rows, *ws_bounds
+
+    def _for(self, graph: Graph) -> Any:
+        known = self._per_graph.get(id(graph))
+        if known is not None and known[0] is graph:
+            return known[1]
+        levels: list[tuple[Mapping[Value, int] | None, bool, int]] = []
+        for depth, var in enumerate(graph.order):
+            comp = self.model.components.get(var)
+            from_path = depth > 0 and graph.order[depth - 1] == qty_var(var)
+            levels.append((self.weights.get(var), from_path, comp.qty_min if comp else 1))
+        unfiltered: list[set[Value] | None] = [None] * len(graph.levels)
+        if graph.ws is not None:
+            never = Clock(None)
+            ws_low = graph._best(1, unfiltered, never)
+            ws_high = [[-x for x in row] for row in graph._best(-1, unfiltered, never)]
+        else:
+            ws_low = ws_high = [[0.0] * len(level) for level in graph.levels] + [
+                [0.0] * graph.final
+            ]
+        found = (levels, (ws_low, ws_high))
+        self._per_graph[id(graph)] = (graph, found)
+        return found
+
+    def _completions(
+        self,
+        graph: Graph,
+        levels: Sequence[tuple[Mapping[Value, int] | None, bool, int]],
+        filters: Sequence[set[Value] | None],
+    ) -> Completions:
+        """Per level and state, the cheapest completion within the filters. A part
+        whose quantity the level before it sets is weighed per quantity: its states
+        keep the cheapest completion for each quantity, and the quantity's level
+        reads them, so the estimate never takes a part at a quantity it is not in."""
+        inf = math.inf
+        rows: list[list[float]] = [[0.0] * graph.final]
+        by_qty: dict[int, list[dict[Value, float]]] = {}
+        for depth in range(len(graph.levels) - 1, -1, -1):
+            weights, from_path, fixed = levels[depth]
+            keep = filters[depth]
+            below = rows[0]
+            after = by_qty.get(depth + 1)  # the next level's part comes in this quantity
+            quantities: list[Value] = [fixed]
+            if from_path:
+                before = filters[depth - 1]
+                quantities = [
+                    q
+                    for q in graph.domains[graph.order[depth - 1]]
+                    if before is None or q in before
+                ]
+                by_qty[depth] = []
+            row = []
+            for edges in graph.levels[depth]:
+                per_q = dict.fromkeys(quantities, inf)
+                for e in edges:
+                    c = below[e.child]
+                    if c == inf:
+                        continue
+                    for v in e.values:
+                        if keep is not None and v not in keep:
+                            continue
+                        if after is not None:
+                            x = after[e.child].get(v, inf)
+                            per_q[fixed] = min(per_q[fixed], x)
+                            continue
+                        for q in quantities:
+                            w = 0 if weights is None or v is None else weights[v] * cast(int, q)
+                            if c + w < per_q[q]:
+                                per_q[q] = c + w
+                row.append(min(per_q.values(), default=inf))
+                if from_path:
+                    by_qty[depth].append(per_q)
+            rows.insert(0, row)
+        return rows, by_qty
 
 
 class Graph:
@@ -734,6 +856,105 @@ class Graph:
             if below:
                 counter += 1
                 heapq.heappush(heap, (here + below[0][0], counter, depth + 1, child, 0, here, path))
+
+    def cheapest(
+        self,
+        cost: PathCost,
+        allowed: Mapping[str, Collection[Value]] | None,
+        outers: Mapping[tuple[Value, ...], Sequence[tuple[int, int, bool]] | None],
+        checks: Sequence[PathCheck],
+        clock: Clock,
+    ) -> Iterator[tuple[int, dict[str, Value]]]:
+        """Complete paths within `allowed` on which `checks` hold, least `cost` first.
+
+        A* whose estimate is the cheapest completion in the whole graph (never more
+        than the true one: filters and checks only remove paths), worked out once
+        per graph and cost. A path is valid when the sum lies where the rules of its
+        outer assignment hold (`outers`: the truth segments per assignment of the
+        sum's outer variables, () without any); partial paths that cannot reach
+        such a sum are dropped early. Each check is tried once its last variable is
+        set."""
+        filters = self._filters(allowed)
+        levels = cost.levels(self)
+        (estimate, by_qty), ws_low, ws_high = cost.estimates(self, filters)
+        last = len(self.levels)
+        if not estimate[0] or estimate[0][0] == math.inf:
+            return
+        index = {v: i for i, v in enumerate(self.order)}
+        checks_at: list[list[Callable[[Mapping[str, Value]], bool]]] = [[] for _ in self.order]
+        for scope, check in checks:
+            if not all(v in index for v in scope):
+                raise Unsupported("a check reads variables outside this graph")
+            checks_at[max((index[v] for v in scope), default=0)].append(check)
+        n_outer = len(self.ws.outer) if self.ws is not None else 0
+        if self.ws is not None and list(self.order[:n_outer]) != list(self.ws.outer):
+            raise Unsupported("the sum's outer variables do not come first")
+        holding: dict[tuple[Value, ...], tuple[int, int, list[tuple[int, int]]] | None] = {}
+        for key, segments in outers.items():
+            ok = [(lo, hi) for lo, hi, good in segments or () if good]
+            lowest = min((lo for lo, _ in ok), default=1)
+            highest = max((hi for _, hi in ok), default=0)
+            holding[key] = None if segments is None else (lowest, highest, ok)
+        counter = 0
+        # (estimate, tie, depth, state, cost so far, sum so far, path); depth == last
+        # marks a complete path, whose estimate is its final cost
+        heap: list[tuple[float, int, int, int, int, int, tuple[Value, ...]]] = [
+            (estimate[0][0], 0, 0, 0, 0, 0, ())
+        ]
+        while heap:
+            clock.tick()
+            _, _, depth, state, so_far, ws_sum, path = heapq.heappop(heap)
+            if depth == last:
+                yield so_far, dict(zip(self.order, path, strict=True))
+                continue
+            keep = filters[depth]
+            below = estimate[depth + 1]
+            weights, from_path, fixed = levels[depth]
+            qty = path[-1] if from_path else fixed
+            known = depth >= n_outer  # the path holds every outer value already
+            bounds = holding.get(path[:n_outer]) if known else None
+            after = by_qty.get(depth + 1)  # this level sets the next part's quantity
+            for e in self.levels[depth][state]:
+                rest = below[e.child]
+                if rest == math.inf:
+                    continue
+                for value, units in zip(e.values, e.units, strict=True):
+                    if keep is not None and value not in keep:
+                        continue
+                    if after is not None:
+                        rest = after[e.child].get(value, math.inf)
+                        if rest == math.inf:
+                            continue
+                    walked = (*path, value)
+                    here = so_far
+                    if weights is not None and value is not None:
+                        here += weights[value] * cast(int, qty)
+                    total = ws_sum + units
+                    limits = bounds
+                    if not known and depth + 1 == n_outer:
+                        if walked not in holding:  # the sum's rules never hold here
+                            continue
+                        limits = holding[walked]
+                    if limits is not None and (
+                        total + ws_low[depth + 1][e.child] > limits[1]
+                        or total + ws_high[depth + 1][e.child] < limits[0]
+                    ):
+                        continue
+                    if checks_at[depth]:
+                        values = dict(zip(self.order, walked, strict=False))
+                        if not all(check(values) for check in checks_at[depth]):
+                            continue
+                    counter += 1
+                    if depth + 1 < last:
+                        heapq.heappush(
+                            heap, (here + rest, counter, depth + 1, e.child, here, total, walked)
+                        )
+                        continue
+                    if limits is not None and not any(lo <= total <= hi for lo, hi in limits[2]):
+                        continue
+                    if cost.finish is not None:
+                        here += cost.finish(dict(zip(self.order, walked, strict=True)))
+                    heapq.heappush(heap, (here, counter, last, 0, here, total, walked))
 
     def supported(
         self,

@@ -9,6 +9,9 @@ allocation order by order.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -227,6 +230,27 @@ def test_the_plan_chooses_the_cheapest_buildable_assembly(case: Case) -> None:
             oracle.assembly_of(case.model, key_of(case.model, plan)),
         )
         assert abs(Fraction(Decimal(plan.cost.total)) - exact) <= Fraction(1, 100)
+
+
+@contextmanager
+def without_graph() -> Iterator[None]:
+    """Plans by branch and bound alone: the decision graph's A* says it does not fit."""
+    module = sys.modules["atoconf.plan"]
+    saved = module.cheapest_by_graph  # type: ignore[attr-defined]
+    module.cheapest_by_graph = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        module.cheapest_by_graph = saved  # type: ignore[attr-defined]
+
+
+@settings(FAST, max_examples=30)
+@given(cases())
+def test_branch_and_bound_alone_chooses_the_same_way(case: Case) -> None:
+    with without_graph():
+        planner = Planner(case.model, case.stock, TODAY, case.rate)
+        (plan,) = plan_orders(planner, [order_of(case)], Shelves(case.stock)).orders
+    check_choice(case, case.stock, plan)
 
 
 @settings(FAST, max_examples=25)

@@ -1,0 +1,165 @@
+"""`atoconf plan` end to end on the bundled PC catalog and its stock: the JSON shape of
+SPEC §3, the work order in text, exit codes, and bad input named at its line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from atoconf.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+PC = str(ROOT / "catalogs" / "pc" / "workstation.ato")
+STOCK = str(ROOT / "catalogs" / "pc" / "stock.csv")
+ORDERS = str(ROOT / "catalogs" / "pc" / "orders.jsonl")
+runner = CliRunner()
+
+ORDER_KEYS = [
+    "order_id",
+    "status",
+    "assembly",
+    "picks",
+    "shortages",
+    "promise_date",
+    "alternatives",
+    "steps",
+    "cost",
+]
+
+
+def plan(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["plan", PC, "--stock", STOCK, "--today", "2026-11-26", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_single_request_in_the_json_shape_of_spec_3() -> None:
+    code, out, _ = plan("--set", "usage=gaming", "--set", "gpu=GPU-5090", "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert list(data) == ["version", "today", "orders", "purchase_list"]
+    assert data["version"] == 1 and data["today"] == "2026-11-26"
+    (order,) = data["orders"]
+    assert list(order) == ORDER_KEYS
+    assert order["order_id"] == "request" and order["status"] == "short"
+    assert list(order["assembly"]) == ["components", "options"]
+    assert order["assembly"]["components"]["gpu"] == {"sku": "GPU-5090", "qty": 1}
+    # every GPU-5090 on the shelves is promised: it is short, with its lead time
+    assert order["shortages"] == [{"sku": "GPU-5090", "qty": 1, "lead_days": 12}]
+    assert all(set(p) == {"sku", "location", "qty"} for p in order["picks"])
+    assert {p["sku"] for p in order["picks"]} | {"GPU-5090"} == {
+        c["sku"] for c in order["assembly"]["components"].values() if c
+    }
+    # the promise: 12 days of lead time and one working day of assembly
+    assert order["promise_date"] == "2026-12-09"
+    assert 1 <= len(order["alternatives"]) <= 3
+    for alternative in order["alternatives"]:
+        assert list(alternative) == ["assembly", "price_delta"]
+        assert alternative["assembly"]["components"]["gpu"]["sku"] != "GPU-5090"
+        assert alternative["price_delta"].startswith("-")  # a 5090 costs more than any other
+    assert [s["name"] for s in order["steps"]][:2] == ["prep_case", "mount_cpu"]
+    assert set(order["cost"]) == {"parts", "labour", "total"}
+    assert order["cost"]["labour"] == "0.00"
+    assert data["purchase_list"] == [{"sku": "GPU-5090", "qty": 1, "needed_by": "2026-11-26"}]
+
+
+def test_labour_is_costed_at_the_rate_for_the_minutes_of_the_steps() -> None:
+    code, out, _ = plan("--set", "usage=office", "--labour-rate", "60", "-f", "json")
+    assert code == 0
+    (order,) = json.loads(out)["orders"]
+    minutes = sum(s["minutes"] for s in order["steps"])
+    cost = order["cost"]
+    assert cost["labour"] == f"{minutes}.00"
+    assert float(cost["total"]) == float(cost["parts"]) + minutes
+
+
+def test_the_text_work_order() -> None:
+    code, out, _ = plan("--set", "usage=gaming", "--set", "gpu=GPU-5090", "--labour-rate", "45")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Order request: SHORT"
+    assert "  Promise date: 2026-12-09" in lines
+    assert "    GPU-5090  x1   12 days lead" in lines
+    for heading in ("  Picks:", "  Short:", "  Buildable now instead:", "  Steps:"):
+        assert heading in lines
+    assert any(line.startswith("  Cost: parts ") for line in lines)
+    assert any(line.strip().startswith("total") and line.endswith("min") for line in lines)
+
+
+def test_a_batch_plans_by_priority_then_due_date_with_a_summary() -> None:
+    code, out, err = plan("--orders", ORDERS, "-f", "json")
+    assert code == 1, err  # A-1022 has no valid assembly
+    data = json.loads(out)
+    orders = data["orders"]
+    assert len(orders) == 36
+    statuses = {o["order_id"]: o["status"] for o in orders}
+    assert statuses["A-1022"] == "impossible"
+    assert sum(s == "short" for s in statuses.values()) >= 5
+    lines = [json.loads(line) for line in Path(ORDERS).read_text().splitlines()]
+    by_id = {o["order_id"]: o for o in lines}
+    keys = [
+        (
+            by_id[o["order_id"]].get("priority") is None,
+            by_id[o["order_id"]].get("priority", 0),
+            by_id[o["order_id"]]["due"],
+            o["order_id"],
+        )
+        for o in orders
+    ]
+    assert keys == sorted(keys)
+    # the purchase list adds up the shortages
+    short: dict[str, int] = {}
+    for order in orders:
+        for s in order["shortages"]:
+            short[s["sku"]] = short.get(s["sku"], 0) + s["qty"]
+    assert {p["sku"]: p["qty"] for p in data["purchase_list"]} == short
+    code, text, _ = plan("--orders", ORDERS)
+    assert "36 orders: " in text and "Purchase list:" in text
+
+
+def test_bad_orders_are_named_and_skipped(tmp_path: Path) -> None:
+    good = Path(ORDERS).read_text().splitlines()[0]
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(
+        good + "\n"
+        '{"order_id": "B-1", "due": "2026-13-01", "request": {}}\n'
+        '{"order_id": "B-2", "due": "2026-12-01", "request": {"select": {"gpu": "GPU-0"}}}\n'
+        "not json\n"
+    )
+    code, out, err = plan("--orders", str(orders), "-f", "json")
+    assert code == 2
+    assert [o["order_id"] for o in json.loads(out)["orders"]] == ["A-1001"]
+    assert "orders.jsonl:2:" in err and "error[E0809]" in err and "due must be a date" in err
+    assert "orders.jsonl:3:" in err and "unknown part number 'GPU-0'" in err
+    assert "orders.jsonl:4:1: error[E0809]" in err
+    assert "Traceback" not in err
+
+
+def test_bad_stock_is_named_at_its_row_and_nothing_is_planned(tmp_path: Path) -> None:
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku,location,on_hand,reserved\nCPU-I3-14100,A-01,three,0\n")
+    result = runner.invoke(app, ["plan", PC, "--stock", str(stock), "--set", "usage=office"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "stock.csv:2:19: error[E0805]: on_hand must be a whole number" in result.stderr
+
+
+def test_bad_flags_exit_2_with_a_message() -> None:
+    for args, message in (
+        (["--set", "usage=office", "--today", "tomorrow"], "--today must be a date"),
+        (["--set", "usage=office", "--labour-rate", "-3"], "--labour-rate must be"),
+        (["--orders", ORDERS, "--set", "usage=office"], "either a request or --orders"),
+        (["--set", "usage=office", "--replace"], "--replace goes with --reserve"),
+    ):
+        code, _, err = plan(*args)
+        assert code == 2, args
+        assert message in err
+    result = runner.invoke(app, ["plan", PC, "--set", "usage=office"])
+    assert result.exit_code == 2 and "--stock" in result.stderr
+
+
+def test_an_impossible_request_exits_1() -> None:
+    code, out, _ = plan("--set", "usage=cad", "--set", "tier=budget", "--require", "gpu == none")
+    assert code == 1
+    assert "IMPOSSIBLE" in out and "atoconf explain" in out
