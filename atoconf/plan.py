@@ -54,6 +54,7 @@ from atoconf.solve import (
     StopReason,
     best_ties,
     cheapest_by_graph,
+    defaults_by_graph,
     solve,
     with_defaults,
 )
@@ -447,12 +448,17 @@ class Planner:
         request = order.request
         key = _request_key(request)
         known = self._known.setdefault(key, _Known())
+        requires = [e for _, e in request.requires]
         if not known.select and not (known.never_buildable or known.best_any is not None):
-            known.select = with_defaults(
-                self.costed, request.selects, [e for _, e in request.requires], self.deadline
+            found = defaults_by_graph(
+                self.costed, request.selects, requires, self.deadline, self._costs
+            )
+            known.select = (
+                found
+                if found is not None
+                else with_defaults(self.costed, request.selects, requires, self.deadline)
             )
         select = known.select
-        requires = [e for _, e in request.requires]
         minimize, maximize = self._objective(request)
         stopped: list[StopReason] = []
 
@@ -507,22 +513,22 @@ class Planner:
             allowed, extra, checks = self._stock_constraints(shelves)
         objective = minimize if minimize is not None else maximize
         assert objective is not None
-        if not requires:
-            # the whole space's decision graphs, built once per model, searched by A*
-            found = cheapest_by_graph(
-                self.costed,
-                select,
-                objective,
-                minimize is not None,
-                limit,
-                allowed,
-                checks,
-                self.deadline,
-                stopped,
-                self._costs,
-            )
-            if found is not None:
-                return found
+        # the whole space's decision graphs, built once per model, searched by A*
+        found = cheapest_by_graph(
+            self.costed,
+            select,
+            objective,
+            minimize is not None,
+            limit,
+            allowed,
+            checks,
+            requires,
+            self.deadline,
+            stopped,
+            self._costs,
+        )
+        if found is not None:
+            return found
         return best_ties(
             self.costed,
             select,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
@@ -310,6 +311,13 @@ def decimal_text(value: Fraction, places: int = 0) -> str:
 
 def decimal_places(model: Model) -> int:
     """The most decimals any decimal value in the model's parts is written with."""
+    return per_model(_PLACES, model, lambda: _decimal_places(model))
+
+
+_PLACES: dict[Any, tuple[Model, int]] = {}
+
+
+def _decimal_places(model: Model) -> int:
     places = 0
     for part in model.parts.values():
         for value in part.values.values():
@@ -454,11 +462,12 @@ def best_ties(
 def cheapest_by_graph(
     model: Model,
     select: Mapping[str, Value],
-    objective: Expr,
+    objective: Expr | None,
     sense_min: bool,
     limit: int,
     allowed: Mapping[str, Collection[Value]] | None = None,
     checks: Sequence[PathCheck] = (),
+    require: Sequence[Expr] = (),
     deadline: float | None = None,
     stopped: list[StopReason] | None = None,
     costs: dict[Any, Any] | None = None,
@@ -469,31 +478,25 @@ def cheapest_by_graph(
     one independent group). The objective is totals, plus (when minimising) terms
     `if c then a else b` with constant a, b >= 0 within one group. None when the
     objective or the model does not fit; the caller falls back. `costs` keeps
-    what an objective needs per graph between calls with the same objective."""
-    terms = _sum_terms(objective)
+    what an objective needs per graph between calls with the same objective.
+    Without an objective: the first `limit` valid assemblies, whatever they cost.
+    A `require` is checked on partial assignments as soon as it can be decided."""
+    terms = _sum_terms(objective) if objective is not None else []
     totals = [t for t in terms if isinstance(t, Total)]
     others = [t for t in terms if not isinstance(t, Total)]
-    if not totals or (others and not sense_min):
+    if (objective is not None and not totals) or (others and not sense_min):
         return None
     branches = [_nonnegative_branches(model, t) for t in others]
     if any(b is None for b in branches):
         return None
     sign = 1 if sense_min else -1
-    # one integer unit for every total and branch: exact, and cheap to add up
-    fractions: list[Fraction] = []
-    shares: dict[str, dict[Value, Fraction]] = {}
-    for total in totals:
-        for name in total.components:
-            per = shares.setdefault(name, {})
-            for sku in model.components[name].parts:
-                value = part_value(model, sku, total.attr)
-                per[sku] = per.get(sku, Fraction(0)) + (
-                    value if isinstance(value, Fraction) else Fraction(0)
-                )
-    fractions += [v for per in shares.values() for v in per.values()]
-    fractions += [x for b in branches if b is not None for x in b]
-    scale = math.lcm(1, *(f.denominator for f in fractions))
-    weights = {n: {s: int(v * scale) * sign for s, v in per.items()} for n, per in shares.items()}
+    known = costs.get(("weights", id(objective), sense_min)) if costs is not None else None
+    if known is not None and known[0] is objective:
+        weights, scale = known[1], known[2]
+    else:
+        weights, scale = _weights(model, totals, branches, sign)
+        if costs is not None:
+            costs[("weights", id(objective), sense_min)] = (objective, weights, scale)
     whole = _whole_setup(model)
     setup = _Setup(model, select, [], prune=False, allowed=allowed)
     if not setup.satisfiable_so_far:
@@ -501,10 +504,17 @@ def cheapest_by_graph(
     clock = Clock(deadline)
     groups = whole.parts()
     where = {v: n for n, g in enumerate(groups) for v in g}
-    for name in shares:  # a part and its quantity must be weighed together
+    for name in weights:  # a part and its quantity must be weighed together
         if qty_var(name) in where and where[qty_var(name)] != where[name]:
             return None
     scoped = list(checks)
+    for expr in require:
+        scope = scope_of(model, expr)
+        if not scope:
+            if not holds(model, expr, Assembly({}, {})):
+                return []
+            continue
+        scoped.append((scope, _holds_on(model, expr)))
     ends = [(scope_of(model, t), t, b) for t, b in zip(others, branches, strict=True)]
     scopes = [sc for sc, _ in scoped] + [sc for sc, _, _ in ends]
     if any(len({where[v] for v in scope}) > 1 for scope in scopes):
@@ -536,7 +546,11 @@ def cheapest_by_graph(
             stopped.append(stop.reason)
         return []
     best = sum(ties[0][0] for ties in per_group)
-    text = decimal_text(Fraction(sign * best, scale), decimal_places(model))
+    text = (
+        decimal_text(Fraction(sign * best, scale), decimal_places(model))
+        if objective is not None
+        else None
+    )
     out: list[AssemblyResult] = []
     for combo in itertools.islice(itertools.product(*per_group), limit):
         merged: dict[str, Value] = {}
@@ -544,6 +558,72 @@ def cheapest_by_graph(
             merged.update(values)
         out.append(assembly_result(model, merged, text))
     return out
+
+
+def _weights(
+    model: Model,
+    totals: Sequence[Total],
+    branches: Sequence[tuple[Fraction, Fraction] | None],
+    sign: int,
+) -> tuple[dict[str, dict[Value, int]], int]:
+    """Each part's share of the totals in integer units (times sign), and the units'
+    size: one unit for every total and branch, exact and cheap to add up."""
+    fractions: list[Fraction] = []
+    shares: dict[str, dict[Value, Fraction]] = {}
+    for total in totals:
+        for name in total.components:
+            per = shares.setdefault(name, {})
+            for sku in model.components[name].parts:
+                value = part_value(model, sku, total.attr)
+                per[sku] = per.get(sku, Fraction(0)) + (
+                    value if isinstance(value, Fraction) else Fraction(0)
+                )
+    fractions += [v for per in shares.values() for v in per.values()]
+    fractions += [x for b in branches if b is not None for x in b]
+    scale = math.lcm(1, *(f.denominator for f in fractions))
+    weights = {n: {s: int(v * scale) * sign for s, v in per.items()} for n, per in shares.items()}
+    return weights, scale
+
+
+def defaults_by_graph(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr] = (),
+    deadline: float | None = None,
+    costs: dict[Any, Any] | None = None,
+) -> dict[str, Value] | None:
+    """with_defaults, each check read off the decision graphs; None when they do not
+    fit the model or the request (the caller uses with_defaults)."""
+    chosen = dict(select)
+    clock = Clock(deadline)
+    for option in model.options.values():
+        if option.name in chosen or not option.has_default:
+            continue
+        trial = {**chosen, option.name: option.default}
+        stopped: list[StopReason] = []
+        left = None if clock.deadline is None else max(0.0, clock.deadline - time.monotonic())
+        found = cheapest_by_graph(
+            model,
+            trial,
+            None,
+            True,
+            1,
+            require=require,
+            deadline=left,
+            stopped=stopped,
+            costs=costs,
+        )
+        if found is None:
+            return None
+        if stopped:
+            break
+        if found:
+            chosen = trial
+    return chosen
+
+
+def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:
+    return lambda values: holds(model, expr, assembly_of(model, values))
 
 
 def _sum_terms(expr: Expr) -> list[Expr]:
@@ -959,6 +1039,7 @@ __all__ = [
     "best_ties",
     "cheapest_by_graph",
     "count",
+    "defaults_by_graph",
     "domains",
     "qty_var",
     "solve",

@@ -35,7 +35,7 @@ from atoconf.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
 MAX_SUM_STEPS = 400_000  # distinct sums a polynomial may track
 MAX_STATES = 400_000  # states of one level before the sweep gives up
-ESTIMATES_KEPT = 64  # cheapest completions kept per cost, for as many filters
+ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
 
 class Unsupported(Exception):
@@ -296,7 +296,8 @@ class PathCost:
         # per graph: per level (weights, quantity from the path?, fixed quantity),
         # the cheapest completion of each state, the least and most the sum can add
         self._per_graph: dict[int, tuple[Graph, Any]] = {}
-        self._rows: dict[Any, Completions] = {}
+        self._rows: dict[Any, tuple[list[float], list[dict[Value, float]] | None]] = {}
+        self._filter_ids: dict[frozenset[Value], int] = {}
 
     def levels(self, graph: Graph) -> list[tuple[Mapping[Value, int] | None, bool, int]]:
         return self._for(graph)[0]  # type: ignore[no-any-return]
@@ -306,16 +307,9 @@ class PathCost:
     ) -> tuple[Completions, list[list[float]], list[list[float]]]:
         """The cheapest completion of each state within the filters (checks and the
         sum's rules aside), and the least and most the sum can still add (filters
-        aside); kept for the last few filters seen."""
+        aside)."""
         levels, ws_bounds = self._for(graph)
-        key = (id(graph), tuple(None if f is None else frozenset(f) for f in filters))
-        rows = self._rows.get(key)
-        if rows is None:
-            rows = self._completions(graph, levels, filters)
-            if len(self._rows) >= ESTIMATES_KEPT:
-                self._rows.pop(next(iter(self._rows)))
-            self._rows[key] = rows
-        return rows, *ws_bounds
+        return self._completions(graph, levels, filters), *ws_bounds
 
     def _for(self, graph: Graph) -> Any:
         known = self._per_graph.get(id(graph))
@@ -348,13 +342,30 @@ class PathCost:
         """Per level and state, the cheapest completion within the filters. A part
         whose quantity the level before it sets is weighed per quantity: its states
         keep the cheapest completion for each quantity, and the quantity's level
-        reads them, so the estimate never takes a part at a quantity it is not in."""
+        reads them, so the estimate never takes a part at a quantity it is not in.
+
+        A level's rows depend only on the filters from that level down, so they are
+        kept per such suffix: requests that differ in their options (the first
+        levels) share the rest, and a batch recomputes only what the stock it took
+        changed."""
         inf = math.inf
         rows: list[list[float]] = [[0.0] * graph.final]
         by_qty: dict[int, list[dict[Value, float]]] = {}
+        suffix: Any = (id(graph),)
         for depth in range(len(graph.levels) - 1, -1, -1):
-            weights, from_path, fixed = levels[depth]
             keep = filters[depth]
+            weights, from_path, fixed = levels[depth]
+            # a part's rows also depend on the filter of its quantity, the level above
+            above = self._interned(filters[depth - 1]) if from_path else None
+            suffix = (self._interned(keep), above, suffix)
+            kept = self._rows.pop(suffix, None)
+            if kept is not None:
+                self._rows[suffix] = kept  # the most recently used is kept longest
+                row, per_level = kept
+                rows.insert(0, row)
+                if per_level is not None:
+                    by_qty[depth] = per_level
+                continue
             below = rows[0]
             after = by_qty.get(depth + 1)  # the next level's part comes in this quantity
             quantities: list[Value] = [fixed]
@@ -365,8 +376,8 @@ class PathCost:
                     for q in graph.domains[graph.order[depth - 1]]
                     if before is None or q in before
                 ]
-                by_qty[depth] = []
             row = []
+            per_state: list[dict[Value, float]] | None = [] if from_path else None
             for edges in graph.levels[depth]:
                 per_q = dict.fromkeys(quantities, inf)
                 for e in edges:
@@ -385,10 +396,24 @@ class PathCost:
                             if c + w < per_q[q]:
                                 per_q[q] = c + w
                 row.append(min(per_q.values(), default=inf))
-                if from_path:
-                    by_qty[depth].append(per_q)
+                if per_state is not None:
+                    per_state.append(per_q)
+            if per_state is not None:
+                by_qty[depth] = per_state
+            if len(self._rows) >= ESTIMATES_KEPT:
+                self._rows.pop(next(iter(self._rows)))
+            self._rows[suffix] = (row, per_state)
             rows.insert(0, row)
         return rows, by_qty
+
+    def _interned(self, keep: set[Value] | None) -> int:
+        if keep is None:
+            return -1
+        frozen = frozenset(keep)
+        found = self._filter_ids.get(frozen)
+        if found is None:
+            found = self._filter_ids[frozen] = len(self._filter_ids)
+        return found
 
 
 class Graph:
@@ -896,14 +921,16 @@ class Graph:
             highest = max((hi for _, hi in ok), default=0)
             holding[key] = None if segments is None else (lowest, highest, ok)
         counter = 0
-        # (estimate, tie, depth, state, cost so far, sum so far, path); depth == last
-        # marks a complete path, whose estimate is its final cost
-        heap: list[tuple[float, int, int, int, int, int, tuple[Value, ...]]] = [
-            (estimate[0][0], 0, 0, 0, 0, 0, ())
+        # (estimate, -depth, tie, depth, state, cost so far, sum so far, path): of
+        # equal estimates the deepest first, so that ties (a cost of 0 everywhere,
+        # say) go down to a complete path instead of widening; depth == last marks a
+        # complete path, whose estimate is its final cost
+        heap: list[tuple[float, int, int, int, int, int, int, tuple[Value, ...]]] = [
+            (estimate[0][0], 0, 0, 0, 0, 0, 0, ())
         ]
         while heap:
             clock.tick()
-            _, _, depth, state, so_far, ws_sum, path = heapq.heappop(heap)
+            _, _, _, depth, state, so_far, ws_sum, path = heapq.heappop(heap)
             if depth == last:
                 yield so_far, dict(zip(self.order, path, strict=True))
                 continue
@@ -947,14 +974,24 @@ class Graph:
                     counter += 1
                     if depth + 1 < last:
                         heapq.heappush(
-                            heap, (here + rest, counter, depth + 1, e.child, here, total, walked)
+                            heap,
+                            (
+                                here + rest,
+                                -depth - 1,
+                                counter,
+                                depth + 1,
+                                e.child,
+                                here,
+                                total,
+                                walked,
+                            ),
                         )
                         continue
                     if limits is not None and not any(lo <= total <= hi for lo, hi in limits[2]):
                         continue
                     if cost.finish is not None:
                         here += cost.finish(dict(zip(self.order, walked, strict=True)))
-                    heapq.heappush(heap, (here, counter, last, 0, here, total, walked))
+                    heapq.heappush(heap, (here, -last, counter, last, 0, here, total, walked))
 
     def supported(
         self,
