@@ -217,8 +217,10 @@ def read_orders(
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        masked = "\n" * (number - 1) + line  # the line at its own place in the file
-        order, found, more_sources = _read_order(model, masked, name, number)
+        order, found, more_sources = _read_order(model, line, name, number)
+        if found:  # again, the line at its own place in the file, for the positions
+            masked = "\n" * (number - 1) + line
+            order, found, more_sources = _read_order(model, masked, name, number)
         diagnostics += found
         sources.update(more_sources)
         if order is None:

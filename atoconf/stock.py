@@ -493,16 +493,22 @@ class StockDatabase:
     def check_schema(self) -> None:
         """Raise StockError unless the database holds atoconf's current schema."""
         sa = self._sa
+        path = self.engine.url.database if self.sqlite else None
+        if path and path != ":memory:" and not Path(path).exists():
+            # connecting would create an empty file
+            raise _unusable(
+                f"there is no stock database '{self.spec}'",
+                f"create it: atoconf stock init {self.spec}, then "
+                f"atoconf stock import {self.spec} stock.csv supply.csv",
+            )
         try:
-            with self._connection(write=False) as conn:
+            with self._connection() as conn:
                 row = conn.execute(
                     sa.select(self.meta_table.c.value).where(self.meta_table.c.key == "schema")
                 ).first()
-        except sa.exc.OperationalError as exc:
-            if "no such table" not in str(exc) and "does not exist" not in str(exc):
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            if not _missing_table(exc):
                 raise
-            row = None
-        except sa.exc.ProgrammingError:  # PostgreSQL: the table does not exist
             row = None
         if row is None:
             raise _unusable(
@@ -519,15 +525,16 @@ class StockDatabase:
             )
 
     @contextmanager
-    def _connection(self, write: bool = True) -> Iterator[Any]:
-        """One transaction; connection failures become StockError."""
+    def _connection(self) -> Iterator[Any]:
+        """One transaction; a database that cannot be reached becomes StockError (a
+        missing table and contention between planners are left to the caller)."""
         sa = self._sa
         try:
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.OperationalError as exc:
             message = str(exc.orig) if exc.orig is not None else str(exc)
-            if "no such table" in message or "does not exist" in message or not write:
+            if _missing_table(exc) or _is_contention(exc):
                 raise
             raise _unusable(
                 f"cannot use the stock database '{self.spec}': {message.strip().splitlines()[0]}",
@@ -598,7 +605,7 @@ class StockDatabase:
         """The shelves and supply as they are now."""
         sa = self._sa
         self.check_schema()
-        with self._connection(write=False) as conn:
+        with self._connection() as conn:
             shelves = {
                 (sku, location): Shelf(sku, location, on_hand, reserved)
                 for sku, location, on_hand, reserved in conn.execute(
@@ -620,7 +627,7 @@ class StockDatabase:
         """The units an order holds."""
         sa = self._sa
         r = self.reservations
-        with self._connection(write=False) as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 sa.select(r.c.sku, r.c.location, r.c.qty)
                 .where(r.c.order_id == order_id)
@@ -633,7 +640,7 @@ class StockDatabase:
         sa = self._sa
         r = self.reservations
         found: dict[str, list[Pick]] = {}
-        with self._connection(write=False) as conn:
+        with self._connection() as conn:
             for order_id, sku, location, qty in conn.execute(
                 sa.select(r.c.order_id, r.c.sku, r.c.location, r.c.qty).order_by(
                     r.c.order_id, r.c.sku, r.c.location
@@ -739,6 +746,11 @@ def _sqlite_locking(engine: Any) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _missing_table(exc: Any) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def _is_contention(exc: Any) -> bool:

@@ -294,3 +294,24 @@ def test_a_planner_killed_mid_batch_leaves_only_whole_orders(url: str, tmp_path:
     units = {order: sum(p.qty for p in picks) for order, picks in reserved.items()}
     assert len(set(units.values())) == 1 and min(units.values()) >= 8
     invariant(database)
+
+
+def test_unusable_databases_are_named_and_never_created(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    for args in (
+        ("stock", "show", str(missing)),
+        ("plan", str(PC), "--stock", str(missing), "--set", "usage=office"),
+        (
+            "plan",
+            str(PC),
+            "--stock",
+            "postgresql+psycopg://x@127.0.0.1:1/db",
+            "--set",
+            "usage=office",
+        ),
+        ("plan", str(PC), "--stock", "nosuchdialect://x/db", "--set", "usage=office"),
+    ):
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "error[E0808]" in done.stderr and "Traceback" not in done.stderr
+    assert not missing.exists()
