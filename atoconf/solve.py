@@ -354,14 +354,26 @@ def with_defaults(
 ) -> dict[str, Value]:
     """The request plus each option default, in declaration order, that some valid
     assembly still agrees with (SPEC §1: a default never makes a request unsatisfiable)."""
-    chosen = dict(select)
     clock = Clock(deadline)
+
+    def agrees(trial: dict[str, Value]) -> bool:
+        return next(_Setup(model, trial, require).iterate(clock), None) is not None
+
+    return each_default(model, select, agrees)
+
+
+def each_default(
+    model: Model, select: Mapping[str, Value], agrees: Callable[[dict[str, Value]], bool]
+) -> dict[str, Value]:
+    """The request plus each option default, in declaration order, that `agrees` with
+    the choices so far; a search stopped by its deadline ends the walk there."""
+    chosen = dict(select)
     for option in model.options.values():
         if option.name in chosen or not option.has_default:
             continue
         trial = {**chosen, option.name: option.default}
         try:
-            if next(_Setup(model, trial, require).iterate(clock), None) is not None:
+            if agrees(trial):
                 chosen = trial
         except Stop:
             break
@@ -594,12 +606,9 @@ def defaults_by_graph(
 ) -> dict[str, Value] | None:
     """with_defaults, each check read off the decision graphs; None when they do not
     fit the model or the request (the caller uses with_defaults)."""
-    chosen = dict(select)
     clock = Clock(deadline)
-    for option in model.options.values():
-        if option.name in chosen or not option.has_default:
-            continue
-        trial = {**chosen, option.name: option.default}
+
+    def agrees(trial: dict[str, Value]) -> bool:
         stopped: list[StopReason] = []
         left = None if clock.deadline is None else max(0.0, clock.deadline - time.monotonic())
         found = cheapest_by_graph(
@@ -614,12 +623,15 @@ def defaults_by_graph(
             costs=costs,
         )
         if found is None:
-            return None
+            raise Unsupported("the decision graphs do not take this request")
         if stopped:
-            break
-        if found:
-            chosen = trial
-    return chosen
+            raise Stop(stopped[0])
+        return bool(found)
+
+    try:
+        return each_default(model, select, agrees)
+    except Unsupported:
+        return None
 
 
 def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:
