@@ -434,7 +434,6 @@ class Planner:
         self.deadline = deadline
         self.costed = _with_costs(model, stock)
         self.cost = _cost_objective(self.costed, labour_rate)
-        self.places = 2
         self._known: dict[str, _Known] = {}
         self._costs: dict[Any, Any] = {}  # what each objective needs per decision graph
         self.shared = _shared_skus(model)
@@ -468,9 +467,7 @@ class Planner:
         if known.buildable is not None and self._buildable(known.buildable, shelves):
             chosen = known.buildable  # still on the shelves: still the best buildable
         elif not known.never_buildable:
-            chosen = self._best(
-                select, requires, minimize, maximize, shelves, stopped, with_stock=True
-            )
+            chosen = self._best(select, requires, minimize, maximize, shelves, stopped)
             known.buildable = chosen
             known.never_buildable = chosen is None and not stopped
         if chosen is not None:
@@ -551,8 +548,9 @@ class Planner:
         maximize: Expr | None,
         shelves: Shelves,
         stopped: list[StopReason],
-        with_stock: bool,
     ) -> AssemblyResult | None:
+        """The best assembly buildable from `shelves`: of the best objective value, the
+        one with the fewest minutes of assembly."""
         ties = self._ties(select, requires, minimize, maximize, shelves, stopped)
         return min(ties, key=lambda a: self._minutes(a)) if ties else None
 
@@ -729,19 +727,39 @@ class Planner:
         }
         relaxed = with_defaults(self.costed, kept, requires, self.deadline)
         stopped: list[StopReason] = []
-        allowed, extra, _ = self._stock_constraints(shelves)
-        found: list[Alternative] = []
-        for assembly in solve(
+        allowed, extra, checks = self._stock_constraints(shelves)
+        objective = minimize if minimize is not None else maximize
+        assert objective is not None
+        best = cheapest_by_graph(
             self.costed,
             relaxed,
-            [*requires, *extra],
-            minimize=minimize,
-            maximize=maximize,
-            limit=ALTERNATIVES,
-            deadline=self.deadline,
-            stopped=stopped,
-            allowed=allowed,
-        ):
+            objective,
+            minimize is not None,
+            ALTERNATIVES,
+            allowed,
+            checks,
+            requires,
+            self.deadline,
+            stopped,
+            self._costs,
+            best_only=False,
+        )
+        if best is None:
+            best = list(
+                solve(
+                    self.costed,
+                    relaxed,
+                    [*requires, *extra],
+                    minimize=minimize,
+                    maximize=maximize,
+                    limit=ALTERNATIVES,
+                    deadline=self.deadline,
+                    stopped=stopped,
+                    allowed=allowed,
+                )
+            )
+        found: list[Alternative] = []
+        for assembly in best:
             other = self._cost(assembly, self._steps(assembly))
             delta = Decimal(other.total) - Decimal(cost.total)
             found.append(Alternative(assembly=assembly, price_delta=str(delta)))
@@ -778,7 +796,9 @@ def plan_and_reserve(
     diagnostics: list[Diagnostic] = []
     for order in sorted(orders, key=Order.sort_key):
         held = database.reserved_for(order.order_id) if replace else []
-        shelves.give(held)
+        if held:  # stock grows: what earlier orders taught may no longer be the best
+            shelves.give(held)
+            planner.forget()
         done: OrderPlan | None = None
         for _ in range(RESERVE_ATTEMPTS):
             plan = planner.plan(order, shelves)

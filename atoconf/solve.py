@@ -45,6 +45,7 @@ from atoconf.sweep import (
 
 JSON_VERSION = 1
 GRAPH_SEARCH_CAP = 20_000  # steps of A* on a decision graph before falling back
+COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
 StopReason = Literal["deadline", "cap"]
 Stopped = StopReason | None
 
@@ -483,8 +484,10 @@ def cheapest_by_graph(
     deadline: float | None = None,
     stopped: list[StopReason] | None = None,
     costs: dict[Any, Any] | None = None,
+    best_only: bool = True,
 ) -> list[AssemblyResult] | None:
-    """The first `limit` assemblies of the best objective value (best_ties), read off
+    """The first `limit` assemblies of the best objective value (best_ties), or with
+    `best_only` False the `limit` best whatever their values, read off
     the whole space's decision graphs (built once per model) by A*: for a request
     that only selects, narrowed further by `allowed` and by `checks` (each within
     one independent group). The objective is totals, plus (when minimising) terms
@@ -537,7 +540,7 @@ def cheapest_by_graph(
             mine = [(sc, e) for sc, e in scoped if sc and where[sc[0]] == n]
             finishing = [(t, b) for sc, t, b in ends if sc and where[sc[0]] == n]
             if len(group) == 1 and not whole.checks_within(group) and not mine and not finishing:
-                per_group.append(_loose(model, group[0], setup.domains, weights, limit))
+                per_group.append(_loose(model, group[0], setup.domains, weights, limit, best_only))
             else:
                 key = (tuple(group), id(objective))
                 cost = costs.get(key) if costs is not None else None
@@ -546,7 +549,7 @@ def cheapest_by_graph(
                     if costs is not None:
                         costs[key] = cost
                 found = _group_cheapest(
-                    model, whole, group, cost[1], setup.domains, mine, limit, clock
+                    model, whole, group, cost[1], setup.domains, mine, limit, clock, best_only
                 )
                 if found is None:
                     return None
@@ -557,17 +560,21 @@ def cheapest_by_graph(
         if stopped is not None:
             stopped.append(stop.reason)
         return []
-    best = sum(ties[0][0] for ties in per_group)
-    text = (
-        decimal_text(Fraction(sign * best, scale), decimal_places(model))
-        if objective is not None
-        else None
-    )
+    # the best of independent groups: the best of the products of their best
+    combos = sorted(
+        itertools.islice(itertools.product(*per_group), limit if best_only else COMBINED),
+        key=lambda combo: sum(units for units, _ in combo),
+    )[:limit]
     out: list[AssemblyResult] = []
-    for combo in itertools.islice(itertools.product(*per_group), limit):
+    places = decimal_places(model)
+    for combo in combos:
         merged: dict[str, Value] = {}
         for _, values in combo:
             merged.update(values)
+        units = sum(u for u, _ in combo)
+        text = (
+            decimal_text(Fraction(sign * units, scale), places) if objective is not None else None
+        )
         out.append(assembly_result(model, merged, text))
     return out
 
@@ -684,6 +691,7 @@ def _loose(
     domains: Mapping[str, Sequence[Value]],
     weights: Mapping[str, Mapping[Value, int]],
     limit: int,
+    best_only: bool = True,
 ) -> list[tuple[int, dict[str, Value]]]:
     """A variable no rule reads: its cheapest values (a part's weight times its fixed
     quantity; 0 for anything else)."""
@@ -697,8 +705,9 @@ def _loose(
     values = list(domains[var])
     if not values:
         return []
-    least = min(units(v) for v in values)
-    return [(least, {var: v}) for v in values if units(v) == least][:limit]
+    ranked = sorted(((units(v), n, v) for n, v in enumerate(values)), key=lambda t: t[:2])
+    least = ranked[0][0]
+    return [(u, {var: v}) for u, _, v in ranked if u == least or not best_only][:limit]
 
 
 def _group_cheapest(
@@ -710,6 +719,7 @@ def _group_cheapest(
     checks: Sequence[PathCheck],
     limit: int,
     clock: Clock,
+    best_only: bool = True,
 ) -> list[tuple[int, dict[str, Value]]] | None:
     try:
         built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
@@ -731,7 +741,7 @@ def _group_cheapest(
     search.deadline = clock.deadline
     try:
         for units, values in graph.cheapest(cost, domains, outers, checks, search):
-            if ties and units != ties[0][0]:
+            if best_only and ties and units != ties[0][0]:
                 break
             ties.append((units, values))
             if len(ties) >= limit:
