@@ -44,7 +44,7 @@ from atoconf.sweep import (
 )
 
 JSON_VERSION = 1
-GRAPH_SEARCH_CAP = 20_000  # steps of A* on a decision graph before falling back
+GRAPH_SEARCH_CAP = 200_000  # steps of A* on a decision graph before falling back
 COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
 StopReason = Literal["deadline", "cap"]
 Stopped = StopReason | None

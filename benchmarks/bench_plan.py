@@ -49,9 +49,11 @@ from atoconf.model import Model  # noqa: E402
 from atoconf.plan import (  # noqa: E402
     Order,
     Planner,
+    PlanResult,
     Shelves,
     plan_and_reserve,
     plan_orders,
+    purchase_list,
     read_orders,
 )
 from atoconf.solve import solve, with_defaults  # noqa: E402
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-deadline", type=float, default=10.0)
     parser.add_argument("--reserve", type=int, default=2_000, help="orders planned and reserved")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--deadline", type=float, default=10.0, help="seconds per search")
     args = parser.parse_args(argv)
     rng = Random(args.seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -175,9 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         distinct = len({o.request.request.model_dump_json() for o in orders})
 
         # -- the batch, in memory
-        planner = Planner(model, stock, TODAY, deadline=30)
+        planner = Planner(model, stock, TODAY, deadline=args.deadline)
+        shelves = Shelves(stock)
         started = time.perf_counter()
-        result = plan_orders(planner, orders, Shelves(stock))
+        planned = []
+        # plan_orders, one order at a time, to print progress
+        for n, order in enumerate(sorted(orders, key=Order.sort_key), start=1):
+            planned.append(planner.plan(order, shelves))
+            if n % 1000 == 0:
+                print(f"  {n} orders planned in {time.perf_counter() - started:.0f} s")
+        result = PlanResult(
+            today=TODAY, orders=planned, purchase_list=purchase_list(planner, planned)
+        )
         seconds = time.perf_counter() - started
         counts = Counter(o.status for o in result.orders)
         stopped = sum(1 for o in result.orders if o.stopped)
