@@ -125,7 +125,7 @@ def naive_plan(
     (what it found, seconds). Stops at the deadline."""
     start = time.perf_counter()
     select = with_defaults(
-        planner.costed, order.request.selects, [e for _, e in order.request.requires]
+        planner.costed, order.request.selects, [e for _, e in order.request.requires], deadline
     )
     best = None
     stopped: list[str] = []
