@@ -451,14 +451,7 @@ class Planner:
         known = self._known.setdefault(key, _Known())
         requires = [e for _, e in request.requires]
         if not known.select and not (known.never_buildable or known.best_any is not None):
-            found = defaults_by_graph(
-                self.costed, request.selects, requires, self.deadline, self._costs
-            )
-            known.select = (
-                found
-                if found is not None
-                else with_defaults(self.costed, request.selects, requires, self.deadline)
-            )
+            known.select = self._defaults(request.selects, requires)
         select = known.select
         minimize, maximize = self._objective(request)
         stopped: list[StopReason] = []
@@ -487,6 +480,14 @@ class Planner:
         )
         return plan.model_copy(update={"stopped": stopped[0] if stopped else None})
 
+    def _defaults(self, select: Mapping[str, Value], requires: Sequence[Expr]) -> dict[str, Value]:
+        """The choices plus the option defaults some valid assembly agrees with: on the
+        decision graphs when they fit, else by search."""
+        found = defaults_by_graph(self.costed, select, requires, self.deadline, self._costs)
+        if found is not None:
+            return found
+        return with_defaults(self.costed, select, requires, self.deadline)
+
     def _objective(self, request: ResolvedRequest) -> tuple[Expr | None, Expr | None]:
         if request.objective is None:
             return self.cost, None
@@ -502,9 +503,11 @@ class Planner:
         shelves: Shelves | None,
         stopped: list[StopReason],
         limit: int = TIES,
+        best_only: bool = True,
     ) -> list[AssemblyResult]:
-        """The first assemblies of the best objective value (up to `limit`); with
-        `shelves`, only assemblies buildable from them."""
+        """The first assemblies of the best objective value (up to `limit`; with
+        `best_only` False, the `limit` best whatever their value); with `shelves`, only
+        assemblies buildable from them."""
         allowed: dict[str, list[Value]] | None = None
         extra: list[Expr] = []
         checks: list[PathCheck] = []
@@ -525,9 +528,24 @@ class Planner:
             self.deadline,
             stopped,
             self._costs,
+            best_only,
         )
         if found is not None:
             return found
+        if not best_only:
+            return list(
+                solve(
+                    self.costed,
+                    select,
+                    [*requires, *extra],
+                    minimize=minimize,
+                    maximize=maximize,
+                    limit=limit,
+                    deadline=self.deadline,
+                    stopped=stopped,
+                    allowed=allowed,
+                )
+            )
         return best_ties(
             self.costed,
             select,
@@ -725,39 +743,11 @@ class Planner:
             for k, v in select.items()
             if k not in pinned and k.removesuffix(".qty") not in pinned
         }
-        relaxed = with_defaults(self.costed, kept, requires, self.deadline)
+        relaxed = self._defaults(kept, requires)
         stopped: list[StopReason] = []
-        allowed, extra, checks = self._stock_constraints(shelves)
-        objective = minimize if minimize is not None else maximize
-        assert objective is not None
-        best = cheapest_by_graph(
-            self.costed,
-            relaxed,
-            objective,
-            minimize is not None,
-            ALTERNATIVES,
-            allowed,
-            checks,
-            requires,
-            self.deadline,
-            stopped,
-            self._costs,
-            best_only=False,
+        best = self._ties(
+            relaxed, requires, minimize, maximize, shelves, stopped, ALTERNATIVES, best_only=False
         )
-        if best is None:
-            best = list(
-                solve(
-                    self.costed,
-                    relaxed,
-                    [*requires, *extra],
-                    minimize=minimize,
-                    maximize=maximize,
-                    limit=ALTERNATIVES,
-                    deadline=self.deadline,
-                    stopped=stopped,
-                    allowed=allowed,
-                )
-            )
         found: list[Alternative] = []
         for assembly in best:
             other = self._cost(assembly, self._steps(assembly))
