@@ -2079,6 +2079,7 @@ def _assemble(units: list[_Unit], ctx: _Ctx) -> Model | None:
     return Model(
         product=str(_tokens(product, "NAME")[0]) if product is not None else None,
         title=unquote(strings[0]) if strings else None,
+        product_span=_span(product, root.source.name) if product is not None else None,
         files=tuple(u.source.name for u in units),
         enums=ctx.enums,
         types=ctx.types,

@@ -16,7 +16,8 @@ import typer
 
 from atoconf import __version__
 from atoconf.build import LoadResult, load_file
-from atoconf.diagnostics import RENDERERS, Diagnostic, render_text, sort_key
+from atoconf.check import LINT_DEADLINE, check_files
+from atoconf.diagnostics import RENDERERS, render_text
 from atoconf.dump import dump_model
 from atoconf.explain import Explanation
 from atoconf.explain import explain as explain_op
@@ -99,31 +100,31 @@ def check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.text,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too (exit 1).")
+    ] = False,
+    lint: Annotated[bool, typer.Option("--lint/--no-lint", help="Run the lints (SPEC §5).")] = True,
+    lint_deadline: Annotated[
+        float,
+        typer.Option("--lint-deadline", help="Seconds the solver's lints of a product share."),
+    ] = LINT_DEADLINE,
 ) -> None:
-    """Parse and type-check rule files; silent when there is nothing to report.
+    """Parse, type-check and lint rule files; silent when there is nothing to report.
 
-    Exit 0 when there are no errors, 1 when errors were found, 2 when a file
-    cannot be read.
+    Exit 0 when there are no errors (and, with --strict, no warnings), 1 when
+    there are, 2 when a file cannot be read. `# atoconf: ignore[W0304]` on a
+    line (or on a comment line right above it) silences that warning there.
     """
-    diagnostics: list[Diagnostic] = []
-    sources: dict[str, SourceFile] = {}
-    seen: set[tuple[str, str, object]] = set()
-    unreadable = False
-    for path in files:
-        result = load_file(path)
-        sources.update(result.sources)
-        for d in result.diagnostics:
-            unreadable = unreadable or d.code == "E0001"
-            key = (d.code, d.message, d.span)
-            if key not in seen:
-                seen.add(key)
-                diagnostics.append(d)
-    diagnostics.sort(key=sort_key)
+    if lint_deadline <= 0:
+        _fail_usage("--lint-deadline must be a number of seconds > 0")
+    with _progress("linting"):
+        result = check_files(files, lint=lint, deadline=lint_deadline)
+    diagnostics = result.diagnostics
     if output_format is not CheckFormat.text or diagnostics:
-        sys.stdout.write(RENDERERS[output_format.value](diagnostics, sources))
-    if unreadable:
+        sys.stdout.write(RENDERERS[output_format.value](diagnostics, result.sources))
+    if result.unreadable:
         raise typer.Exit(EXIT_BAD_INPUT)
-    if any(d.is_error for d in diagnostics):
+    if any(d.is_error or strict for d in diagnostics):
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -607,7 +608,7 @@ def _assembly_price(model: Model, assembly: AssemblyResult) -> str:
 
 
 # the plan and stock commands register themselves on `app`
-from atoconf import cli_plan  # noqa: E402, F401
+from atoconf import cli_plan, cli_test  # noqa: E402, F401
 
 
 def main() -> None:

@@ -37,6 +37,18 @@ CODES: dict[str, Code] = {
     "E0304": Code("bad-arguments", "A function called with the wrong arguments"),
     "E0305": Code("number-too-long", "A number with more digits than any real value needs"),
     "E0306": Code("expression-too-deep", "An expression nested too deeply"),
+    # lint (`atoconf check`, SPEC §5)
+    "W0301": Code("void-model", "A product with no valid assembly at all"),
+    "W0302": Code("dead-choice", "A part, quantity or `none` no valid assembly chooses"),
+    "W0303": Code("dead-option-value", "An option value no valid assembly has"),
+    "W0304": Code("redundant-rule", "A rule that the other rules imply"),
+    "W0305": Code("rule-never-applies", "An implication whose premise can never hold"),
+    "W0306": Code("unusable-part", "A part that no component can choose"),
+    "W0307": Code("step-uses-nothing", "A step that uses no component"),
+    "W0308": Code("unused-option", "An option that no rule, `where` or step reads"),
+    "W0309": Code("unused-enum-member", "Enum members that nothing uses"),
+    "W0310": Code("unused-declaration", "A part type or enum that nothing uses"),
+    "W0311": Code("lint-stopped", "Lints cut short by their deadline"),
     # parts
     "E0401": Code("missing-attribute", "A part without a value for a required attribute"),
     "E0402": Code("wrong-value", "A value of the wrong type for its attribute"),
@@ -55,6 +67,8 @@ CODES: dict[str, Code] = {
     "E0508": Code("repeated-clause", "A step clause given twice"),
     # tests in rule files
     "E0601": Code("bad-given", "A test's `given` that chooses something impossible"),
+    "E0602": Code("test-failed", "An expectation of a test in a rule file that does not hold"),
+    "W0603": Code("uncovered-rule", "A rule whose removal no test would notice"),
     # requests
     "E0701": Code("malformed-request", "A request that is not valid JSON"),
     "E0702": Code("unknown-request-key", "A request key that is not one of the six"),

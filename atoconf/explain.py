@@ -14,10 +14,10 @@ that choice would do instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -154,15 +154,16 @@ class _Oracle:
 
 
 _UNKNOWN = object()
+Item = TypeVar("Item", bound=Hashable)
 
 
 def quickxplain(
-    consistent: Callable[[frozenset[Candidate]], bool],
-    background: frozenset[Candidate],
-    candidates: Sequence[Candidate],
-) -> list[Candidate] | None:
+    consistent: Callable[[frozenset[Item]], bool],
+    background: frozenset[Item],
+    candidates: Sequence[Item],
+) -> list[Item] | None:
     """A minimal conflict among `candidates` given the hard `background`, or None
-    when background and candidates are satisfiable together. Candidates earlier in
+    when background and candidates are satisfiable together. Items earlier in
     the list are kept out of the conflict when a choice exists (Junker's preference
     order: the conflict is the lexicographically latest one)."""
     if consistent(background | frozenset(candidates)):
@@ -170,7 +171,7 @@ def quickxplain(
     if not candidates or not consistent(background):
         return []  # the background alone fails: no candidate is to blame
 
-    def qx(base: frozenset[Candidate], delta: bool, rest: Sequence[Candidate]) -> list[Candidate]:
+    def qx(base: frozenset[Item], delta: bool, rest: Sequence[Item]) -> list[Item]:
         if delta and not consistent(base):
             return []
         if len(rest) == 1:

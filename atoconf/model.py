@@ -289,6 +289,7 @@ class Model(Node):
 
     product: str | None
     title: str | None = None
+    product_span: Span | None = None
     files: tuple[str, ...]
     enums: dict[str, EnumDecl]
     types: dict[str, PartType]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from atoconf.counting import count_solutions
 from atoconf.evaluate import Assembly, evaluate, holds, part_value
-from atoconf.model import Binary, Expr, IfThenElse, Model, Total, Value
+from atoconf.model import BOOL, Binary, Compare, Expr, IfThenElse, Model, Total, Unary, Value
 from atoconf.problem import (
     Bound,
     Check,
@@ -27,6 +27,7 @@ from atoconf.problem import (
     check_holds,
     checks_for,
     compiled,
+    nodes,
     per_model,
     scope_of,
     solutions,
@@ -45,6 +46,7 @@ from atoconf.sweep import (
 
 JSON_VERSION = 1
 GRAPH_SEARCH_CAP = 200_000  # steps of A* on a decision graph before falling back
+QUICK_SEARCH_STEPS = 2_000  # steps of search before `satisfiable` turns to the graph
 COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
 StopReason = Literal["deadline", "cap"]
 Stopped = StopReason | None
@@ -335,13 +337,121 @@ def witness(
     require: Sequence[Expr],
     rules: Collection[str] | None,
     clock: Clock,
+    allowed: Mapping[str, Collection[Value]] | None = None,
 ) -> dict[str, Value] | None:
-    """One valid assignment under the request and (only) the named rules; None when
-    there is none."""
-    setup = _Setup(model, select, require, rules=rules)
+    """One valid assignment under the request and (only) the named rules, with
+    variables narrowed to `allowed`; None when there is none."""
+    setup = _Setup(model, select, require, rules=rules, allowed=allowed)
     if not setup.satisfiable_so_far:
         return None
     return next(setup.iterate(clock), None)
+
+
+def satisfiable(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr],
+    rules: Collection[str] | None,
+    clock: Clock,
+    allowed: Mapping[str, Collection[Value]] | None = None,
+) -> bool:
+    """Whether `witness` would find an assignment. Each independent group is decided on
+    its decision graph where it fits: a search has to exhaust a group to prove it
+    empty (slow when a sum's bound is only seen late), the graph does not. A short
+    search goes first, as it usually finds an assembly in a few steps when one exists."""
+    setup = _Setup(model, select, require, rules=rules, allowed=allowed)
+    if not setup.satisfiable_so_far:
+        return False
+    for group in sorted(setup.parts(), key=len):
+        checks = setup.checks_within(group)
+        if not checks:
+            continue
+        quick = Clock(None, QUICK_SEARCH_STEPS)
+        quick.deadline = clock.deadline
+        try:
+            found = next(setup.iterate(quick, only=group), None)
+        except Stop as stop:
+            if stop.reason == "deadline":
+                raise
+        else:
+            if found is None:
+                return False
+            continue
+        try:
+            built = build_graphs(model, group, setup.domains, checks, clock)
+            if count_of(built, clock) == 0:
+                return False
+            continue
+        except Unsupported:
+            pass
+        if next(setup.iterate(clock, only=group), None) is None:
+            return False
+    return True
+
+
+_FLIPPED: dict[str, Literal["==", "!=", "<", "<=", ">", ">="]] = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+}
+
+
+def negated(expr: Expr) -> Expr:
+    """`not expr`, pushed inward through and/or/implies onto the comparisons, where
+    the bounds reasoning sees it (`not (total(x) >= 9)` is `total(x) < 9`). Exact
+    only where nothing divides: a division by zero makes both an expression and
+    its negation fail (see `refutation`)."""
+    if isinstance(expr, Compare):
+        return expr.model_copy(update={"op": _FLIPPED[expr.op]})
+    if isinstance(expr, Unary) and expr.op == "not":
+        return expr.operand
+    if isinstance(expr, Binary) and expr.op in ("and", "or"):
+        op = "or" if expr.op == "and" else "and"
+        left, right = negated(expr.left), negated(expr.right)
+        return expr.model_copy(update={"op": op, "left": left, "right": right})
+    if isinstance(expr, Binary) and expr.op == "implies":
+        return expr.model_copy(update={"op": "and", "right": negated(expr.right)})
+    return Unary(op="not", operand=expr, span=expr.span, type=BOOL)
+
+
+def _divides(expr: Expr) -> bool:
+    return any(isinstance(n, Binary) and n.op == "/" for n in nodes(expr))
+
+
+def refutation(
+    model: Model,
+    select: Mapping[str, Value],
+    expr: Expr,
+    rules: Collection[str] | None,
+    clock: Clock,
+) -> dict[str, Value] | None:
+    """A valid assignment (under only the named rules) where `expr` does not hold;
+    None when it holds in all of them."""
+    if not _divides(expr):
+        return witness(model, select, [negated(expr)], rules, clock)
+    # "does not hold" includes dividing by zero, which no condition can say: walk
+    setup = _Setup(model, select, [], rules=rules)
+    for values in setup.iterate(clock):
+        if not holds(model, expr, assembly_of(model, values)):
+            return values
+    return None
+
+
+def refutable(
+    model: Model,
+    select: Mapping[str, Value],
+    expr: Expr,
+    rules: Collection[str] | None,
+    clock: Clock,
+) -> bool:
+    """Whether `refutation` would find an assignment (decided on the decision graphs
+    where they fit, see `satisfiable`)."""
+    if not _divides(expr):
+        return satisfiable(model, select, [negated(expr)], rules, clock)
+    return refutation(model, select, expr, rules, clock) is not None
 
 
 # ---- soft defaults ---------------------------------------------------------------------------
@@ -901,13 +1011,15 @@ def count(
     deadline: float | None = None,
     cap: int | None = None,
     defaults: bool = False,
+    rules: Collection[str] | None = None,
 ) -> CountResult:
-    """The exact number of valid assemblies: independent groups of variables are
-    counted apart and multiplied; a variable no rule reads multiplies by its domain."""
+    """The exact number of valid assemblies (under only the named `rules`, when given):
+    independent groups of variables are counted apart and multiplied; a variable no
+    rule reads multiplies by its domain."""
     select = dict(select or {})
     if defaults:
         select = with_defaults(model, select, require, deadline)
-    setup = _Setup(model, select, require)
+    setup = _Setup(model, select, require, rules=rules)
     if not setup.satisfiable_so_far:
         return CountResult(count=0, exact=True)
     clock = Clock(deadline)
@@ -943,19 +1055,22 @@ def domains(
     deadline: float | None = None,
     defaults: bool = False,
     cap: int | None = None,
+    rules: Collection[str] | None = None,
 ) -> DomainsResult:
     """For every component, varying quantity and option, the values some valid assembly
     allows, per independent group: read off the group's decision graph (sweep.py) when
     it fits; otherwise bounds pruning, then every value seen in a found assembly is
     supported (witness caching), then each value still unknown is probed.
     `cap` bounds the steps of work (graph states and search nodes); hitting it or the
-    deadline keeps every value not yet proven invalid, with `stopped` saying which."""
+    deadline keeps every value not yet proven invalid, with `stopped` saying which.
+    With `rules`, only those of the model's rules hold."""
     select = dict(select or {})
     if defaults:
         select = with_defaults(model, select, require, deadline)
     # a request that only selects is answered on the whole space's graphs, which are
     # exact without arc consistency first; the other paths prune before searching
-    setup = _Setup(model, select, require, prune=bool(require))
+    own_graphs = bool(require) or rules is not None
+    setup = _Setup(model, select, require, prune=own_graphs, rules=rules)
     if not setup.satisfiable_so_far:
         return DomainsResult(satisfiable=False, domains={})
     clock = Clock(deadline, cap)
@@ -967,7 +1082,7 @@ def domains(
                 supported[group[0]] = set(map(_key, setup.domains[group[0]]))
                 continue
             try:
-                found = _sweep_domains(model, setup, group, bool(require), clock)
+                found = _sweep_domains(model, setup, group, own_graphs, clock)
             except Unsupported:
                 pass
             else:
@@ -1016,12 +1131,13 @@ def domains(
 
 
 def _sweep_domains(
-    model: Model, setup: _Setup, group: list[str], requires: bool, clock: Clock
+    model: Model, setup: _Setup, group: list[str], own_graphs: bool, clock: Clock
 ) -> dict[str, set[tuple[type, Value]]]:
     """A group's valid values from the sweep: a request that only selects is answered
     on the graphs of the whole space (built once per model), filtered by the
-    request's narrowed domains; one with `require` gets graphs of its own."""
-    if requires:
+    request's narrowed domains; one with `require` (or fewer rules) gets graphs of
+    its own."""
+    if own_graphs:
         built = build_graphs(model, group, setup.domains, setup.checks_within(group), clock)
         return supported_in(built, group, None, clock)
     whole = _whole_setup(model)
@@ -1063,7 +1179,11 @@ __all__ = [
     "count",
     "defaults_by_graph",
     "domains",
+    "negated",
     "qty_var",
+    "refutable",
+    "refutation",
+    "satisfiable",
     "solve",
     "space_size",
     "with_defaults",

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from atoconf.build import load_file  # noqa: E402
+from atoconf.check import LINT_DEADLINE, check_files  # noqa: E402
+from atoconf.cli_test import run_files, test_diagnostics  # noqa: E402
 from atoconf.codes import CODES  # noqa: E402
 from atoconf.diagnostics import render_text  # noqa: E402
 from atoconf.dump import dump_model  # noqa: E402
@@ -30,11 +32,14 @@ from atoconf.request import (  # noqa: E402
     resolve_request,
 )
 from atoconf.source import SourceFile  # noqa: E402
+from atoconf.ruletests import TEST_DEADLINE  # noqa: E402
 from atoconf.stock import Stock, StockDatabase, StockError, unknown_skus  # noqa: E402
 
 ERRORS = ROOT / "tests" / "errors"
 GRAMMAR = ROOT / "tests" / "grammar"
 ERRORS_DOC = ROOT / "docs" / "errors.md"
+# files in an example folder that say how to run it, not inputs to show
+MARKERS = ("expected.txt", "test.txt", "deadline.txt")
 
 
 @contextmanager
@@ -48,18 +53,26 @@ def cwd(path: Path) -> Iterator[None]:
 
 
 def render_error_example(code: str) -> str:
-    """What `atoconf check main.ato` prints inside the example's folder; with a
-    `request.json` (or a `set.txt` holding one --set value), what checking that
-    request against main.ato prints."""
+    """What `atoconf check main.ato` prints inside the example's folder (lints with
+    the seconds in `deadline.txt`, if any); with a `request.json` (or a `set.txt`
+    holding one --set value), what checking that request against main.ato prints;
+    with a `test.txt`, what `atoconf test main.ato` reports (its flags inside)."""
     with cwd(ERRORS / code):
         result = load_file(Path("main.ato"))
         if result.model is not None and any(
             Path(name).exists() for name in ("stock.csv", "stock.db", "orders.jsonl")
         ):
             return render_stock_example(result.model)
+        if result.model is not None and Path("test.txt").exists():
+            return render_test_example(Path("test.txt").read_text(encoding="utf-8").split())
         request_file, set_file = Path("request.json"), Path("set.txt")
-        if result.model is None or not (request_file.exists() or set_file.exists()):
+        if result.model is None:
             return render_text(result.diagnostics, result.sources)
+        if not (request_file.exists() or set_file.exists()):
+            deadline = Path("deadline.txt")
+            seconds = float(deadline.read_text()) if deadline.exists() else LINT_DEADLINE
+            checked = check_files([Path("main.ato")], deadline=seconds)
+            return render_text(checked.diagnostics, checked.sources)
         if set_file.exists():
             flags = request_from_flags([set_file.read_text().strip()], [], None, None, None, None)
             assert isinstance(flags, list)
@@ -72,6 +85,13 @@ def render_error_example(code: str) -> str:
         source = SourceFile("request.json", text)
         located = locate_in_json(diagnostics, source)
         return render_text(located, {**sources, source.name: source})
+
+
+def render_test_example(flags: list[str]) -> str:
+    """What `atoconf test main.ato --format github` reports (with `--coverage` when
+    test.txt says so), in the text form of diagnostics."""
+    run = run_files([Path("main.ato")], "--coverage" in flags, None, TEST_DEADLINE)
+    return render_text(run.problems + test_diagnostics(run), run.sources)
 
 
 def render_stock_example(model: Model) -> str:
@@ -121,7 +141,7 @@ def example_files(code: str) -> list[Path]:
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and p.name != "expected.txt" and p.parent.name != "main.ato"
+        if p.is_file() and p.name not in MARKERS and p.parent.name != "main.ato"
     )
 
 
@@ -151,6 +171,13 @@ def errors_doc() -> str:
                 lines += [f"`{rel}` is empty.", ""]
                 continue
             lines += [f"`{rel}`:", "", f"```{lang}", text.rstrip("\n"), "```", ""]
+        folder = ERRORS / code
+        if (folder / "test.txt").exists():
+            flags = " ".join(["main.ato", *(folder / "test.txt").read_text().split()])
+            lines += [f"`atoconf test {flags}` reports (as annotations with `--format github`):", ""]
+        elif (folder / "deadline.txt").exists():
+            seconds = (folder / "deadline.txt").read_text().strip()
+            lines += [f"`atoconf check main.ato --lint-deadline {seconds}`:", ""]
         lines += ["```text", render_error_example(code).rstrip("\n"), "```", ""]
     return "\n".join(lines)
 

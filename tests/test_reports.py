@@ -75,6 +75,7 @@ type Shade {
 parts Shade {
   "SH-20" "Shade 20 cm": finish=black, diameter_mm=200
   "SH-30" "Shade 30 cm": finish=brass, diameter_mm=300
+  "SH-40" "Shade 40 cm": finish=white, diameter_mm=400
 }
 component shade: Shade
 option color: Finish default black

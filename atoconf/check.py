@@ -1,0 +1,513 @@
+"""Lint: what `atoconf check` finds in a model beyond errors (SPEC §5).
+
+Each lint is a function of the model returning warnings. The static ones read
+the declarations; the others ask the solver and share one deadline: when it
+passes, the lints not yet done are skipped and a W0311 says so. Declarations
+in an imported library are judged across every product checked in the same
+run: an enum member one product does not use may be another's.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from atoconf.build import load_file
+from atoconf.diagnostics import Diagnostic, Related, Severity, sort_key, warning
+from atoconf.explain import quickxplain
+from atoconf.model import Binary, Expr, Literal_, Model, OptionRef, Value
+from atoconf.problem import Clock, Stop, compiled, nodes
+from atoconf.solve import domains, refutable, satisfiable
+from atoconf.source import SourceFile, Span
+
+LINT_DEADLINE = 10.0
+# a lint that asks the solver: its warnings, and whether the model is void (stop there)
+SolverLint = Callable[
+    ["Model", "Clock"], tuple[list[Diagnostic], bool]
+]  # seconds the solver lints of one model share
+
+_IGNORE = re.compile(r"#\s*atoconf:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
+
+
+@dataclass
+class CheckResult:
+    """What `atoconf check` found in a set of files."""
+
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile]
+    unreadable: bool = False
+    models: list[Model] = field(default_factory=list)
+
+
+def check_files(
+    paths: Sequence[Path], lint: bool = True, deadline: float = LINT_DEADLINE
+) -> CheckResult:
+    """Load, type-check and lint rule files; each diagnostic once, in file order, with
+    the warnings that an `# atoconf: ignore[CODE]` comment silences left out."""
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, SourceFile] = {}
+    seen: set[tuple[str, str, object]] = set()
+    unreadable = False
+    models: list[Model] = []
+    seen_files: set[tuple[str, ...]] = set()
+
+    def add(found: Iterable[Diagnostic]) -> None:
+        for d in found:
+            key = (d.code, d.message, d.span)
+            if key not in seen:
+                seen.add(key)
+                diagnostics.append(d)
+
+    for path in paths:
+        result = load_file(path)
+        sources.update(result.sources)
+        unreadable = unreadable or any(d.code == "E0001" for d in result.diagnostics)
+        add(result.diagnostics)
+        model = result.model
+        # a product given twice (or as itself and through a link) is linted once
+        if model is not None and model.product is not None and model.files not in seen_files:
+            seen_files.add(model.files)
+            models.append(model)
+    if lint:
+        add(_across(models, [lint_model(m, deadline) for m in models]))
+    kept = [d for d in diagnostics if not silenced(d, sources)]
+    kept.sort(key=sort_key)
+    return CheckResult(kept, sources, unreadable, models)
+
+
+def _across(models: Sequence[Model], found: Sequence[list[Diagnostic]]) -> list[Diagnostic]:
+    """Each model's warnings on its own file; a warning on an imported file only when
+    every checked model that imports the file reports it."""
+    out: list[Diagnostic] = []
+    votes: dict[tuple[str, str, Span | None], int] = {}
+    for model, warnings in zip(models, found, strict=True):
+        for d in warnings:
+            if d.span is None or d.span.file == model.files[-1]:
+                out.append(d)
+            else:
+                key = (d.code, d.message, d.span)
+                votes[key] = votes.get(key, 0) + 1
+                if votes[key] == sum(d.span.file in m.files for m in models):
+                    out.append(d)
+    return out
+
+
+def silenced(d: Diagnostic, sources: Mapping[str, SourceFile]) -> bool:
+    """A warning with `# atoconf: ignore[CODE]` on its line, or on a comment line
+    right above it."""
+    if d.severity is not Severity.WARNING or d.span is None or d.span.file not in sources:
+        return False
+    source = sources[d.span.file]
+    lines = [source.line_text(d.span.line)]
+    above = source.line_text(d.span.line - 1).strip() if d.span.line > 1 else ""
+    if above.startswith("#"):
+        lines.append(above)
+    for line in lines:
+        for match in _IGNORE.finditer(line):
+            if d.code in {c.strip() for c in match.group(1).split(",")}:
+                return True
+    return False
+
+
+# ---- the lints ---------------------------------------------------------------------------
+
+
+def lint_model(model: Model, deadline: float = LINT_DEADLINE) -> list[Diagnostic]:
+    """Every lint of one product model: the static ones, then those that solve."""
+    out: list[Diagnostic] = []
+    for static in STATIC_LINTS:
+        out += static(model)
+    clock = Clock(deadline)
+    for solving in SOLVER_LINTS:
+        try:
+            found, void = solving(model, clock)
+        except Stop:
+            out.append(_stopped(model, solving, deadline))
+            break
+        out += found
+        if void:
+            break
+    return out
+
+
+def _stopped(model: Model, lint: SolverLint, deadline: float) -> Diagnostic:
+    what = {
+        "_void_and_dead": "void model and dead choices",
+        "_never_fires": "rules that never apply",
+        "_redundant": "redundant rules",
+    }.get(getattr(lint, "__name__", ""), "lints")
+    return warning(
+        "W0311",
+        f"lint stopped at its {deadline:g} s deadline: {what} and what comes after "
+        "were not checked",
+        model.product_span,
+        hint="raise it with `atoconf check --lint-deadline SECONDS`",
+    )
+
+
+def _unusable_parts(model: Model) -> list[Diagnostic]:
+    """W0306: parts no component can choose (their type is used, but every component
+    of it excludes them with `where`); W0310 covers types no component has."""
+    usable = {sku for comp in model.components.values() for sku in comp.parts}
+    used_types = {comp.type for comp in model.components.values()}
+    out = []
+    for part in model.parts.values():
+        if part.sku in usable or part.type not in used_types:
+            continue
+        wheres = [c.name for c in model.components.values() if c.type == part.type]
+        out.append(
+            warning(
+                "W0306",
+                f"no component can use part '{part.sku}': the `where` of "
+                f"{_names(wheres)} excludes it",
+                part.span,
+                hint="widen a component's `where`, or remove the part",
+            )
+        )
+    return out
+
+
+def _steps_using_nothing(model: Model) -> list[Diagnostic]:
+    return [
+        warning(
+            "W0307",
+            f"step '{step.name}' uses no component, so nothing tells when it is needed",
+            step.span,
+            hint="add `uses <component>` (a step is skipped when its components are absent)",
+        )
+        for step in model.steps.values()
+        if not step.uses
+    ]
+
+
+def _expressions(model: Model) -> Iterable[Expr]:
+    """Every expression the product's meaning depends on (tests excluded)."""
+    yield from (rule.expr for rule in model.rules.values())
+    yield from (c.where for c in model.components.values() if c.where is not None)
+    yield from (s.when for s in model.steps.values() if s.when is not None)
+
+
+def _unused_options(model: Model) -> list[Diagnostic]:
+    read = {
+        node.option
+        for expr in _expressions(model)
+        for node in nodes(expr)
+        if isinstance(node, OptionRef)
+    }
+    return [
+        warning(
+            "W0308",
+            f"option '{option.name}' is not read by any rule, `where` or step",
+            option.span,
+            hint="refer to it in a rule, or remove it if the choice changes nothing",
+        )
+        for option in model.options.values()
+        if option.name not in read
+    ]
+
+
+def _unused_declarations(model: Model) -> list[Diagnostic]:
+    """W0310: part types no component has and enums nothing uses; W0309: members of a
+    used enum that no part, default, option or expression mentions."""
+    used_types = {comp.type for comp in model.components.values()}
+    used_enums = {o.enum or o.name for o in model.options.values() if o.kind == "enum"}
+    for part_type in model.types.values():
+        for attr in part_type.attributes.values():
+            if attr.type.kind in ("enum", "set") and attr.type.name is not None:
+                used_enums.add(attr.type.name)
+    members: dict[str, set[str]] = {name: set() for name in model.enums}
+    # an enum an option is declared with: every member is a value a customer can pick
+    for option in model.options.values():
+        if option.kind == "enum" and option.enum in members:
+            members[option.enum].update(str(v) for v in option.values)
+    for part_type in model.types.values():
+        for attr in part_type.attributes.values():
+            if attr.type.name in members and attr.has_default:
+                members[attr.type.name].update(_strings(attr.default))
+    for part in model.parts.values():
+        attributes = model.types[part.type].attributes
+        for name, value in part.values.items():
+            enum_name = attributes[name].type.name
+            if enum_name in members:
+                members[enum_name].update(_strings(value))
+    for expr in _expressions(model):
+        for node in nodes(expr):
+            if isinstance(node, Literal_) and node.type.name in members:
+                members[node.type.name].update(_strings(node.value))
+    out = []
+    for part_type in model.types.values():
+        if part_type.name not in used_types:
+            out.append(
+                warning(
+                    "W0310",
+                    f"no component has type '{part_type.name}', so none of its "
+                    f"{len([p for p in model.parts.values() if p.type == part_type.name])} "
+                    "parts can be used",
+                    part_type.span,
+                    hint=f"add `component <name>: {part_type.name}`, or remove the type",
+                )
+            )
+    for enum in model.enums.values():
+        if enum.name not in used_enums:
+            out.append(
+                warning(
+                    "W0310",
+                    f"enum '{enum.name}' is not the type of any attribute or option",
+                    enum.span,
+                    hint="remove it, or use it in a type or an option",
+                )
+            )
+            continue
+        unused = [m for m in enum.members if m not in members[enum.name]]
+        if unused:
+            out.append(
+                warning(
+                    "W0309",
+                    f"{_plural('member', unused)} {_names(unused)} of enum '{enum.name}' "
+                    f"{'is' if len(unused) == 1 else 'are'} used by no part, option or rule",
+                    enum.span,
+                    hint="remove what no part can have, or give a part that value",
+                )
+            )
+    return out
+
+
+def _strings(value: Value) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, frozenset | tuple | set):
+        return {v for v in value if isinstance(v, str)}
+    return set()
+
+
+STATIC_LINTS: tuple[Callable[[Model], list[Diagnostic]], ...] = (
+    _unusable_parts,
+    _steps_using_nothing,
+    _unused_options,
+    _unused_declarations,
+)
+
+
+# ---- lints that solve --------------------------------------------------------------------
+
+
+def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
+    """W0301 when no assembly is valid; else W0302/W0303 for each choice of a component
+    or an option that no valid assembly makes."""
+    left = _left(clock)
+    found = domains(model, deadline=left)
+    if found.stopped is not None:
+        raise Stop(found.stopped)
+    if not found.satisfiable:
+        conflict = _conflict(model, {}, clock)
+        related = [
+            Related(message=f"rule '{name}' is part of the conflict", span=model.rules[name].span)
+            for name in conflict
+        ]
+        span = model.product_span
+        message = "no assembly satisfies every rule: the model is void"
+        hint = (
+            f"these rules cannot all hold: {', '.join(conflict)}" if conflict else "check the rules"
+        )
+        return [
+            Diagnostic(
+                code="W0301",
+                severity=Severity.WARNING,
+                message=message,
+                span=span,
+                hint=hint,
+                related=tuple(related),
+            )
+        ], True
+    out: list[Diagnostic] = []
+    variables = compiled(model).variables
+    dead_in: dict[str, list[str]] = {}
+    live: set[str] = set()
+    for comp in model.components.values():
+        valid = found.domains.get(comp.name, [])
+        for sku in comp.parts:
+            if sku in valid:
+                live.add(sku)
+            else:
+                dead_in.setdefault(sku, []).append(comp.name)
+        if comp.optional and None not in valid:
+            out.append(
+                warning(
+                    "W0302",
+                    f"component '{comp.name}' is optional, but every valid assembly has one",
+                    comp.span,
+                    hint="drop `optional`, or find the rule that forces it",
+                )
+            )
+        qty = f"{comp.name}.qty"
+        if qty in found.domains:
+            unused = [q for q in variables[qty].domain if q and q not in found.domains[qty]]
+            if unused:
+                out.append(
+                    warning(
+                        "W0302",
+                        f"no valid assembly has {_names([str(q) for q in unused])} of "
+                        f"'{comp.name}' (qty {comp.qty_min}..{comp.qty_max})",
+                        comp.span,
+                        hint="narrow the quantity range to what the rules allow",
+                    )
+                )
+    for sku, components in dead_in.items():
+        if sku in live:
+            continue
+        part = model.parts[sku]
+        out.append(
+            warning(
+                "W0302",
+                f"part '{sku}' is dead: {_names(components)} may choose it, but no valid "
+                "assembly does",
+                part.span,
+                hint=_why_dead(model, components[0], sku, clock),
+            )
+        )
+    for option in model.options.values():
+        valid_values: list[Value] = list(found.domains.get(option.name, []))
+        never = [v for v in option.values if not _has(valid_values, v)]
+        if never:
+            out.append(
+                warning(
+                    "W0303",
+                    f"option '{option.name}' can never be {_names([_shown(v) for v in never])}",
+                    option.span,
+                    hint="remove the value, or relax the rules that exclude it"
+                    + _because(_conflict(model, {option.name: never[0]}, clock)),
+                )
+            )
+    return out, False
+
+
+def _why_dead(model: Model, component: str, sku: str, clock: Clock) -> str:
+    conflict = _conflict(model, {component: sku}, clock)
+    return "remove the part, or relax the rules that exclude it" + _because(conflict)
+
+
+def _because(conflict: list[str]) -> str:
+    return f": {', '.join(conflict)}" if conflict else ""
+
+
+def _never_fires(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
+    """W0305: implications whose premise no assembly satisfies under the other rules."""
+    out = []
+    for rule in model.rules.values():
+        if not isinstance(rule.expr, Binary) or rule.expr.op != "implies":
+            continue
+        others = [name for name in model.rules if name != rule.name]
+        if not satisfiable(model, {}, [rule.expr.left], others, clock):
+            out.append(
+                warning(
+                    "W0305",
+                    f"rule '{rule.name}' never applies: no valid assembly meets its premise",
+                    rule.span,
+                    hint="check the condition before `->`; as written the rule does nothing",
+                )
+            )
+    return out, False
+
+
+def _redundant(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
+    """W0304: rules the other rules imply. Checked last to first, each redundant rule
+    left out of the later checks, so that of two copies only the second is reported
+    and every reported rule can be removed together."""
+    kept = list(model.rules)
+    found: list[Diagnostic] = []
+    for rule in reversed(list(model.rules.values())):
+        if isinstance(rule.expr, Binary) and rule.expr.op == "implies":
+            others = [n for n in kept if n != rule.name]
+            if not satisfiable(model, {}, [rule.expr.left], others, clock):
+                continue  # W0305 already says it
+        others = [n for n in kept if n != rule.name]
+        if refutable(model, {}, rule.expr, others, clock):
+            continue
+        kept.remove(rule.name)
+        implied_by = _implying(model, rule.expr, others, clock)
+        found.append(
+            Diagnostic(
+                code="W0304",
+                severity=Severity.WARNING,
+                message=f"rule '{rule.name}' is redundant: "
+                + (
+                    f"it follows from {_names(implied_by)}"
+                    if implied_by
+                    else "it holds in every assembly"
+                ),
+                span=rule.span,
+                hint="remove it, or keep it on purpose with `# atoconf: ignore[W0304]`",
+                related=tuple(
+                    Related(message=f"'{name}' is declared here", span=model.rules[name].span)
+                    for name in implied_by
+                ),
+            )
+        )
+    return list(reversed(found)), False
+
+
+def _implying(model: Model, expr: Expr, rules: list[str], clock: Clock) -> list[str]:
+    """A minimal set of `rules` that imply `expr`."""
+
+    def consistent(subset: frozenset[str]) -> bool:
+        return refutable(model, {}, expr, list(subset), clock)
+
+    found = quickxplain(consistent, frozenset(), rules)
+    return [] if found is None else [name for name in rules if name in found]
+
+
+def _conflict(model: Model, select: dict[str, Value], clock: Clock) -> list[str]:
+    """A minimal set of the model's rules that rejects `select` (all of them: none)."""
+    rules = list(model.rules)
+
+    def consistent(subset: frozenset[str]) -> bool:
+        return satisfiable(model, select, [], list(subset), clock)
+
+    found = quickxplain(consistent, frozenset(), rules)
+    return [] if found is None else [name for name in rules if name in found]
+
+
+SOLVER_LINTS: tuple[SolverLint, ...] = (
+    _void_and_dead,
+    _never_fires,
+    _redundant,
+)
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+def _left(clock: Clock) -> float | None:
+    if clock.deadline is None:
+        return None
+    left = clock.deadline - time.monotonic()
+    if left <= 0:
+        raise Stop("deadline")
+    return left
+
+
+def _has(values: Sequence[Value], value: Value) -> bool:
+    return any(type(v) is type(value) and v == value for v in values)
+
+
+def _shown(value: Value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _names(names: Sequence[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _plural(word: str, items: Sequence[object]) -> str:
+    return word if len(items) == 1 else word + "s"
+
+
+__all__ = ["LINT_DEADLINE", "CheckResult", "check_files", "lint_model", "silenced"]
