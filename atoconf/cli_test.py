@@ -250,6 +250,9 @@ def render_text_report(run: Run) -> str:
     passed = sum(r.passed for r in run.results)
     failed = len(run.results) - passed
     lines.append(f"{passed} passed, {failed} failed")
+    broken = sorted({d.span.file for d in run.problems if d.span is not None})
+    if broken:
+        lines.append(f"not run: the tests of {', '.join(broken)} (errors above)")
     if run.coverage is not None:
         lines.append("rule coverage:")
         for c in run.coverage:

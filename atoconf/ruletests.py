@@ -238,7 +238,7 @@ def _invalid_because(
     if needless:
         return result(
             False,
-            f"not a minimal conflict: still invalid without {', '.join(needless)}"
+            f"not a minimal conflict: still invalid without {' or without '.join(needless)}"
             + _conflict(model, select, because),
         )
     return result(True)

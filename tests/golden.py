@@ -31,8 +31,8 @@ from atoconf.request import (  # noqa: E402
     request_from_json,
     resolve_request,
 )
-from atoconf.source import SourceFile  # noqa: E402
 from atoconf.ruletests import TEST_DEADLINE  # noqa: E402
+from atoconf.source import SourceFile  # noqa: E402
 from atoconf.stock import Stock, StockDatabase, StockError, unknown_skus  # noqa: E402
 
 ERRORS = ROOT / "tests" / "errors"
@@ -174,7 +174,7 @@ def errors_doc() -> str:
         folder = ERRORS / code
         if (folder / "test.txt").exists():
             flags = " ".join(["main.ato", *(folder / "test.txt").read_text().split()])
-            lines += [f"`atoconf test {flags}` reports (as annotations with `--format github`):", ""]
+            lines += [f"`atoconf test {flags}` reports (`--format github`: as annotations):", ""]
         elif (folder / "deadline.txt").exists():
             seconds = (folder / "deadline.txt").read_text().strip()
             lines += [f"`atoconf check main.ato --lint-deadline {seconds}`:", ""]

@@ -59,7 +59,8 @@ def rule_test_blocks(draw: Draw, model: Model, name: str) -> str:
         elif kind == "holds":
             lines.append(f"  expect {gen.boolean(draw(st.integers(0, 2)))}")
         elif kind == "count":
-            lines.append(f"  expect count {max(0, len(keys) + draw(st.sampled_from([0, 0, 1, -1])))}")
+            claimed = max(0, len(keys) + draw(st.sampled_from([0, 0, 1, -1])))
+            lines.append(f"  expect count {claimed}")
         else:
             var = draw(st.sampled_from(sorted(variables)))
             true = {v for k in keys for n, v in k if n == var}

@@ -1,0 +1,247 @@
+"""Lint (atoconf.check, SPEC §5): the solver's lints against brute force on random
+products, and each lint, the ignore comment, --strict and the deadline on the
+command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from typer.testing import CliRunner
+
+from atoconf.build import load_text
+from atoconf.check import check_files, lint_model
+from atoconf.evaluate import holds
+from atoconf.model import Binary, Model
+from atoconf.problem import compiled
+from atoconf.solve import qty_var
+from tests import oracle
+from tests.strategies import FAST, random_models
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lines_of(model: Model, code: str) -> set[int]:
+    return {d.span.line for d in lint_model(model, 60.0) if d.code == code and d.span}
+
+
+def expected_dead_lines(model: Model, keys: list[oracle.Key]) -> tuple[set[int], set[int]]:
+    """The lines of W0302 (parts, false optionals, quantities) and W0303 (options)."""
+    seen = oracle.domains_of(model, keys)
+    variables = compiled(model).variables
+    live = {sku for comp in model.components.values() for sku in seen[comp.name]}
+    dead = set()
+    for comp in model.components.values():
+        for sku in comp.parts:
+            if sku not in live:
+                dead.add(model.parts[sku].span.line)
+        if comp.optional and None not in seen[comp.name]:
+            dead.add(comp.span.line)
+        qty = qty_var(comp.name)
+        if qty in seen and any(q and q not in seen[qty] for q in variables[qty].domain):
+            dead.add(comp.span.line)
+    options = {
+        o.span.line
+        for o in model.options.values()
+        if any(not any(oracle.same_value(v, s) for s in seen[o.name]) for v in o.values)
+    }
+    return dead, options
+
+
+@FAST
+@given(random_models())
+def test_solver_lints_match_brute_force(case: tuple[str, Model]) -> None:
+    text, model = case
+    keys = oracle.valid_assemblies(model)
+    assert bool(lines_of(model, "W0301")) == (not keys), text
+    if not keys:
+        return
+    dead, options = expected_dead_lines(model, keys)
+    assert lines_of(model, "W0302") == dead, text
+    assert lines_of(model, "W0303") == options, text
+
+    def never_fires(name: str, rules: list[str]) -> bool:
+        expr = model.rules[name].expr
+        if not isinstance(expr, Binary) or expr.op != "implies":
+            return False
+        others = [r for r in rules if r != name]
+        return not oracle.valid_assemblies(model, {}, [expr.left], others)
+
+    fires = {model.rules[n].span.line for n in model.rules if never_fires(n, list(model.rules))}
+    assert lines_of(model, "W0305") == fires, text
+    # redundancy as documented: last rule first, a redundant rule leaves the pool
+    kept = list(model.rules)
+    redundant = set()
+    for name in reversed(list(model.rules)):
+        others = [r for r in kept if r != name]
+        if never_fires(name, kept):
+            continue
+        rule = model.rules[name]
+        under_others = oracle.valid_assemblies(model, {}, (), others)
+        if all(holds(model, rule.expr, oracle.assembly_of(model, k)) for k in under_others):
+            kept.remove(name)
+            redundant.add(rule.span.line)
+    assert lines_of(model, "W0304") == redundant, text
+
+
+# ---- on the command line -----------------------------------------------------------------
+
+SEEDED = """\
+product lamp "Desk lamp"
+enum Finish { black, white, brass }
+type Shade {
+  diameter_mm: int unit "mm"
+  finish: Finish
+}
+type Base { max_shade_mm: int unit "mm" }
+type Bulb { watts: int }
+parts Shade {
+  "SH-20" "Shade 20 cm": diameter_mm=200, finish=black
+  "SH-40" "Shade 40 cm": diameter_mm=400, finish=white
+  "SH-90" "Shade 90 cm": diameter_mm=900, finish=white
+  "SH-99" "Floor shade": diameter_mm=990, finish=black
+}
+parts Base {
+  "BASE-S" "Small base": max_shade_mm=300
+  "BASE-L" "Large base": max_shade_mm=500
+}
+parts Bulb { "B-5": watts=5 }
+component shade: Shade where diameter_mm < 950
+component base: Base
+option gift_wrap: bool default false
+option size: enum { small, large } default small
+rule shade_fits: shade.diameter_mm <= base.max_shade_mm
+rule not_too_big: shade.diameter_mm <= base.max_shade_mm + 100
+rule wide: shade.diameter_mm > 1000 -> base == "BASE-L"
+rule sizes: size == large -> base == "BASE-L"
+step pack "Pack the lamp": minutes 3
+"""
+
+# (code, line) of every warning SEEDED should get
+SEEDED_WARNINGS = {
+    ("W0309", 2),  # brass
+    ("W0310", 8),  # type Bulb
+    ("W0302", 12),  # SH-90 is dead
+    ("W0306", 13),  # SH-99: no component can use it
+    ("W0308", 22),  # gift_wrap
+    ("W0304", 25),  # not_too_big follows from shade_fits
+    ("W0305", 26),  # wide never applies
+    ("W0307", 28),  # pack uses nothing
+}
+
+
+def check_json(tmp_path: Path, text: str, *flags: str) -> tuple[int, dict[str, object]]:
+    from atoconf.cli import app
+
+    (tmp_path / "lamp.ato").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "lamp.ato"), "-f", "json", *flags])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def found(report: dict[str, object]) -> set[tuple[str, int]]:
+    diagnostics = report["diagnostics"]
+    assert isinstance(diagnostics, list)
+    return {(d["code"], d["line"]) for d in diagnostics}
+
+
+def test_seeded_warnings_at_their_lines(tmp_path: Path) -> None:
+    code, report = check_json(tmp_path, SEEDED)
+    assert code == 0
+    assert found(report) == SEEDED_WARNINGS
+    assert report["valid"] is True and report["warning_count"] == len(SEEDED_WARNINGS)
+
+
+def test_strict_fails_on_warnings(tmp_path: Path) -> None:
+    code, _ = check_json(tmp_path, SEEDED, "--strict")
+    assert code == 1
+
+
+def test_void_model_at_its_product_line(tmp_path: Path) -> None:
+    text = SEEDED.replace('rule sizes: size == large -> base == "BASE-L"', "rule sizes: false")
+    _, report = check_json(tmp_path, text)
+    voids = [d for d in report["diagnostics"] if d["code"] == "W0301"]  # type: ignore[attr-defined]
+    assert [(d["line"], d["col"]) for d in voids] == [(1, 1)]
+    assert "sizes" in voids[0]["hint"]
+    # a void model has no dead parts or redundant rules to speak of
+    assert not {c for c, _ in found(report)} & {"W0302", "W0303", "W0304", "W0305"}
+
+
+def test_ignore_comments_silence_one_code_on_one_line(tmp_path: Path) -> None:
+    text = SEEDED.replace(
+        "rule not_too_big: shade.diameter_mm <= base.max_shade_mm + 100",
+        "rule not_too_big: shade.diameter_mm <= base.max_shade_mm + 100  # atoconf: ignore[W0304]",
+    ).replace(
+        "option gift_wrap: bool default false",
+        "# kept for the order form  atoconf: ignore[W0301]\n"
+        "# atoconf: ignore[W0302, W0308]\n"
+        "option gift_wrap: bool default false",
+    )
+    _, report = check_json(tmp_path, text)
+    codes = found(report)
+    assert ("W0304", 25 + 2) not in codes and ("W0308", 22 + 2) not in codes
+    assert ("W0305", 26 + 2) in codes  # the others stay
+
+
+def test_deadline_says_what_was_cut_short(tmp_path: Path) -> None:
+    _, report = check_json(tmp_path, SEEDED, "--lint-deadline", "0.000001")
+    codes = {c for c, _ in found(report)}
+    assert "W0311" in codes and not codes & {"W0302", "W0304", "W0305"}
+    # the lints that need no solver still ran
+    assert {"W0306", "W0307", "W0308", "W0309", "W0310"} <= codes
+
+
+def test_no_lint_and_bad_deadline(tmp_path: Path) -> None:
+    code, report = check_json(tmp_path, SEEDED, "--no-lint")
+    assert code == 0 and report["diagnostics"] == []
+    from atoconf.cli import app
+
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "lamp.ato"), "--lint-deadline", "0"])
+    assert result.exit_code == 2 and "--lint-deadline" in result.stderr
+
+
+LIBRARY = """\
+enum Finish { black, white, brass }
+type Shade { finish: Finish }
+parts Shade {
+  "SH-B": finish=black
+  "SH-W": finish=white
+}
+"""
+
+
+def test_library_declarations_are_judged_across_products(tmp_path: Path) -> None:
+    """brass is used by neither product: reported once; SH-W is dead in a but not in b."""
+    (tmp_path / "lib.ato").write_text(LIBRARY)
+    (tmp_path / "a.ato").write_text(
+        'product a\nimport "lib.ato"\ncomponent shade: Shade\nrule r: shade.finish == black\n'
+    )
+    (tmp_path / "b.ato").write_text(
+        'product b\nimport "lib.ato"\ncomponent shade: Shade\n'
+        "rule r: shade.finish in { black, white }\n"
+    )
+    both = check_files([tmp_path / "a.ato", tmp_path / "b.ato"])
+    on_library = [(d.code, d.message) for d in both.diagnostics if d.span.file.endswith("lib.ato")]
+    assert on_library == [
+        ("W0309", "member 'brass' of enum 'Finish' is used by no part, option or rule")
+    ]
+    # a alone: white is dead in a, but a is the only product that imports the library
+    alone = check_files([tmp_path / "a.ato"])
+    assert any(d.code == "W0302" and "SH-W" in d.message for d in alone.diagnostics)
+    assert not any(d.code == "W0302" and "SH-W" in d.message for d in both.diagnostics)
+
+
+@pytest.mark.parametrize("catalog", ["pc/workstation.ato", "bike/bicycle.ato"])
+def test_catalogs_pass_strict(catalog: str) -> None:
+    from atoconf.cli import app
+
+    result = CliRunner().invoke(app, ["check", "--strict", str(ROOT / "catalogs" / catalog)])
+    assert result.exit_code == 0, result.stdout
+
+
+def test_a_tautology_is_redundant() -> None:
+    loaded = load_text("product p\noption o: bool\nrule r: o or not o\n", "p.ato")
+    assert loaded.model is not None
+    codes = [d.code for d in lint_model(loaded.model)]
+    assert codes == ["W0304"]  # a tautology holds in every assembly
