@@ -46,7 +46,7 @@ from atoconf.sweep import (
 
 JSON_VERSION = 1
 GRAPH_SEARCH_CAP = 200_000  # steps of A* on a decision graph before falling back
-QUICK_SEARCH_STEPS = 2_000  # steps of search before `satisfiable` turns to the graph
+QUICK_SEARCH_STEPS = 5_000  # steps of search before `satisfiable` turns to the graph
 COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
 StopReason = Literal["deadline", "cap"]
 Stopped = StopReason | None
