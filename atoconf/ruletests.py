@@ -129,6 +129,15 @@ def run_test(
     clock = Clock(deadline)
     select = given_of(test)
     outcomes = []
+    if not test.expectations:  # a test that cannot fail tells nothing
+        outcomes.append(
+            Outcome(
+                text=f'test "{test.name}"',
+                span=test.span,
+                passed=False,
+                message="the test expects nothing: add `expect valid` or another expectation",
+            )
+        )
     for expectation in test.expectations:
         text = source_text(sources, expectation.span)
         try:
@@ -348,7 +357,7 @@ def rule_coverage(
     pairs = [
         (ran[r.name], exp, outcome)
         for r in results
-        if r.name in ran
+        if r.name in ran and ran[r.name].expectations
         for exp, outcome in zip(ran[r.name].expectations, r.outcomes, strict=True)
     ]
     # an expectation no rule can change: skip it for every rule

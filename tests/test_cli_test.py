@@ -186,6 +186,12 @@ def test_ci_formats(tmp_path: Path, fmt: str) -> None:
     assert (region["startLine"], region["startColumn"]) == (line, 3)
 
 
+def test_a_test_without_expectations_fails(tmp_path: Path) -> None:
+    code, out, _ = run(tmp_path, LAMP + 'test "nothing" {\n  given { size = small }\n}\n')
+    assert code == 1
+    assert "the test expects nothing" in out and out.splitlines()[-1] == "2 passed, 1 failed"
+
+
 BAD = {
     "unknown rule": ('test "t" {\n  expect invalid because smal_shade\n}\n', "did you mean"),
     "count not an integer": ('test "t" {\n  expect count 2.5\n}\n', "whole number"),
