@@ -598,6 +598,7 @@ def _convert_cell(text: str, vtype: ValueType, ctx: _Ctx) -> tuple[bool, Value, 
 def _build_enums(decls: list[_Decl], ctx: _Ctx) -> None:
     for decl in decls:
         members: list[str] = []
+        member_spans: list[Span] = []
         for token in _tokens(decl.node, "NAME")[1:]:
             if str(token) in members:
                 ctx.report(
@@ -610,7 +611,13 @@ def _build_enums(decls: list[_Decl], ctx: _Ctx) -> None:
                 )
                 continue
             members.append(str(token))
-        ctx.enums[decl.name] = EnumDecl(name=decl.name, members=tuple(members), span=decl.span())
+            member_spans.append(decl.span(token))
+        ctx.enums[decl.name] = EnumDecl(
+            name=decl.name,
+            members=tuple(members),
+            member_spans=tuple(member_spans),
+            span=decl.span(),
+        )
         ctx.members[decl.name] = tuple(members)
 
 

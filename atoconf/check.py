@@ -261,17 +261,18 @@ def _unused_declarations(model: Model) -> list[Diagnostic]:
                 )
             )
             continue
-        unused = [m for m in enum.members if m not in members[enum.name]]
-        if unused:
-            out.append(
-                warning(
-                    "W0309",
-                    f"{_plural('member', unused)} {_names(unused)} of enum '{enum.name}' "
-                    f"{'is' if len(unused) == 1 else 'are'} used by no part, option or rule",
-                    enum.span,
-                    hint="remove what no part can have, or give a part that value",
+        spans = dict(zip(enum.members, enum.member_spans, strict=False))
+        for member in enum.members:
+            if member not in members[enum.name]:
+                out.append(
+                    warning(
+                        "W0309",
+                        f"member '{member}' of enum '{enum.name}' is used by no part, "
+                        "option or rule",
+                        spans.get(member, enum.span),
+                        hint="remove it, or give a part that value",
+                    )
                 )
-            )
     return out
 
 

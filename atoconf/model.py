@@ -178,6 +178,8 @@ Expr = Annotated[
 class EnumDecl(Node):
     name: str
     members: tuple[str, ...]
+    # where each member is written (empty for enums made by atoconf)
+    member_spans: tuple[Span, ...] = ()
     span: Span
 
 
