@@ -507,8 +507,4 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def _plural(word: str, items: Sequence[object]) -> str:
-    return word if len(items) == 1 else word + "s"
-
-
 __all__ = ["LINT_DEADLINE", "CheckResult", "check_files", "lint_model", "silenced"]
