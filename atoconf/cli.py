@@ -607,8 +607,8 @@ def _assembly_price(model: Model, assembly: AssemblyResult) -> str:
     return str(total) if total else ""
 
 
-# the plan and stock commands register themselves on `app`
-from atoconf import cli_plan, cli_test  # noqa: E402, F401
+# the fmt, test, plan and stock commands register themselves on `app`
+from atoconf import cli_fmt, cli_plan, cli_test  # noqa: E402, F401
 
 
 def main() -> None:

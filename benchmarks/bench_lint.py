@@ -48,9 +48,7 @@ GOAL_LINT_S = 10.0
 def naive_questions(model: Model, deadline: float) -> tuple[int, int, float]:
     """(answered, asked, seconds): dead parts and redundant rules by search alone."""
     questions = [
-        ({comp.name: sku}, [], None)
-        for comp in model.components.values()
-        for sku in comp.parts
+        ({comp.name: sku}, [], None) for comp in model.components.values() for sku in comp.parts
     ]
     for rule in model.rules.values():
         others = [n for n in model.rules if n != rule.name]
