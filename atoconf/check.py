@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from atoconf.source import SourceFile, Span
 LINT_DEADLINE = 10.0
 # a lint that asks the solver: its warnings, and whether the model is void (stop there)
 SolverLint = Callable[
-    ["Model", "Clock"], tuple[list[Diagnostic], bool]
+    ["Model", "Clock"], Iterator[Diagnostic]
 ]  # seconds the solver lints of one model share
 
 _IGNORE = re.compile(r"#\s*atoconf:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
@@ -123,12 +123,12 @@ def lint_model(model: Model, deadline: float = LINT_DEADLINE) -> list[Diagnostic
     clock = Clock(deadline)
     for solving in SOLVER_LINTS:
         try:
-            found, void = solving(model, clock)
+            for found in solving(model, clock):  # what comes before a Stop is kept
+                out.append(found)
         except Stop:
             out.append(_stopped(model, solving, deadline))
             break
-        out += found
-        if void:
+        if any(d.code == "W0301" for d in out):  # void: nothing more to say
             break
     return out
 
@@ -141,8 +141,8 @@ def _stopped(model: Model, lint: SolverLint, deadline: float) -> Diagnostic:
     }.get(getattr(lint, "__name__", ""), "lints")
     return warning(
         "W0311",
-        f"lint stopped at its {deadline:g} s deadline: {what} and what comes after "
-        "were not checked",
+        f"lint stopped at its {deadline:g} s deadline: {what} and the lints after "
+        "them were not all checked",
         model.product_span,
         hint="raise it with `atoconf check --lint-deadline SECONDS`",
     )
@@ -295,7 +295,7 @@ STATIC_LINTS: tuple[Callable[[Model], list[Diagnostic]], ...] = (
 # ---- lints that solve --------------------------------------------------------------------
 
 
-def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
+def _void_and_dead(model: Model, clock: Clock) -> Iterator[Diagnostic]:
     """W0301 when no assembly is valid; else W0302/W0303 for each choice of a component
     or an option that no valid assembly makes."""
     left = _left(clock)
@@ -313,17 +313,15 @@ def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
         hint = (
             f"these rules cannot all hold: {', '.join(conflict)}" if conflict else "check the rules"
         )
-        return [
-            Diagnostic(
-                code="W0301",
-                severity=Severity.WARNING,
-                message=message,
-                span=span,
-                hint=hint,
-                related=tuple(related),
-            )
-        ], True
-    out: list[Diagnostic] = []
+        yield Diagnostic(
+            code="W0301",
+            severity=Severity.WARNING,
+            message=message,
+            span=span,
+            hint=hint,
+            related=tuple(related),
+        )
+        return
     variables = compiled(model).variables
     dead_in: dict[str, list[str]] = {}
     live: set[str] = set()
@@ -335,7 +333,7 @@ def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
             else:
                 dead_in.setdefault(sku, []).append(comp.name)
         if comp.optional and None not in valid:
-            out.append(
+            yield (
                 warning(
                     "W0302",
                     f"component '{comp.name}' is optional, but every valid assembly has one",
@@ -347,7 +345,7 @@ def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
         if qty in found.domains:
             unused = [q for q in variables[qty].domain if q and q not in found.domains[qty]]
             if unused:
-                out.append(
+                yield (
                     warning(
                         "W0302",
                         f"no valid assembly has {_names([str(q) for q in unused])} of "
@@ -360,7 +358,7 @@ def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
         if sku in live:
             continue
         part = model.parts[sku]
-        out.append(
+        yield (
             warning(
                 "W0302",
                 f"part '{sku}' is dead: {_names(components)} may choose it, but no valid "
@@ -373,7 +371,7 @@ def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
         valid_values: list[Value] = list(found.domains.get(option.name, []))
         never = [v for v in option.values if not _has(valid_values, v)]
         if never:
-            out.append(
+            yield (
                 warning(
                     "W0303",
                     f"option '{option.name}' can never be {_names([_shown(v) for v in never])}",
@@ -382,7 +380,6 @@ def _void_and_dead(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
                     + _because(_conflict(model, {option.name: never[0]}, clock)),
                 )
             )
-    return out, False
 
 
 def _why_dead(model: Model, component: str, sku: str, clock: Clock) -> str:
@@ -394,15 +391,14 @@ def _because(conflict: list[str]) -> str:
     return f": {', '.join(conflict)}" if conflict else ""
 
 
-def _never_fires(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
+def _never_fires(model: Model, clock: Clock) -> Iterator[Diagnostic]:
     """W0305: implications whose premise no assembly satisfies under the other rules."""
-    out = []
     for rule in model.rules.values():
         if not isinstance(rule.expr, Binary) or rule.expr.op != "implies":
             continue
         others = [name for name in model.rules if name != rule.name]
         if not satisfiable(model, {}, [rule.expr.left], others, clock):
-            out.append(
+            yield (
                 warning(
                     "W0305",
                     f"rule '{rule.name}' never applies: no valid assembly meets its premise",
@@ -410,15 +406,13 @@ def _never_fires(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
                     hint="check the condition before `->`; as written the rule does nothing",
                 )
             )
-    return out, False
 
 
-def _redundant(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
+def _redundant(model: Model, clock: Clock) -> Iterator[Diagnostic]:
     """W0304: rules the other rules imply. Checked last to first, each redundant rule
     left out of the later checks, so that of two copies only the second is reported
     and every reported rule can be removed together."""
     kept = list(model.rules)
-    found: list[Diagnostic] = []
     for rule in reversed(list(model.rules.values())):
         if isinstance(rule.expr, Binary) and rule.expr.op == "implies":
             others = [n for n in kept if n != rule.name]
@@ -429,7 +423,7 @@ def _redundant(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
             continue
         kept.remove(rule.name)
         implied_by = _implying(model, rule.expr, others, clock)
-        found.append(
+        yield (
             Diagnostic(
                 code="W0304",
                 severity=Severity.WARNING,
@@ -447,7 +441,6 @@ def _redundant(model: Model, clock: Clock) -> tuple[list[Diagnostic], bool]:
                 ),
             )
         )
-    return list(reversed(found)), False
 
 
 def _implying(model: Model, expr: Expr, rules: list[str], clock: Clock) -> list[str]:

@@ -5,6 +5,7 @@ command line."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from atoconf.build import load_text
 from atoconf.check import check_files, lint_model
+from atoconf.diagnostics import Diagnostic
 from atoconf.evaluate import holds
 from atoconf.model import Binary, Model
 from atoconf.problem import compiled
@@ -245,3 +247,22 @@ def test_a_tautology_is_redundant() -> None:
     assert loaded.model is not None
     codes = [d.code for d in lint_model(loaded.model)]
     assert codes == ["W0304"]  # a tautology holds in every assembly
+
+
+def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from atoconf import check
+    from atoconf.diagnostics import warning
+    from atoconf.problem import Clock, Stop
+
+    loaded = load_text(SEEDED, "lamp.ato")
+    assert loaded.model is not None
+    rule = loaded.model.rules["shade_fits"]
+
+    def half_done(model: Model, clock: Clock) -> Iterator[Diagnostic]:
+        yield warning("W0304", "found before the deadline", rule.span)
+        raise Stop("deadline")
+
+    monkeypatch.setattr(check, "SOLVER_LINTS", (half_done, check.SOLVER_LINTS[0]))
+    found = [(d.code, d.message) for d in lint_model(loaded.model) if d.code in ("W0304", "W0311")]
+    assert found[0] == ("W0304", "found before the deadline")
+    assert [code for code, _ in found] == ["W0304", "W0311"]  # and nothing after the stop
