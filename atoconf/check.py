@@ -10,7 +10,6 @@ run: an enum member one product does not use may be another's.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +17,9 @@ from pathlib import Path
 from atoconf.build import load_file
 from atoconf.diagnostics import Diagnostic, Related, Severity, sort_key, warning
 from atoconf.explain import quickxplain
-from atoconf.model import Binary, Expr, Literal_, Model, OptionRef, Value
+from atoconf.model import Binary, Expr, Literal_, Model, OptionRef, Value, shown
 from atoconf.problem import Clock, Stop, compiled, nodes
-from atoconf.solve import domains, refutable, satisfiable
+from atoconf.solve import domains, refutable, satisfiable, value_key
 from atoconf.source import SourceFile, Span
 
 LINT_DEADLINE = 10.0
@@ -298,8 +297,7 @@ STATIC_LINTS: tuple[Callable[[Model], list[Diagnostic]], ...] = (
 def _void_and_dead(model: Model, clock: Clock) -> Iterator[Diagnostic]:
     """W0301 when no assembly is valid; else W0302/W0303 for each choice of a component
     or an option that no valid assembly makes."""
-    left = _left(clock)
-    found = domains(model, deadline=left)
+    found = domains(model, deadline=clock.left())
     if found.stopped is not None:
         raise Stop(found.stopped)
     if not found.satisfiable:
@@ -368,13 +366,13 @@ def _void_and_dead(model: Model, clock: Clock) -> Iterator[Diagnostic]:
             )
         )
     for option in model.options.values():
-        valid_values: list[Value] = list(found.domains.get(option.name, []))
-        never = [v for v in option.values if not _has(valid_values, v)]
+        valid_keys = {value_key(v) for v in found.domains.get(option.name, [])}
+        never = [v for v in option.values if value_key(v) not in valid_keys]
         if never:
             yield (
                 warning(
                     "W0303",
-                    f"option '{option.name}' can never be {_names([_shown(v) for v in never])}",
+                    f"option '{option.name}' can never be {_names([shown(v) for v in never])}",
                     option.span,
                     hint="remove the value, or relax the rules that exclude it"
                     + _because(_conflict(model, {option.name: never[0]}, clock)),
@@ -472,25 +470,6 @@ SOLVER_LINTS: tuple[SolverLint, ...] = (
 
 
 # ---- helpers -----------------------------------------------------------------------------
-
-
-def _left(clock: Clock) -> float | None:
-    if clock.deadline is None:
-        return None
-    left = clock.deadline - time.monotonic()
-    if left <= 0:
-        raise Stop("deadline")
-    return left
-
-
-def _has(values: Sequence[Value], value: Value) -> bool:
-    return any(type(v) is type(value) and v == value for v in values)
-
-
-def _shown(value: Value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
 
 
 def _names(names: Sequence[str]) -> str:

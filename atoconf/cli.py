@@ -21,7 +21,7 @@ from atoconf.diagnostics import RENDERERS, render_text
 from atoconf.dump import dump_model
 from atoconf.explain import Explanation
 from atoconf.explain import explain as explain_op
-from atoconf.model import AttrRef, Model, Value
+from atoconf.model import AttrRef, Model, Value, shown
 from atoconf.problem import nodes
 from atoconf.request import (
     Request,
@@ -361,7 +361,7 @@ def _print_assembly(model: Model, assembly: AssemblyResult, index: int) -> None:
     console.print(table)
     if assembly.options:
         console.print(
-            "options: " + ", ".join(f"{k}={_shown(v)}" for k, v in assembly.options.items())
+            "options: " + ", ".join(f"{k}={shown(v)}" for k, v in assembly.options.items())
         )
     console.print()
 
@@ -373,17 +373,17 @@ KEY_ATTRIBUTES = 3  # per part in the text table
 def _key_attributes(model: Model, component: str, values: Mapping[str, object]) -> str:
     """The first few attributes of a part that the rules read, as `name=value`."""
     read = _attributes_read(model).get(component, ())
-    shown: list[str] = []
+    texts: list[str] = []
     for attr in read:
-        if len(shown) == KEY_ATTRIBUTES:
+        if len(texts) == KEY_ATTRIBUTES:
             break
         value = values.get(attr)
         if value is None or attr == "price":
             continue
         if isinstance(value, frozenset):
             value = "|".join(sorted(value))
-        shown.append(f"{attr}={_shown(value)}")
-    return ", ".join(shown)
+        texts.append(f"{attr}={shown(value)}")
+    return ", ".join(texts)
 
 
 def _attributes_read(model: Model) -> dict[str, list[str]]:
@@ -394,12 +394,6 @@ def _attributes_read(model: Model) -> dict[str, list[str]]:
             if isinstance(node, AttrRef):
                 found.setdefault(node.component, {})[node.attr] = None
     return {name: list(attrs) for name, attrs in found.items()}
-
-
-def _shown(value: object) -> str:
-    return (
-        "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    )
 
 
 Answer = TypeVar("Answer")
@@ -474,8 +468,7 @@ def domains(
     else:
         for name, values in result.domains.items():
             origin = result.provenance.get(name, "open")
-            shown = ", ".join(_shown(v) for v in values)
-            typer.echo(f"{name} ({origin}): {shown}")
+            typer.echo(f"{name} ({origin}): {', '.join(shown(v) for v in values)}")
         if result.stopped:
             typer.echo(f"stopped: {result.stopped}", err=True)
     if not result.satisfiable:
@@ -576,9 +569,9 @@ def _print_explanation(model: Model, result: Explanation, why: str | None) -> No
         typer.echo(f"  {n}. drop {', '.join(repair.remove)}")
         for key, values in repair.instead.items():
             if values:
-                shown = ", ".join(_shown(v) for v in values[:8])
+                first = ", ".join(shown(v) for v in values[:8])
                 more = f" (+{len(values) - 8} more)" if len(values) > 8 else ""
-                typer.echo(f"     or choose {key} in {{{shown}{more}}}")
+                typer.echo(f"     or choose {key} in {{{first}{more}}}")
         parts = [c.sku for c in repair.assembly.components.values() if c is not None]
         price = _assembly_price(model, repair.assembly)
         typer.echo(f"     e.g. {', '.join(parts)}" + (f"; total price {price}" if price else ""))

@@ -29,7 +29,7 @@ from atoconf.cli import (
     load_or_exit,
 )
 from atoconf.diagnostics import Diagnostic, render_text
-from atoconf.model import Model
+from atoconf.model import Model, shown
 from atoconf.plan import (
     OrderPlan,
     Planner,
@@ -259,7 +259,7 @@ def _render_order(model: Model, order: OrderPlan) -> str:
         part = model.parts[chosen.sku]
         qty = f" x{chosen.qty}" if chosen.qty != 1 else ""
         lines.append(f"    {name:<{width}}  {chosen.sku}{qty}  {part.name}")
-    options = ", ".join(f"{k}={_shown(v)}" for k, v in order.assembly.options.items())
+    options = ", ".join(f"{k}={shown(v)}" for k, v in order.assembly.options.items())
     if options:
         lines.append(f"    options: {options}")
     if order.picks:
@@ -281,7 +281,7 @@ def _render_order(model: Model, order: OrderPlan) -> str:
                 for name, c in alt.assembly.components.items()
                 if c != order.assembly.components.get(name)
             ] + [
-                f"{name}={_shown(v)}"
+                f"{name}={shown(v)}"
                 for name, v in alt.assembly.options.items()
                 if v != order.assembly.options.get(name)
             ]
@@ -299,12 +299,6 @@ def _render_order(model: Model, order: OrderPlan) -> str:
         cost = order.cost
         lines.append(f"  Cost: parts {cost.parts} + labour {cost.labour} = {cost.total}")
     return "\n".join(lines)
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 # ---- atoconf stock ---------------------------------------------------------------------

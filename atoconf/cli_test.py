@@ -24,7 +24,7 @@ from atoconf.diagnostics import (
     sort_key,
     warning,
 )
-from atoconf.model import Model
+from atoconf.model import Model, shown
 from atoconf.ruletests import (
     TEST_DEADLINE,
     FileCoverage,
@@ -223,12 +223,8 @@ def assembly_line(example: AssemblyResult) -> str:
             parts.append(f"{name}=none")
         else:
             parts.append(f"{name}={chosen.sku}" + (f" x{chosen.qty}" if chosen.qty != 1 else ""))
-    options = [f"{k}={_value(v)}" for k, v in example.options.items()]
+    options = [f"{k}={shown(v)}" for k, v in example.options.items()]
     return ", ".join(parts) + ("; " + ", ".join(options) if options else "")
-
-
-def _value(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _where(result: TestResult) -> str:

@@ -52,6 +52,15 @@ STRING = ValueType(kind="string")
 NONE = ValueType(kind="none")
 
 
+def shown(value: object) -> str:
+    """A value as the rule language writes it: none, true, false, 12, AM5."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def enum_type(name: str) -> ValueType:
     return ValueType(kind="enum", name=name)
 

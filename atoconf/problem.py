@@ -118,6 +118,15 @@ class Clock:
         if self.calls & 255 == 0:
             self.check()
 
+    def left(self) -> float | None:
+        """Seconds to the deadline (None: no deadline); Stop when it has passed."""
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise Stop("deadline")
+        return left
+
     def check(self) -> None:
         if self.cap is not None and self.calls > self.cap:
             raise Stop("cap")

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from atoconf.explain import explain
-from atoconf.model import Expectation, Expr, Model, RuleTest, Value
+from atoconf.model import Expectation, Expr, Model, RuleTest, Value, shown
 from atoconf.problem import Clock, Stop, compiled, scope_of
 from atoconf.request import Request, ResolvedRequest
 from atoconf.solve import (
@@ -29,6 +29,7 @@ from atoconf.solve import (
     refutable,
     refutation,
     satisfiable,
+    value_key,
     witness,
 )
 from atoconf.source import SourceFile, Span
@@ -202,7 +203,7 @@ def _outcome(
         example = _example(model, select, exp.expr, None, clock)
         return result(False, "does not hold in every valid assembly", counterexample=example)
     if exp.kind == "count":
-        counted = count(model, select, deadline=_left(clock))
+        counted = count(model, select, deadline=clock.left())
         if counted.stopped is not None:
             raise Stop(counted.stopped)
         if counted.count == exp.count:
@@ -262,7 +263,7 @@ def _example(
 ) -> AssemblyResult | None:
     """An assembly to show with a failure: a valid one, or one where `refuted` does not
     hold (the search is given a few seconds at most)."""
-    briefly = Clock(min(_left(clock) or 5.0, 5.0))
+    briefly = Clock(min(clock.left() or 5.0, 5.0))
     try:
         if refuted is None:
             found = witness(model, select, [], rules, briefly)
@@ -293,7 +294,7 @@ def _domain(
     rules: Collection[str] | None,
     clock: Clock,
 ) -> list[Value]:
-    answer = domains(model, select, deadline=_left(clock), rules=rules)
+    answer = domains(model, select, deadline=clock.left(), rules=rules)
     if answer.stopped is not None:
         raise Stop(answer.stopped)
     if not answer.satisfiable:
@@ -304,12 +305,8 @@ def _domain(
     return list(compiled(model).variables[target].domain)
 
 
-def _key(value: Value) -> tuple[type, Value]:
-    return (type(value), value)
-
-
 def _member(value: Value, values: Sequence[Value]) -> bool:
-    return _key(value) in {_key(v) for v in values}
+    return value_key(value) in {value_key(v) for v in values}
 
 
 def _values(values: Sequence[Value]) -> str:
@@ -317,26 +314,12 @@ def _values(values: Sequence[Value]) -> str:
 
 
 def _shown(value: Value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
+    """Part numbers quoted, as a test writes them."""
+    return f'"{value}"' if isinstance(value, str) else shown(value)
 
 
 def _plural(word: str, items: Sequence[object]) -> str:
     return word if len(items) == 1 else word + "s"
-
-
-def _left(clock: Clock) -> float | None:
-    if clock.deadline is None:
-        return None
-    left = clock.deadline - time.monotonic()
-    if left <= 0:
-        raise Stop("deadline")
-    return left
 
 
 # ---- coverage ----------------------------------------------------------------------------
@@ -455,13 +438,13 @@ def _passes_with(
         assert exp.expr is not None
         return not refutable(model, select, exp.expr, rules, clock)
     if exp.kind == "count":
-        counted = count(model, select, deadline=_left(clock), rules=rules)
+        counted = count(model, select, deadline=clock.left(), rules=rules)
         if counted.stopped is not None:
             raise Stop(counted.stopped)
         return counted.count == exp.count
     assert exp.target is not None
     found = _domain(model, select, exp.target, rules, clock)
-    return {_key(v) for v in found} == {_key(v) for v in exp.values}
+    return {value_key(v) for v in found} == {value_key(v) for v in exp.values}
 
 
 def coverage_by_file(model: Model, rules: Sequence[RuleCoverage]) -> list[FileCoverage]:

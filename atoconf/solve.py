@@ -97,8 +97,8 @@ class _Setup:
         self.comp: Compiled = compiled(model)
         domains = {name: list(values) for name, values in self.comp.domains.items()}
         for name, values in (allowed or {}).items():  # stock: what the shelves can give
-            keys = {_key(v) for v in values}
-            domains[name] = [v for v in domains[name] if _key(v) in keys]
+            keys = {value_key(v) for v in values}
+            domains[name] = [v for v in domains[name] if value_key(v) in keys]
         for name, value in select.items():
             if name not in domains:  # the quantity of a component with a fixed quantity
                 owner = name.removesuffix(".qty")
@@ -1079,7 +1079,7 @@ def domains(
     try:
         for group in setup.parts():
             if len(group) == 1 and not setup.checks_within(group):
-                supported[group[0]] = set(map(_key, setup.domains[group[0]]))
+                supported[group[0]] = set(map(value_key, setup.domains[group[0]]))
                 continue
             try:
                 found = _sweep_domains(model, setup, group, own_graphs, clock)
@@ -1100,13 +1100,13 @@ def domains(
             full = {v: setup.domains[v] for v in group}
             for var in group:
                 for value in full[var]:
-                    if _key(value) in supported[var]:
+                    if value_key(value) in supported[var]:
                         continue
                     # the search tries values nobody has seen yet first, so that each
                     # witness it finds supports as many new values as it can
                     for other in group:
-                        fresh = [x for x in full[other] if _key(x) not in supported[other]]
-                        seen = [x for x in full[other] if _key(x) in supported[other]]
+                        fresh = [x for x in full[other] if value_key(x) not in supported[other]]
+                        seen = [x for x in full[other] if value_key(x) in supported[other]]
                         setup.domains[other] = fresh + seen
                     setup.domains[var] = [value]
                     try:
@@ -1122,7 +1122,7 @@ def domains(
     for name, variable in setup.comp.variables.items():
         if variable.kind == "qty" and len(variable.domain) <= 1:
             continue
-        values = [v for v in setup.domains[name] if _key(v) in supported[name]]
+        values = [v for v in setup.domains[name] if value_key(v) in supported[name]]
         if stopped is not None:  # unproven values are kept: what is greyed out must be sure
             values = list(setup.domains[name])
         result[name] = values
@@ -1152,13 +1152,14 @@ def _whole_setup(model: Model) -> _Setup:
     return per_model(_WHOLE_SETUPS, model, lambda: _Setup(model, {}, []))
 
 
-def _key(value: Value) -> tuple[type, Value]:
-    return (type(value), value)  # keeps True apart from 1
+def value_key(value: Value) -> tuple[type, Value]:
+    """A value as a set member or dict key that keeps True apart from 1."""
+    return (type(value), value)
 
 
 def _witness(supported: dict[str, set[Any]], values: Mapping[str, Value]) -> None:
     for var, value in values.items():
-        supported[var].add(_key(value))
+        supported[var].add(value_key(value))
 
 
 def space_size(model: Model) -> int:
@@ -1186,5 +1187,6 @@ __all__ = [
     "satisfiable",
     "solve",
     "space_size",
+    "value_key",
     "with_defaults",
 ]
