@@ -443,22 +443,18 @@ def _redundant(model: Model, clock: Clock) -> Iterator[Diagnostic]:
 
 def _implying(model: Model, expr: Expr, rules: list[str], clock: Clock) -> list[str]:
     """A minimal set of `rules` that imply `expr`."""
-
-    def consistent(subset: frozenset[str]) -> bool:
-        return refutable(model, {}, expr, list(subset), clock)
-
-    found = quickxplain(consistent, frozenset(), rules)
-    return [] if found is None else [name for name in rules if name in found]
+    return _minimal(rules, lambda subset: refutable(model, {}, expr, subset, clock))
 
 
 def _conflict(model: Model, select: dict[str, Value], clock: Clock) -> list[str]:
     """A minimal set of the model's rules that rejects `select` (all of them: none)."""
     rules = list(model.rules)
+    return _minimal(rules, lambda subset: satisfiable(model, select, [], subset, clock))
 
-    def consistent(subset: frozenset[str]) -> bool:
-        return satisfiable(model, select, [], list(subset), clock)
 
-    found = quickxplain(consistent, frozenset(), rules)
+def _minimal(rules: list[str], consistent: Callable[[list[str]], bool]) -> list[str]:
+    """A minimal subset of `rules` that is not `consistent` (QuickXplain), in their order."""
+    found = quickxplain(lambda subset: consistent(list(subset)), frozenset(), rules)
     return [] if found is None else [name for name in rules if name in found]
 
 

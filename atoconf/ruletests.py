@@ -203,12 +203,10 @@ def _outcome(
         example = _example(model, select, exp.expr, None, clock)
         return result(False, "does not hold in every valid assembly", counterexample=example)
     if exp.kind == "count":
-        counted = count(model, select, deadline=clock.left())
-        if counted.stopped is not None:
-            raise Stop(counted.stopped)
-        if counted.count == exp.count:
+        counted = _count(model, select, None, clock)
+        if counted == exp.count:
             return result(True)
-        return result(False, f"{counted.count} valid assemblies, not {exp.count}")
+        return result(False, f"{counted} valid assemblies, not {exp.count}")
     assert exp.target is not None
     found_values = _domain(model, select, exp.target, None, clock)
     wanted = list(exp.values)
@@ -285,6 +283,16 @@ def _conflict(model: Model, select: dict[str, Value], within: Collection[str] = 
     if within:
         names = [n for n in names if n in within] or names
     return f"; a minimal conflict is {', '.join(names)}" if names else ""
+
+
+def _count(
+    model: Model, select: Mapping[str, Value], rules: Collection[str] | None, clock: Clock
+) -> int:
+    """The number of valid assemblies under only `rules`; Stop at the clock's deadline."""
+    counted = count(model, select, deadline=clock.left(), rules=rules)
+    if counted.stopped is not None:
+        raise Stop(counted.stopped)
+    return counted.count
 
 
 def _domain(
@@ -438,10 +446,7 @@ def _passes_with(
         assert exp.expr is not None
         return not refutable(model, select, exp.expr, rules, clock)
     if exp.kind == "count":
-        counted = count(model, select, deadline=clock.left(), rules=rules)
-        if counted.stopped is not None:
-            raise Stop(counted.stopped)
-        return counted.count == exp.count
+        return _count(model, select, rules, clock) == exp.count
     assert exp.target is not None
     found = _domain(model, select, exp.target, rules, clock)
     return {value_key(v) for v in found} == {value_key(v) for v in exp.values}
