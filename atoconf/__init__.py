@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atoconf.build import LoadResult, load_file, load_text
-from atoconf.configure import Configuration, RequestError
-from atoconf.diagnostics import Diagnostic, Severity
-from atoconf.model import Model
-from atoconf.plan import OrderPlan, PlanResult, plan
-from atoconf.request import Request
-from atoconf.solve import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
-from atoconf.source import Span
-from atoconf.stock import Stock, StockDatabase, StockError
-
-__version__ = "0.1.0"
+from atoconf.engine.configure import Configuration, Product, RequestError
+from atoconf.engine.request import Request
+from atoconf.engine.solve import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
+from atoconf.language.build import LoadResult, load_file, load_text
+from atoconf.language.diagnostics import Diagnostic, Severity
+from atoconf.language.model import Model
+from atoconf.language.source import Span
+from atoconf.language.version import __version__
+from atoconf.planning.plan import OrderPlan, PlanResult, plan
+from atoconf.planning.stock import Stock, StockDatabase, StockError
 
 __all__ = [
     "AssemblyResult",
@@ -27,6 +26,7 @@ __all__ = [
     "Model",
     "OrderPlan",
     "PlanResult",
+    "Product",
     "Request",
     "RequestError",
     "RuleError",
@@ -61,17 +61,17 @@ class RuleError(Exception):
         super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
 
 
-def load(path: str | Path) -> Model:
+def load(path: str | Path) -> Product:
     """Load a rule file and what it imports; raises RuleError listing every error."""
     result = load_file(path)
     if result.model is None:
         raise RuleError(result)
-    return result.model
+    return Product(result.model)
 
 
-def loads(text: str, name: str = "<text>") -> Model:
+def loads(text: str, name: str = "<text>") -> Product:
     """Load rule text (no imports); raises RuleError listing every error."""
     result = load_text(text, name)
     if result.model is None:
         raise RuleError(result)
-    return result.model
+    return Product(result.model)

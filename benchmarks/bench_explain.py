@@ -34,9 +34,9 @@ from bench_solver import percentile  # noqa: E402
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
-from atoconf.model import Model, Value  # noqa: E402
-from atoconf.problem import compiled  # noqa: E402
-from atoconf.solve import StopReason  # noqa: E402
+from atoconf.engine.problem import compiled  # noqa: E402
+from atoconf.engine.solve import StopReason  # noqa: E402
+from atoconf.language.model import Model, Value  # noqa: E402
 
 GOAL_P95_S = 0.5
 QUERIES = 20

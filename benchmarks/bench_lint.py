@@ -35,12 +35,12 @@ for path in (ROOT, ROOT / "benchmarks"):  # run from a checkout without installi
 
 from large_pc import generate_large_pc  # noqa: E402
 
-from atoconf.build import load_file  # noqa: E402
-from atoconf.check import LINT_DEADLINE, lint_model  # noqa: E402
-from atoconf.model import Model  # noqa: E402
-from atoconf.problem import Clock, Stop  # noqa: E402
-from atoconf.ruletests import rule_coverage, run_tests  # noqa: E402
-from atoconf.solve import negated, witness  # noqa: E402
+from atoconf.engine.check import LINT_DEADLINE, lint_model  # noqa: E402
+from atoconf.engine.problem import Clock, Stop  # noqa: E402
+from atoconf.engine.ruletests import rule_coverage, run_tests  # noqa: E402
+from atoconf.engine.solve import negated, witness  # noqa: E402
+from atoconf.language.build import load_file  # noqa: E402
+from atoconf.language.model import Model  # noqa: E402
 
 GOAL_LINT_S = 10.0
 

@@ -45,8 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
-from atoconf.model import Model  # noqa: E402
-from atoconf.plan import (  # noqa: E402
+from atoconf.engine.solve import solve, with_defaults  # noqa: E402
+from atoconf.language.model import Model  # noqa: E402
+from atoconf.planning.plan import (  # noqa: E402
     Order,
     Planner,
     PlanResult,
@@ -56,8 +57,7 @@ from atoconf.plan import (  # noqa: E402
     purchase_list,
     read_orders,
 )
-from atoconf.solve import solve, with_defaults  # noqa: E402
-from atoconf.stock import Pick, Shelf, Stock, StockDatabase, Supply  # noqa: E402
+from atoconf.planning.stock import Pick, Shelf, Stock, StockDatabase, Supply  # noqa: E402
 
 TODAY = date(2026, 11, 26)
 

@@ -58,11 +58,11 @@ import constraint as pc  # noqa: E402  (the naive baseline only)
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
-from atoconf.build import typed_expression  # noqa: E402
-from atoconf.evaluate import evaluate, holds  # noqa: E402
-from atoconf.model import Expr, Model, Value  # noqa: E402
-from atoconf.problem import assembly_of, compiled, scope_of  # noqa: E402
-from atoconf.solve import StopReason, count, domains, solve, space_size  # noqa: E402
+from atoconf.engine.problem import assembly_of, compiled, scope_of  # noqa: E402
+from atoconf.engine.solve import StopReason, count, domains, solve, space_size  # noqa: E402
+from atoconf.language.build import typed_expression  # noqa: E402
+from atoconf.language.evaluate import evaluate, holds  # noqa: E402
+from atoconf.language.model import Expr, Model, Value  # noqa: E402
 
 GOAL_COUNT_S = 10.0
 GOAL_CLICK_P95_S = 0.100

@@ -17,23 +17,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from atoconf.build import load_file  # noqa: E402
-from atoconf.check import LINT_DEADLINE, check_files  # noqa: E402
-from atoconf.cli_test import run_files, test_diagnostics  # noqa: E402
-from atoconf.codes import CODES  # noqa: E402
-from atoconf.diagnostics import render_text  # noqa: E402
-from atoconf.dump import dump_model  # noqa: E402
-from atoconf.model import Model  # noqa: E402
-from atoconf.plan import Planner, plan_and_reserve, read_orders  # noqa: E402
-from atoconf.request import (  # noqa: E402
+from atoconf.cli.test import run_files, test_diagnostics  # noqa: E402
+from atoconf.engine.check import LINT_DEADLINE, check_files  # noqa: E402
+from atoconf.engine.request import (  # noqa: E402
     locate_in_json,
     request_from_flags,
     request_from_json,
     resolve_request,
 )
-from atoconf.ruletests import TEST_DEADLINE  # noqa: E402
-from atoconf.source import SourceFile  # noqa: E402
-from atoconf.stock import Stock, StockDatabase, StockError, unknown_skus  # noqa: E402
+from atoconf.engine.ruletests import TEST_DEADLINE  # noqa: E402
+from atoconf.language.build import load_file  # noqa: E402
+from atoconf.language.codes import CODES  # noqa: E402
+from atoconf.language.diagnostics import render_text  # noqa: E402
+from atoconf.language.dump import dump_model  # noqa: E402
+from atoconf.language.model import Model  # noqa: E402
+from atoconf.language.source import SourceFile  # noqa: E402
+from atoconf.planning.plan import Planner, plan_and_reserve, read_orders  # noqa: E402
+from atoconf.planning.stock import Stock, StockDatabase, StockError, unknown_skus  # noqa: E402
 
 ERRORS = ROOT / "tests" / "errors"
 GRAMMAR = ROOT / "tests" / "grammar"

@@ -2,7 +2,7 @@
 
 The solver is clever; this module is not. It walks the whole cartesian product
 of a model's choices and keeps the assemblies on which every rule (and every
-extra requirement) holds under the reference semantics of `atoconf.evaluate`.
+extra requirement) holds under the reference semantics of `atoconf.language.evaluate`.
 It is slow and obviously right, which is what the solver is compared with.
 
 The vocabulary is the solver's (SPEC §2, `domains`):
@@ -26,8 +26,8 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 
-from atoconf.evaluate import Assembly, Choice, evaluate, holds
-from atoconf.model import Component, Expr, Model, Option, Value
+from atoconf.language.evaluate import Assembly, Choice, evaluate, holds
+from atoconf.language.model import Component, Expr, Model, Option, Value
 
 MAX_PRODUCT = 200_000
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from atoconf.build import load_text, typed_expression
-from atoconf.evaluate import Assembly, holds
-from atoconf.model import Component, Model, ValueType
+from atoconf.language.build import load_text, typed_expression
+from atoconf.language.evaluate import Assembly, holds
+from atoconf.language.model import Component, Model, ValueType
 from tests import oracle
 
 # the settings of the property tests over random products: examples are slow to

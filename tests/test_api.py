@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import atoconf
-from atoconf.solve import Chosen, StopReason
+from atoconf.engine.solve import Chosen, StopReason
 
 ROOT = Path(__file__).resolve().parent.parent
 BIKE = ROOT / "catalogs" / "bike" / "bicycle.ato"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import atoconf
-from atoconf.build import load_file, load_text
-from atoconf.evaluate import Assembly, evaluate, holds
-from atoconf.model import Model
+from atoconf.language.build import load_file, load_text
+from atoconf.language.evaluate import Assembly, evaluate, holds
+from atoconf.language.model import Model
 
 BASE = """product demo
 enum Socket { AM5, LGA1700 }

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import atoconf
-from atoconf.evaluate import Assembly, holds
+from atoconf.language.evaluate import Assembly, holds
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "fuzz_base.ato"

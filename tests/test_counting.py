@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from atoconf.build import load_text
-from atoconf.solve import count
+from atoconf.engine.solve import count
+from atoconf.language.build import load_text
 from tests import oracle
 
 CASES = {

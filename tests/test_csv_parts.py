@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from atoconf.build import LoadResult, load_file
+from atoconf.language.build import LoadResult, load_file
 
 PRODUCT = """\
 product shop

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from atoconf.parse import parse
-from atoconf.source import SourceFile
+from atoconf.language.parse import parse
+from atoconf.language.source import SourceFile
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 README = DOCS.parent / "README.md"

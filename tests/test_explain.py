@@ -1,4 +1,4 @@
-"""Explanations (atoconf.explain) against the brute-force oracle, and on the catalogs.
+"""Explanations (atoconf.engine.explain) against the brute-force oracle, and on the catalogs.
 
 For random small products and random requests with no valid assembly, every
 conflict must be unsatisfiable and minimal (dropping any one member leaves a
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import atoconf
-from atoconf.explain import (
+from atoconf.engine.explain import (
     Candidate,
     Explanation,
     Member,
@@ -27,8 +27,8 @@ from atoconf.explain import (
     item_text,
     quickxplain,
 )
-from atoconf.model import Value
-from atoconf.request import Request, ResolvedRequest
+from atoconf.engine.request import Request, ResolvedRequest
+from atoconf.language.model import Value
 from tests import oracle
 from tests.test_solver_oracle import Case, cases
 

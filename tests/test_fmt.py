@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from atoconf.build import load_file, load_text
 from atoconf.cli import app
-from atoconf.fmt import format_text
-from atoconf.model import Model
-from atoconf.parse import DECLARATION_KEYWORDS, parse, parser
-from atoconf.source import SourceFile
+from atoconf.language.build import load_file, load_text
+from atoconf.language.fmt import format_text
+from atoconf.language.model import Model
+from atoconf.language.parse import DECLARATION_KEYWORDS, parse, parser
+from atoconf.language.source import SourceFile
 from tests.strategies import FAST, random_models
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atoconf.build import LoadResult, load_file, load_text
-from atoconf.codes import CODES
-from atoconf.diagnostics import RENDERERS, Diagnostic
-from atoconf.parse import parse
-from atoconf.source import SourceFile, Span
+from atoconf.language.build import LoadResult, load_file, load_text
+from atoconf.language.codes import CODES
+from atoconf.language.diagnostics import RENDERERS, Diagnostic
+from atoconf.language.parse import parse
+from atoconf.language.source import SourceFile, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "fuzz_base.ato"

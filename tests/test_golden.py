@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from atoconf.codes import CODES
+from atoconf.language.codes import CODES
 from tests.golden import (
     ERRORS,
     ERRORS_DOC,

@@ -1,4 +1,4 @@
-"""Lint (atoconf.check, SPEC §5): the solver's lints against brute force on random
+"""Lint (atoconf.engine.check, SPEC §5): the solver's lints against brute force on random
 products, and each lint, the ignore comment, --strict and the deadline on the
 command line."""
 
@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from typer.testing import CliRunner
 
-from atoconf.build import load_text
-from atoconf.check import check_files, lint_model
-from atoconf.diagnostics import Diagnostic
-from atoconf.evaluate import holds
-from atoconf.model import Binary, Model
-from atoconf.problem import compiled
-from atoconf.solve import qty_var
+from atoconf.engine.check import check_files, lint_model
+from atoconf.engine.problem import compiled
+from atoconf.engine.solve import qty_var
+from atoconf.language.build import load_text
+from atoconf.language.diagnostics import Diagnostic
+from atoconf.language.evaluate import holds
+from atoconf.language.model import Binary, Model
 from tests import oracle
 from tests.strategies import FAST, random_models
 
@@ -250,9 +250,9 @@ def test_a_tautology_is_redundant() -> None:
 
 
 def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    from atoconf import check
-    from atoconf.diagnostics import warning
-    from atoconf.problem import Clock, Stop
+    from atoconf.engine import check
+    from atoconf.engine.problem import Clock, Stop
+    from atoconf.language.diagnostics import warning
 
     loaded = load_text(SEEDED, "lamp.ato")
     assert loaded.model is not None

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atoconf import load
-from atoconf.build import load_text, typed_expression
-from atoconf.evaluate import holds
-from atoconf.model import Expr, Model
+from atoconf.language.build import load_text, typed_expression
+from atoconf.language.evaluate import holds
+from atoconf.language.model import Expr, Model
 from tests import oracle
 from tests.strategies import random_models, random_requests
 

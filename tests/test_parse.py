@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from atoconf.parse import SYNTAX_EXAMPLES, example_for, first_failure, parse, parser
-from atoconf.source import SourceFile
+from atoconf.language.parse import SYNTAX_EXAMPLES, example_for, first_failure, parse, parser
+from atoconf.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,7 +107,7 @@ def _rule_files() -> list[Path]:
 @pytest.mark.parametrize("path", _rule_files(), ids=lambda p: p.name)
 def test_our_lexer_agrees_with_larks_own(path: Path) -> None:
     """The lexer is built from the grammar's terminals; Lark's must see the same tokens."""
-    from atoconf.parse import _scanner
+    from atoconf.language.parse import _scanner
 
     text = path.read_text(encoding="utf-8")
     ours, _, problems, _ = _scanner().scan(SourceFile(path.name, text))

@@ -1,4 +1,4 @@
-"""The planner (atoconf.plan) against brute force, and its parts on their own.
+"""The planner (atoconf.planning.plan) against brute force, and its parts on their own.
 
 Random small products get steps, random shelves and supply costs; the brute-force
 oracle lists every valid assembly (after soft defaults), and the planner's choice
@@ -19,10 +19,11 @@ from fractions import Fraction
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from atoconf.build import load_text, typed_expression
-from atoconf.evaluate import Assembly, evaluate, holds
-from atoconf.model import Expr, Model, Value
-from atoconf.plan import (
+from atoconf.engine.request import Request, resolve_request
+from atoconf.language.build import load_text, typed_expression
+from atoconf.language.evaluate import Assembly, evaluate, holds
+from atoconf.language.model import Expr, Model, Value
+from atoconf.planning.plan import (
     TIES,
     Order,
     OrderPlan,
@@ -31,8 +32,7 @@ from atoconf.plan import (
     ordered_steps,
     plan_orders,
 )
-from atoconf.request import Request, resolve_request
-from atoconf.stock import Shelf, Stock, Supply
+from atoconf.planning.stock import Shelf, Stock, Supply
 from tests import oracle
 from tests.strategies import FAST, random_models, random_requests
 
@@ -235,7 +235,7 @@ def test_the_plan_chooses_the_cheapest_buildable_assembly(case: Case) -> None:
 @contextmanager
 def without_graph() -> Iterator[None]:
     """Plans by branch and bound alone: the decision graph's A* says it does not fit."""
-    module = sys.modules["atoconf.plan"]
+    module = sys.modules["atoconf.planning.plan"]
     saved = module.cheapest_by_graph  # type: ignore[attr-defined]
     module.cheapest_by_graph = lambda *args, **kwargs: None  # type: ignore[attr-defined]
     try:
@@ -276,7 +276,7 @@ def test_a_batch_matches_sequential_brute_force_allocation(case: Case, n: int) -
 
 
 def _picks(plan: OrderPlan) -> list[object]:
-    from atoconf.stock import Pick
+    from atoconf.planning.stock import Pick
 
     return [Pick(p.sku, p.location, p.qty) for p in plan.picks]
 

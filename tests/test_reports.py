@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from atoconf import __version__
 from atoconf.cli import app
-from atoconf.diagnostics import (
+from atoconf.language.diagnostics import (
     Diagnostic,
     Related,
     Severity,
@@ -28,7 +28,7 @@ from atoconf.diagnostics import (
     render_github,
     sarif_log,
 )
-from atoconf.source import Span
+from atoconf.language.source import Span
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json"

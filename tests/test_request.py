@@ -13,10 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import atoconf
-from atoconf.build import load_text
-from atoconf.diagnostics import Diagnostic, render_text
-from atoconf.model import Model
-from atoconf.request import (
+from atoconf.engine.request import (
     Request,
     ResolvedRequest,
     _key_offsets,
@@ -26,7 +23,10 @@ from atoconf.request import (
     request_from_json,
     resolve_request,
 )
-from atoconf.source import SourceFile
+from atoconf.language.build import load_text
+from atoconf.language.diagnostics import Diagnostic, render_text
+from atoconf.language.model import Model
+from atoconf.language.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "requests"

@@ -1,4 +1,4 @@
-"""The tests inside rule files (atoconf.ruletests) against the brute-force oracle.
+"""The tests inside rule files (atoconf.engine.ruletests) against the brute-force oracle.
 
 Random small products get random `test` blocks (a random `given` and a mix of
 every kind of expectation, whose claims are as often wrong as right); each
@@ -13,10 +13,10 @@ from collections.abc import Collection, Mapping
 from hypothesis import given
 from hypothesis import strategies as st
 
-from atoconf.build import load_text
-from atoconf.evaluate import holds
-from atoconf.model import Expectation, Model, Value
-from atoconf.ruletests import given_of, rule_coverage, run_tests
+from atoconf.engine.ruletests import given_of, rule_coverage, run_tests
+from atoconf.language.build import load_text
+from atoconf.language.evaluate import holds
+from atoconf.language.model import Expectation, Model, Value
 from tests import oracle
 from tests.strategies import FAST, Expressions, random_models
 

@@ -1,4 +1,4 @@
-"""The solver (atoconf.solve) against the brute-force oracle (tests/oracle.py).
+"""The solver (atoconf.engine.solve) against the brute-force oracle (tests/oracle.py).
 
 Every example is a random small product with a random request
 (tests/strategies.py). The oracle walks every assembly and checks each rule with
@@ -19,10 +19,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atoconf import problem, sweep
-from atoconf.build import load_text, typed_expression
-from atoconf.model import Expr, Model, Value
-from atoconf.solve import AssemblyResult, count, domains, solve
+from atoconf.engine import problem, sweep
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.solve import AssemblyResult, count, domains, solve
+from atoconf.language.build import load_text, typed_expression
+from atoconf.language.model import Expr, Model, Value
 from tests import oracle
 from tests.strategies import FAST, random_models, random_objectives, random_requests
 
@@ -52,17 +53,17 @@ class Case:
 
 
 @contextmanager
-def patched(module: ModuleType, name: str, value: Any) -> Iterator[None]:
-    """A module constant set for the duration (models compiled meanwhile are dropped
-    from the cache, so they are compiled again under the setting)."""
+def patched(module: ModuleType, name: str, value: Any, model: Model) -> Iterator[None]:
+    """A module constant set for the duration; the model's compiled caches are
+    dropped before and after, so it is compiled again under the setting."""
     saved = getattr(module, name)
     setattr(module, name, value)
-    problem._compiled.clear()
+    CompiledModel.of(model).clear()
     try:
         yield
     finally:
         setattr(module, name, saved)
-        problem._compiled.clear()
+        CompiledModel.of(model).clear()
 
 
 def typed(model: Model, text: str) -> Expr:
@@ -283,7 +284,7 @@ def test_objective_values_a_trillionth_apart_are_told_apart() -> None:
 @FAST
 @given(cases())
 def test_count_and_domains_with_every_sum_kept_a_sum(case: Case) -> None:
-    with patched(problem, "WIDE_SUM", 1):
+    with patched(problem, "WIDE_SUM", 1, case.model):
         check_count(case)
         check_domains(case)
 
@@ -291,7 +292,7 @@ def test_count_and_domains_with_every_sum_kept_a_sum(case: Case) -> None:
 @FAST
 @given(cases())
 def test_count_and_domains_without_the_sweep(case: Case) -> None:
-    with patched(sweep, "MAX_STATES", -1):
+    with patched(sweep, "MAX_STATES", -1, case.model):
         check_count(case)
         check_domains(case)
 

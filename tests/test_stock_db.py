@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 import atoconf
-from atoconf.stock import (
+from atoconf.planning.stock import (
     AlreadyReserved,
     Conflict,
     Pick,

@@ -125,7 +125,12 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Installed) -> None
         assert "atoconf/grammars/atoconf.lark" in names
         packaged_grammar = zf.read("atoconf/grammars/atoconf.lark").decode("utf-8")
     assert packaged_grammar == (ROOT / "grammars" / "atoconf.lark").read_text(encoding="utf-8")
-    assert {"atoconf/__init__.py", "atoconf/__main__.py", "atoconf/cli.py"} <= names
+    assert {
+        "atoconf/__init__.py",
+        "atoconf/__main__.py",
+        "atoconf/cli/__init__.py",
+        "atoconf/engine/solve.py",
+    } <= names
     assert not any(n.startswith(("tests/", "catalogs/", "grammars/")) for n in names)
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     with zipfile.ZipFile(installed.wheel) as zf:
@@ -134,7 +139,7 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Installed) -> None
     # (b) the import comes from the venv's site-packages, not from the checkout
     probe = (
         "import atoconf, sysconfig\n"
-        "from atoconf.parse import grammar_text\n"
+        "from atoconf.language.parse import grammar_text\n"
         "from importlib import resources\n"
         "print(atoconf.__file__)\n"
         "print(sysconfig.get_paths()['purelib'])\n"

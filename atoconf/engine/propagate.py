@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from atoconf.evaluate import Result, absent_value, exact, part_value
-from atoconf.model import (
+from atoconf.language.evaluate import absent_value, part_value
+from atoconf.language.model import (
     AttrRef,
     Binary,
     Call,
@@ -31,10 +31,12 @@ from atoconf.model import (
     OptionRef,
     PartAttr,
     QtyRef,
+    Result,
     SetLiteral,
     Total,
     Unary,
     Value,
+    exact,
 )
 
 BOTH = frozenset({True, False})

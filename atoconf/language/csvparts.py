@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atoconf.source import SourceFile, Span
+from atoconf.language.source import SourceFile, Span
 
 
 @dataclass(frozen=True)

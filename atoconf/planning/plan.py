@@ -15,9 +15,31 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.diagnostics import Diagnostic, error
-from atoconf.evaluate import holds
-from atoconf.model import (
+from atoconf.engine.configure import Product, as_model, configure
+from atoconf.engine.problem import assembly_of
+from atoconf.engine.propagate import qty_var
+from atoconf.engine.request import (
+    Request,
+    ResolvedRequest,
+    _key_offsets,
+    locate_in_json,
+    request_from_json,
+    resolve_request,
+)
+from atoconf.engine.solve import (
+    JSON_VERSION,
+    AssemblyResult,
+    StopReason,
+    best_ties,
+    cheapest_by_graph,
+    defaults_by_graph,
+    solve,
+    with_defaults,
+)
+from atoconf.engine.sweep import PathCheck
+from atoconf.language.diagnostics import Diagnostic, error
+from atoconf.language.evaluate import holds
+from atoconf.language.model import (
     BOOL,
     DECIMAL,
     INT,
@@ -38,29 +60,8 @@ from atoconf.model import (
     Value,
     ValueType,
 )
-from atoconf.problem import assembly_of
-from atoconf.propagate import qty_var
-from atoconf.request import (
-    Request,
-    ResolvedRequest,
-    _key_offsets,
-    locate_in_json,
-    request_from_json,
-    resolve_request,
-)
-from atoconf.solve import (
-    JSON_VERSION,
-    AssemblyResult,
-    StopReason,
-    best_ties,
-    cheapest_by_graph,
-    defaults_by_graph,
-    solve,
-    with_defaults,
-)
-from atoconf.source import SourceFile, Span
-from atoconf.stock import AlreadyReserved, Conflict, Pick, Stock, StockDatabase
-from atoconf.sweep import PathCheck
+from atoconf.language.source import SourceFile, Span
+from atoconf.planning.stock import AlreadyReserved, Conflict, Pick, Stock, StockDatabase
 
 COST_ATTR = "__atoconf_unit_cost"  # not a name rule files can write: no clash
 TIES = 20  # assemblies of the best objective value compared by ready date
@@ -863,7 +864,7 @@ def purchase_list(planner: Planner, orders: Sequence[OrderPlan]) -> list[Purchas
 
 
 def plan(
-    model: Model,
+    model: Model | Product,
     request_or_orders: Request | Mapping[str, Any] | Sequence[Order] | None,
     stock: Stock,
     today: date | None = None,
@@ -873,8 +874,7 @@ def plan(
 ) -> PlanResult:
     """Plan one request (order "request") or a batch of orders against a stock snapshot.
     Raises atoconf.RequestError for a bad request."""
-    from atoconf.configure import configure
-
+    model = as_model(model)
     planner = Planner(
         model,
         stock,

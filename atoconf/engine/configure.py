@@ -6,12 +6,10 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from atoconf.build import typed_expression
-from atoconf.diagnostics import Diagnostic, has_errors
-from atoconf.explain import Explanation, explain
-from atoconf.model import Expr, Model, Value
-from atoconf.request import Request, ResolvedRequest, request_from_json, resolve_request
-from atoconf.solve import (
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.explain import Explanation, explain
+from atoconf.engine.request import Request, ResolvedRequest, request_from_json, resolve_request
+from atoconf.engine.solve import (
     AssemblyResult,
     CountResult,
     DomainsResult,
@@ -20,7 +18,10 @@ from atoconf.solve import (
     domains,
     solve,
 )
-from atoconf.source import SourceFile
+from atoconf.language.build import typed_expression
+from atoconf.language.diagnostics import Diagnostic, has_errors
+from atoconf.language.model import Expr, Model, Value
+from atoconf.language.source import SourceFile
 
 
 class RequestError(Exception):
@@ -131,6 +132,37 @@ class Configuration:
             defaults=defaults,
             cap=cap,
         )
+
+
+class Product:
+    """A loaded product, ready to configure: the model (whose attributes it shows
+    as its own) and, through `compiled`, everything the engine keeps of it."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    @property
+    def compiled(self) -> CompiledModel:
+        """The engine's caches for this model (built as operations need them)."""
+        return CompiledModel.of(self.model)
+
+    def configure(self, request: Request | Mapping[str, Any] | None = None) -> Configuration:
+        """This model narrowed by a request (a Request, its JSON shape as a dict, or a
+        dict of choices); raises atoconf.RequestError naming every bad item."""
+        return configure(self.model, request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def __repr__(self) -> str:
+        return f"Product({self.model.product!r}, files={list(self.model.files)!r})"
+
+
+def as_model(model: Model | Product) -> Model:
+    """The language model behind what the API was given."""
+    return model.model if isinstance(model, Product) else model
 
 
 def _probe(model: Model, name: str, value: Value) -> tuple[str, Value]:

@@ -27,8 +27,8 @@ from lark.parse_tree_builder import PropagatePositions
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
-from atoconf.diagnostics import Diagnostic, error
-from atoconf.source import SourceFile, Span
+from atoconf.language.diagnostics import Diagnostic, error
+from atoconf.language.source import SourceFile, Span
 
 GRAMMAR_FILE = "atoconf.lark"
 _ERROR_TOKEN = "$ERROR"
@@ -44,7 +44,7 @@ def grammar_text() -> str:
     packaged = resources.files("atoconf").joinpath("grammars", GRAMMAR_FILE)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    in_tree = Path(__file__).resolve().parent.parent / "grammars" / GRAMMAR_FILE
+    in_tree = Path(__file__).resolve().parents[2] / "grammars" / GRAMMAR_FILE
     return in_tree.read_text(encoding="utf-8")
 
 

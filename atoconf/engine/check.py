@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from atoconf.build import load_file
-from atoconf.diagnostics import Diagnostic, Related, Severity, sort_key, warning
-from atoconf.explain import quickxplain
-from atoconf.model import Binary, Expr, Literal_, Model, OptionRef, Value, shown
-from atoconf.problem import Clock, Stop, compiled, nodes
-from atoconf.solve import domains, refutable, satisfiable, value_key
-from atoconf.source import SourceFile, Span
+from atoconf.engine.explain import quickxplain
+from atoconf.engine.problem import Clock, Stop, compiled, nodes
+from atoconf.engine.solve import domains, refutable, satisfiable, value_key
+from atoconf.language.build import load_file
+from atoconf.language.diagnostics import Diagnostic, Related, Severity, sort_key, warning
+from atoconf.language.model import Binary, Expr, Literal_, Model, OptionRef, Value, shown
+from atoconf.language.source import SourceFile, Span
 
 LINT_DEADLINE = 10.0
 # a lint that asks the solver: its warnings, and whether the model is void (stop there)

@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from atoconf.cli import EXIT_BAD_INPUT, EXIT_FAILED, app
-from atoconf.diagnostics import render_text
-from atoconf.fmt import FormatResult, format_source
-from atoconf.source import SourceFile, decode, read_source
+from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app
+from atoconf.language.diagnostics import render_text
+from atoconf.language.fmt import FormatResult, format_source
+from atoconf.language.source import SourceFile, decode, read_source
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"

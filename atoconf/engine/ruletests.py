@@ -16,11 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.explain import explain
-from atoconf.model import Expectation, Expr, Model, RuleTest, Value, shown
-from atoconf.problem import Clock, Stop, compiled, scope_of
-from atoconf.request import Request, ResolvedRequest
-from atoconf.solve import (
+from atoconf.engine.explain import explain
+from atoconf.engine.problem import Clock, Stop, compiled, scope_of
+from atoconf.engine.request import Request, ResolvedRequest
+from atoconf.engine.solve import (
     AssemblyResult,
     StopReason,
     assembly_result,
@@ -32,7 +31,8 @@ from atoconf.solve import (
     value_key,
     witness,
 )
-from atoconf.source import SourceFile, Span
+from atoconf.language.model import Expectation, Expr, Model, RuleTest, Value, shown
+from atoconf.language.source import SourceFile, Span
 
 TEST_DEADLINE = 10.0  # seconds per test: its expectations share them
 COVERAGE_DEADLINE = 120.0  # seconds for the whole coverage pass of one model

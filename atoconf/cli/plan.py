@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from atoconf.cli import (
+from atoconf.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     DeadlineOpt,
@@ -21,16 +21,17 @@ from atoconf.cli import (
     RequestArg,
     RequireOpt,
     SetOpt,
-    _emit_json,
-    _fail_usage,
-    _progress,
-    _request,
     app,
+    checked_request,
+    emit_json,
+    fail_usage,
     load_or_exit,
+    progress,
 )
-from atoconf.diagnostics import Diagnostic, render_text
-from atoconf.model import Model, shown
-from atoconf.plan import (
+from atoconf.language.diagnostics import Diagnostic, render_text
+from atoconf.language.model import Model, shown
+from atoconf.language.source import SourceFile, read_source
+from atoconf.planning.plan import (
     OrderPlan,
     Planner,
     PlanResult,
@@ -40,8 +41,7 @@ from atoconf.plan import (
     read_orders,
     single_order,
 )
-from atoconf.source import SourceFile, read_source
-from atoconf.stock import (
+from atoconf.planning.stock import (
     Stock,
     StockDatabase,
     StockError,
@@ -144,38 +144,38 @@ def plan(
     2 on bad input (bad orders are reported and skipped; the rest are planned).
     """
     if not stock:
-        _fail_usage("give the stock: --stock stock.csv (or an SQLite file or database URL)")
+        fail_usage("give the stock: --stock stock.csv (or an SQLite file or database URL)")
     if orders_file is not None and (request_file or sets or requires or minimize or maximize):
-        _fail_usage("give either a request or --orders, not both")
+        fail_usage("give either a request or --orders, not both")
     if replace and not reserve:
-        _fail_usage("--replace goes with --reserve")
+        fail_usage("--replace goes with --reserve")
     if reserve and not is_database(stock):
-        _fail_usage(
+        fail_usage(
             "--reserve records picks in a stock database; import the CSV into one first: "
             "atoconf stock init stock.db && atoconf stock import stock.db stock.csv supply.csv"
         )
     day = _parse_today(today)
     rate = _parse_rate(labour_rate)
     if workday < 0:
-        _fail_usage("--workday-minutes must be 0 or more")
+        fail_usage("--workday-minutes must be 0 or more")
     bad_input = False
     if orders_file is not None:
         model = load_or_exit(file).model
         assert model is not None
         source = read_source(orders_file)
         if isinstance(source, str):
-            _fail_usage(f"{orders_file}: {source}")
+            fail_usage(f"{orders_file}: {source}")
         orders, problems, sources = read_orders(model, source.text, source.name)
         if problems:
             bad_input = True
             sys.stderr.write(render_text(problems, sources))
     else:
-        model, request = _request(file, request_file, sets, requires, minimize, maximize)
+        model, request = checked_request(file, request_file, sets, requires, minimize, maximize)
         orders = [single_order(request, order_id)]
     stock_data = _stock_or_exit(stock, supply)
     _warn(unknown_skus(stock_data, model), stock_data.sources)
     planner = Planner(model, stock_data, day, rate, workday, deadline)
-    with _progress("orders planned"):
+    with progress("orders planned"):
         if reserve:
             database = _database_or_exit(stock)
             with _stock_errors():
@@ -186,7 +186,7 @@ def plan(
         else:
             result = plan_orders(planner, orders, Shelves(stock_data))
     if output_format is PlanFormat.json:
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
     else:
         sys.stdout.write(render_plan(model, result, batch=orders_file is not None))
     if bad_input:
@@ -201,7 +201,7 @@ def _parse_today(text: str | None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail_usage(f"--today must be a date such as 2026-11-26, not '{text}'")
+        fail_usage(f"--today must be a date such as 2026-11-26, not '{text}'")
 
 
 def _parse_rate(text: str) -> Decimal:
@@ -210,7 +210,7 @@ def _parse_rate(text: str) -> Decimal:
     except InvalidOperation:
         rate = Decimal(-1)
     if not rate.is_finite() or rate < 0:
-        _fail_usage(f"--labour-rate must be an amount per hour such as 45.00, not '{text}'")
+        fail_usage(f"--labour-rate must be an amount per hour such as 45.00, not '{text}'")
     return rate
 
 
@@ -351,7 +351,7 @@ def stock_show(
     shelves = [s for k, s in sorted(data.shelves.items()) if sku is None or sku in k[0]]
     orders = db.orders()
     if output_format is PlanFormat.json:
-        _emit_json(
+        emit_json(
             {
                 "version": 1,
                 "stock": [

@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.source import SourceFile, Span
+from atoconf.language.source import SourceFile, Span
+from atoconf.language.version import __version__
 
 JSON_VERSION = 1
 
@@ -199,7 +200,7 @@ def _uri(file: str) -> str:
 
 
 def sarif_log(diagnostics: Sequence[Diagnostic], tool_version: str) -> dict[str, Any]:
-    from atoconf.codes import CODES
+    from atoconf.language.codes import CODES
 
     used = sorted({d.code for d in diagnostics})
     rules = [
@@ -269,8 +270,6 @@ def sarif_log(diagnostics: Sequence[Diagnostic], tool_version: str) -> dict[str,
 
 
 def render_sarif(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
-    from atoconf import __version__
-
     return json.dumps(sarif_log(diagnostics, __version__), indent=2) + "\n"
 
 

@@ -1,258 +1,44 @@
-"""The command line: `atoconf check`, `atoconf dump`, ..."""
+"""atoconf solve, count, domains and explain."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
-from atoconf import __version__
-from atoconf.build import LoadResult, load_file
-from atoconf.check import LINT_DEADLINE, check_files
-from atoconf.diagnostics import RENDERERS, render_text
-from atoconf.dump import dump_model
-from atoconf.explain import Explanation
-from atoconf.explain import explain as explain_op
-from atoconf.model import AttrRef, Model, Value, shown
-from atoconf.problem import nodes
-from atoconf.request import (
-    Request,
+from atoconf.cli.common import (
+    EXIT_FAILED,
+    DeadlineOpt,
+    DefaultsOpt,
+    FileArg,
+    RequestArg,
+    RequireOpt,
+    ResultFormat,
+    ResultFormatOpt,
+    SetOpt,
+    SolveFormat,
+    app,
+    checked_request,
+    emit_json,
+    progress,
+)
+from atoconf.engine.explain import Explanation
+from atoconf.engine.explain import explain as explain_op
+from atoconf.engine.problem import nodes
+from atoconf.engine.request import (
     ResolvedRequest,
-    locate_in_json,
-    request_from_flags,
-    request_from_json,
-    resolve_request,
 )
-from atoconf.solve import AssemblyResult, SolveResult, StopReason
-from atoconf.solve import count as count_op
-from atoconf.solve import domains as domains_op
-from atoconf.solve import solve as solve_op
-from atoconf.source import SourceFile, read_source
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
-
-app = typer.Typer(
-    name="atoconf",
-    help="Configuration engine for assemble-to-order manufacturing.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-
-
-class CheckFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
-
-
-class Stage(StrEnum):
-    tokens = "tokens"
-    tree = "tree"
-    model = "model"
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"atoconf {__version__}")
-        raise typer.Exit(EXIT_OK)
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Configuration engine for assemble-to-order manufacturing."""
-
-
-def _fail_usage(message: str) -> NoReturn:
-    typer.echo(f"atoconf: error: {message}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def load_or_exit(path: Path) -> LoadResult:
-    """Load a model for a command that needs one: exit 2 with every error if it has any."""
-    result = load_file(path)
-    if result.model is None:
-        sys.stderr.write(render_text(result.diagnostics, result.sources))
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return result
-
-
-@app.command()
-def check(
-    files: Annotated[list[Path], typer.Argument(help="Rule files to check.", show_default=False)],
-    output_format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = CheckFormat.text,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Fail on warnings too (exit 1).")
-    ] = False,
-    lint: Annotated[bool, typer.Option("--lint/--no-lint", help="Run the lints (SPEC §5).")] = True,
-    lint_deadline: Annotated[
-        float,
-        typer.Option("--lint-deadline", help="Seconds the solver's lints of a product share."),
-    ] = LINT_DEADLINE,
-) -> None:
-    """Parse, type-check and lint rule files; silent when there is nothing to report.
-
-    Exit 0 when there are no errors (and, with --strict, no warnings), 1 when
-    there are, 2 when a file cannot be read. `# atoconf: ignore[W0304]` on a
-    line (or on a comment line right above it) silences that warning there.
-    """
-    if lint_deadline <= 0:
-        _fail_usage("--lint-deadline must be a number of seconds > 0")
-    with _progress("linting"):
-        result = check_files(files, lint=lint, deadline=lint_deadline)
-    diagnostics = result.diagnostics
-    if output_format is not CheckFormat.text or diagnostics:
-        sys.stdout.write(RENDERERS[output_format.value](diagnostics, result.sources))
-    if result.unreadable:
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if any(d.is_error or strict for d in diagnostics):
-        raise typer.Exit(EXIT_FAILED)
-
-
-@app.command()
-def dump(
-    file: Annotated[Path, typer.Argument(help="Rule file.", show_default=False)],
-    stage: Annotated[Stage, typer.Option("--stage", help="What to print.")] = Stage.model,
-) -> None:
-    """Print a stage of the pipeline: the tokens, the parse tree or the built model."""
-    if stage is Stage.model:
-        result = load_or_exit(file)
-        assert result.model is not None
-        sys.stdout.write(dump_model(result.model))
-        return
-    from atoconf.parse import _scanner, parse
-    from atoconf.source import read_source
-
-    source = read_source(file)
-    if isinstance(source, str):
-        _fail_usage(f"{file}: {source}")
-    if stage is Stage.tokens:
-        tokens, _, diagnostics, _ = _scanner().scan(source)
-        for token in tokens:
-            sys.stdout.write(f"{token.line}:{token.column}\t{token.type}\t{token.value}\n")
-    else:
-        parsed = parse(source)
-        diagnostics = parsed.diagnostics
-        if parsed.tree is not None:
-            sys.stdout.write(parsed.tree.pretty())
-    if diagnostics:
-        sys.stderr.write(render_text(diagnostics, {source.name: source}))
-        raise typer.Exit(EXIT_BAD_INPUT)
-
-
-# ---- solve, count, domains ------------------------------------------------------------
-
-
-class SolveFormat(StrEnum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
-
-
-class ResultFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-FileArg = Annotated[Path, typer.Argument(help="Rule file.", show_default=False)]
-RequestArg = Annotated[
-    Path | None, typer.Argument(help="Request file (JSON, SPEC §2).", show_default=False)
-]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Fix a choice: cpu=CPU-R7-7700X, gpu=none.")
-]
-RequireOpt = Annotated[list[str] | None, typer.Option("--require", help="An extra condition.")]
-DeadlineOpt = Annotated[
-    float | None, typer.Option("--deadline", help="Stop after this many seconds.")
-]
-DefaultsOpt = Annotated[
-    bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
-]
-ResultFormatOpt = Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")]
-
-
-def _request(
-    file: Path,
-    request_file: Path | None,
-    sets: list[str] | None,
-    requires: list[str] | None,
-    minimize: str | None = None,
-    maximize: str | None = None,
-    limit: int | None = None,
-    deadline: float | None = None,
-) -> tuple[Model, ResolvedRequest]:
-    """The model and the checked request, or exit 2 with every error."""
-    model = load_or_exit(file).model
-    assert model is not None
-    base: Request | None = None
-    request_source: SourceFile | None = None
-    if request_file is not None:
-        source = read_source(request_file)
-        if isinstance(source, str):
-            _fail_usage(f"{request_file}: {source}")
-        request_source = source
-        parsed = request_from_json(source.text, source.name)
-        if isinstance(parsed, list):
-            sys.stderr.write(render_text(parsed, {source.name: source}))
-            raise typer.Exit(EXIT_BAD_INPUT)
-        base = parsed
-    request = request_from_flags(
-        sets or [], requires or [], minimize, maximize, limit, deadline, base
-    )
-    if isinstance(request, list):
-        sys.stderr.write(render_text(request, {}))
-        raise typer.Exit(EXIT_BAD_INPUT)
-    resolved, diagnostics, sources = resolve_request(model, request)
-    if resolved is None:
-        if request_source is not None:
-            diagnostics = locate_in_json(diagnostics, request_source)
-            sources[request_source.name] = request_source
-        sys.stderr.write(render_text(diagnostics, sources))
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return model, resolved
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[], None]]:
-    """A spinner with a running count on a terminal (stderr); nothing in pipes or CI."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description} {task.completed}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda: bar.advance(task)
-
-
-def _emit_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+from atoconf.engine.solve import AssemblyResult, SolveResult, StopReason
+from atoconf.engine.solve import count as count_op
+from atoconf.engine.solve import domains as domains_op
+from atoconf.engine.solve import solve as solve_op
+from atoconf.language.model import AttrRef, Model, Value, shown
 
 
 @app.command()
@@ -276,7 +62,7 @@ def solve(
 
     Exit 0 when at least one was found, 1 when there is none.
     """
-    model, req = _request(
+    model, req = checked_request(
         file, request_file, sets, requires, minimize, maximize, limit or None, deadline
     )
     cap = req.limit if req.limit is not None else (None if limit == 0 else 10)
@@ -295,7 +81,7 @@ def solve(
     )
     assemblies: list[AssemblyResult] = []
     produced = 0
-    with _progress("assemblies found") as advance:
+    with progress("assemblies found") as advance:
         for assembly in found:
             produced += 1
             advance()
@@ -308,7 +94,7 @@ def solve(
                 _print_assembly(model, assembly, produced)
     reason = stopped[0] if stopped else None
     if output_format is SolveFormat.json:
-        _emit_json(SolveResult(assemblies=assemblies, stopped=reason).to_json())
+        emit_json(SolveResult(assemblies=assemblies, stopped=reason).to_json())
     elif reason:
         typer.echo(f"stopped: {reason}", err=True)
     if not produced:
@@ -408,7 +194,7 @@ def _answer(
     cap: int | None,
 ) -> Answer:
     """Run count or domains for a checked request, with a spinner on a terminal."""
-    with _progress(label):
+    with progress(label):
         return operation(
             model,
             req.selects,
@@ -433,10 +219,10 @@ def count(
     output_format: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """Count the valid assemblies exactly (0 is an answer: exit 0)."""
-    model, req = _request(file, request_file, sets, requires, deadline=deadline)
+    model, req = checked_request(file, request_file, sets, requires, deadline=deadline)
     result = _answer(count_op, model, req, defaults, "counting", cap)
     if output_format is ResultFormat.json:
-        _emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json"))
         return
     if result.exact:
         typer.echo(f"{result.count:,}")
@@ -461,10 +247,10 @@ def domains(
     output_format: ResultFormatOpt = ResultFormat.text,
 ) -> None:
     """The values each open choice can still take. Exit 1 when nothing is valid."""
-    model, req = _request(file, request_file, sets, requires, deadline=deadline)
+    model, req = checked_request(file, request_file, sets, requires, deadline=deadline)
     result = _answer(domains_op, model, req, defaults, "checking values", cap)
     if output_format is ResultFormat.json:
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
     else:
         for name, values in result.domains.items():
             origin = result.provenance.get(name, "open")
@@ -507,13 +293,13 @@ def explain(
 
     Exit 0 when explained, 1 when the request is in fact satisfiable.
     """
-    model, req = _request(file, request_file, sets, requires, deadline=deadline)
+    model, req = checked_request(file, request_file, sets, requires, deadline=deadline)
     asked: tuple[str, Value] | None = None
     if why is not None:
-        _, probe = _request(file, None, [why], None)
+        _, probe = checked_request(file, None, [why], None)
         ((key, value),) = probe.selects.items()
         asked = (key, value)
-    with _progress("explaining"):
+    with progress("explaining"):
         result = explain_op(
             model,
             req,
@@ -523,7 +309,7 @@ def explain(
             deadline=req.deadline,
         )
     if output_format is ResultFormat.json:
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
     else:
         _print_explanation(model, result, why)
     if result.satisfiable:
@@ -598,24 +384,3 @@ def _assembly_price(model: Model, assembly: AssemblyResult) -> str:
         if isinstance(price, Decimal | int):
             total += choice.qty * price
     return str(total) if total else ""
-
-
-# the fmt, test, plan and stock commands register themselves on `app`
-from atoconf import cli_fmt, cli_plan, cli_test  # noqa: E402, F401
-
-
-def main() -> None:
-    """Run the command line; never ends in a traceback."""
-    try:
-        app(prog_name="atoconf")
-    except KeyboardInterrupt:
-        sys.stderr.write("atoconf: interrupted\n")
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # a bug in atoconf, not in the user's input
-        sys.stderr.write(
-            f"atoconf: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in atoconf; please report it with the command and input.\n"
-        )
-        sys.exit(EXIT_INTERNAL)

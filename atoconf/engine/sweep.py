@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
-from atoconf.evaluate import part_value
-from atoconf.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
-from atoconf.problem import Check, Clock, nodes, per_model, scope_of
-from atoconf.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.problem import Check, Clock, nodes, scope_of
+from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
+from atoconf.language.evaluate import part_value
+from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
 MAX_SUM_STEPS = 400_000  # distinct sums a polynomial may track
@@ -1111,10 +1112,6 @@ def build_graphs(
     return out
 
 
-# per model and group: the graphs of the whole space (no request), for clicks
-_WHOLE: dict[Any, tuple[Model, Built | None]] = {}
-
-
 def whole_space_graphs(
     model: Model,
     group: Sequence[str],
@@ -1131,7 +1128,7 @@ def whole_space_graphs(
         except Unsupported:
             return None  # kept too: no use trying again for the next click
 
-    built = per_model(_WHOLE, model, build, tuple(group))
+    built = CompiledModel.of(model).get(("whole-space graphs", tuple(group)), build)
     if built is None:
         raise Unsupported("the whole space does not fit the sweep")
     return built

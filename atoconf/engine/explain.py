@@ -21,10 +21,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.model import Expr, Model, Value
-from atoconf.problem import Clock, Stop
-from atoconf.request import ResolvedRequest
-from atoconf.solve import (
+from atoconf.engine.problem import Clock, Stop
+from atoconf.engine.request import ResolvedRequest
+from atoconf.engine.solve import (
     JSON_VERSION,
     AssemblyResult,
     Stopped,
@@ -33,6 +32,7 @@ from atoconf.solve import (
     solve,
     witness,
 )
+from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5
 EXHAUSTIVE_ITEMS = 10  # up to this many request items, repairs are found smallest first

@@ -13,10 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.counting import count_solutions
-from atoconf.evaluate import Assembly, evaluate, holds, part_value
-from atoconf.model import BOOL, Binary, Compare, Expr, IfThenElse, Model, Total, Unary, Value
-from atoconf.problem import (
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.counting import count_solutions
+from atoconf.engine.problem import (
     Bound,
     Check,
     Clock,
@@ -28,12 +27,11 @@ from atoconf.problem import (
     checks_for,
     compiled,
     nodes,
-    per_model,
     scope_of,
     solutions,
 )
-from atoconf.propagate import Interval, Scope, abstract, may_hold, qty_var
-from atoconf.sweep import (
+from atoconf.engine.propagate import Interval, Scope, abstract, may_hold, qty_var
+from atoconf.engine.sweep import (
     PathCheck,
     PathCost,
     Unsupported,
@@ -42,6 +40,18 @@ from atoconf.sweep import (
     supported_in,
     whole_space_graphs,
     within_outer,
+)
+from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
+from atoconf.language.model import (
+    BOOL,
+    Binary,
+    Compare,
+    Expr,
+    IfThenElse,
+    Model,
+    Total,
+    Unary,
+    Value,
 )
 
 JSON_VERSION = 1
@@ -189,19 +199,20 @@ class _Setup:
         classes they use per position: the same for every request, so worked out once
         per model for the model's own rules."""
         assert check.allowed is not None
-        own = any(check is c for c in self.comp.checks)
-        found = self.comp.full_rows.get(id(check)) if own else None
-        if found is None:
+        allowed = check.allowed
+
+        def on_full_domains() -> tuple[list[tuple[int, ...]], list[set[int]]]:
             full = self.comp.domains
             present = [
                 {check.classes[j][x] for x in full[v] if x in check.classes[j]}
                 for j, v in enumerate(check.scope)
             ]
-            rows = [r for r in check.allowed if all(c in present[j] for j, c in enumerate(r))]
-            found = (rows, [{r[i] for r in rows} for i in range(len(check.scope))])
-            if own:
-                self.comp.full_rows[id(check)] = found
-        return found
+            rows = [r for r in allowed if all(c in present[j] for j, c in enumerate(r))]
+            return rows, [{r[i] for r in rows} for i in range(len(check.scope))]
+
+        if any(check is c for c in self.comp.checks):  # the check lives as long as the model
+            return CompiledModel.of(self.model).get(("full rows", id(check)), on_full_domains)
+        return on_full_domains()
 
     def _supported(self, check: Check, var: str, value: Value) -> bool:
         assert check.expr is not None
@@ -314,10 +325,7 @@ def decimal_text(value: Fraction, places: int = 0) -> str:
 
 def decimal_places(model: Model) -> int:
     """The most decimals any decimal value in the model's parts is written with."""
-    return per_model(_PLACES, model, lambda: _decimal_places(model))
-
-
-_PLACES: dict[Any, tuple[Model, int]] = {}
+    return CompiledModel.of(model).get("decimal places", lambda: _decimal_places(model))
 
 
 def _decimal_places(model: Model) -> int:
@@ -1145,11 +1153,8 @@ def _sweep_domains(
     return supported_in(built, group, setup.domains, clock)
 
 
-_WHOLE_SETUPS: dict[Any, tuple[Model, _Setup]] = {}
-
-
 def _whole_setup(model: Model) -> _Setup:
-    return per_model(_WHOLE_SETUPS, model, lambda: _Setup(model, {}, []))
+    return CompiledModel.of(model).get("whole setup", lambda: _Setup(model, {}, []))
 
 
 def value_key(value: Value) -> tuple[type, Value]:

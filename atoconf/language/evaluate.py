@@ -7,12 +7,10 @@ with, and what the brute-force oracle in the tests uses.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
-from decimal import Decimal
 from fractions import Fraction
 
-from atoconf.model import (
+from atoconf.language.model import (
     AttrRef,
     Binary,
     Call,
@@ -27,16 +25,16 @@ from atoconf.model import (
     Part,
     PartAttr,
     QtyRef,
+    Result,
     SetLiteral,
     Total,
     Unary,
     Value,
+    exact,
 )
 
 # A component's choice: (SKU or None when absent, quantity).
 Choice = tuple[str | None, int]
-
-Result = bool | Fraction | str | frozenset[str] | None
 
 
 class Assembly:
@@ -49,33 +47,9 @@ class Assembly:
         self.options = options
 
 
-def exact(value: Value) -> Result:
-    """A model value as an evaluation result (numbers become Fractions)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str | frozenset):
-        return value
-    if isinstance(value, int | Decimal):
-        return Fraction(value)
-    raise TypeError(f"not a value: {value!r}")
-
-
-_MISSING = object()
-# per model: (sku, attr) -> the value as a Fraction (converting Decimals is slow,
-# and the solver asks for the same values millions of times)
-_PART_VALUES: dict[int, tuple[weakref.ref[Model], dict[tuple[str, str], Result]]] = {}
-
-
 def part_value(model: Model, sku: str, attr: str) -> Result:
-    """A part's attribute as an evaluation result, converted once per model."""
-    entry = _PART_VALUES.get(id(model))
-    if entry is None or entry[0]() is not model:
-        key = id(model)
-        entry = (weakref.ref(model, lambda _: _PART_VALUES.pop(key, None)), {})
-        _PART_VALUES[key] = entry
-    table = entry[1]
-    value = table.get((sku, attr), _MISSING)
-    if value is _MISSING:
-        value = table[(sku, attr)] = exact(model.parts[sku].values[attr])
-    return value  # type: ignore[return-value]
+    """A part's attribute as an evaluation result."""
+    return model.part_value(sku, attr)
 
 
 def absent_value(model: Model, component: str, attr: str) -> Result:

@@ -17,9 +17,9 @@ from functools import lru_cache
 
 from lark import Lark, Token, Tree
 
-from atoconf.diagnostics import Diagnostic, has_errors
-from atoconf.parse import grammar_text, parse
-from atoconf.source import SourceFile
+from atoconf.language.diagnostics import Diagnostic, has_errors
+from atoconf.language.parse import grammar_text, parse
+from atoconf.language.source import SourceFile
 
 WIDTH = 88
 INDENT = 2
@@ -99,7 +99,7 @@ def _cst_parser() -> Lark:
 
 def concrete_tree(text: str) -> tuple[Tree[Token], list[Token]]:
     """The tree with every token kept, and the comments in source order.
-    The text must parse (atoconf.parse.parse says whether it does)."""
+    The text must parse (atoconf.language.parse.parse says whether it does)."""
     _found.comments = []
     try:
         tree = _cst_parser().parse(text)

@@ -15,15 +15,17 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import constraint as pc
 
-from atoconf.evaluate import Assembly, evaluate, holds, part_value
-from atoconf.model import (
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.propagate import Interval, Scope, abstract, may_hold, qty_var
+from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
+from atoconf.language.model import (
     AttrRef,
     Binary,
     Call,
@@ -36,8 +38,7 @@ from atoconf.model import (
     Total,
     Value,
 )
-from atoconf.propagate import Interval, Scope, abstract, may_hold, qty_var
-from atoconf.source import Span
+from atoconf.language.source import Span
 
 # A full or partial assignment of solver variables.
 Values = Mapping[str, Value]
@@ -89,10 +90,7 @@ class Compiled:
     variables: dict[str, Variable]
     checks: tuple[Check, ...]
     # each variable's domain
-    domains: dict[str, tuple[Value, ...]] = field(default_factory=dict)
-    # per table (by id): the rows the full domains leave and the classes they use
-    # per position; arc consistency starts from these (filled when first needed)
-    full_rows: dict[int, tuple[list[tuple[int, ...]], list[set[int]]]] = field(default_factory=dict)
+    domains: dict[str, tuple[Value, ...]]
 
 
 class Stop(Exception):
@@ -334,30 +332,9 @@ def _compile(model: Model) -> Compiled:
     return Compiled(model, variables, tuple(checks), domains)
 
 
-Kept = TypeVar("Kept")
-MAX_KEPT = 64  # entries a per-model cache holds before it starts afresh
-
-
-def per_model(
-    cache: dict[Any, tuple[Model, Kept]], model: Model, build: Callable[[], Kept], *key: Any
-) -> Kept:
-    """What `build` makes for this model object (and key), made once: models are
-    immutable, and an entry whose model is gone is not reused for its id."""
-    slot = (id(model), *key)
-    entry = cache.get(slot)
-    if entry is None or entry[0] is not model:
-        if len(cache) > MAX_KEPT:
-            cache.clear()
-        entry = cache[slot] = (model, build())
-    return entry[1]
-
-
-# Models are immutable; compiling happens once per model object.
-_compiled: dict[Any, tuple[Model, Compiled]] = {}
-
-
 def compiled(model: Model) -> Compiled:
-    return per_model(_compiled, model, lambda: _compile(model))
+    """The model's variables and rule checks, compiled once per model."""
+    return CompiledModel.of(model).get("problem", lambda: _compile(model))
 
 
 # ---- constraints for python-constraint2 -----------------------------------------------

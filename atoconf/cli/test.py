@@ -13,19 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from atoconf.build import load_file
-from atoconf.cli import EXIT_BAD_INPUT, EXIT_FAILED, _fail_usage, _progress, app
-from atoconf.diagnostics import (
-    JSON_VERSION,
-    RENDERERS,
-    Diagnostic,
-    error,
-    render_text,
-    sort_key,
-    warning,
-)
-from atoconf.model import Model, shown
-from atoconf.ruletests import (
+from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app, fail_usage, progress
+from atoconf.engine.ruletests import (
     TEST_DEADLINE,
     FileCoverage,
     Outcome,
@@ -36,8 +25,19 @@ from atoconf.ruletests import (
     run_test,
     selected,
 )
-from atoconf.solve import AssemblyResult
-from atoconf.source import SourceFile
+from atoconf.engine.solve import AssemblyResult
+from atoconf.language.build import load_file
+from atoconf.language.diagnostics import (
+    JSON_VERSION,
+    RENDERERS,
+    Diagnostic,
+    error,
+    render_text,
+    sort_key,
+    warning,
+)
+from atoconf.language.model import Model, shown
+from atoconf.language.source import SourceFile
 
 
 class TestFormat(StrEnum):
@@ -107,9 +107,9 @@ def test(
     fails or coverage is short, 2 when a file has errors or cannot be read.
     """
     if coverage_min is not None and not 0 <= coverage_min <= 100:
-        _fail_usage("--coverage-min must be a percentage from 0 to 100")
+        fail_usage("--coverage-min must be a percentage from 0 to 100")
     if deadline <= 0:
-        _fail_usage("--deadline must be a number of seconds > 0")
+        fail_usage("--deadline must be a number of seconds > 0")
     run = run_files(files, coverage or coverage_min is not None, run_pattern, deadline)
     run.coverage_min = coverage_min
     if output_format in (TestFormat.github, TestFormat.sarif):
@@ -137,7 +137,7 @@ def run_files(
     rules: dict[tuple[str, int, int], RuleCoverage] = {}
     models: list[Model] = []
     seen: set[Path] = set()
-    with _progress("testing") as tick:
+    with progress("testing") as tick:
         for path in paths:
             if path.resolve() in seen:
                 continue

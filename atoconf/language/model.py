@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from fractions import Fraction
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from atoconf.source import Span
-
-if TYPE_CHECKING:
-    from atoconf.configure import Configuration
+from atoconf.language.source import Span
 
 # A value in a part row, a default, an option or a test's `given`: int and
 # Decimal are exact numbers, str is a string, an enum member or a SKU, a
@@ -18,6 +17,18 @@ if TYPE_CHECKING:
 Value = bool | int | Decimal | str | frozenset[str] | None
 
 ValueKind = Literal["int", "decimal", "bool", "string", "enum", "set"]
+
+# A value as expressions compute with it: numbers are exact Fractions.
+Result = bool | Fraction | str | frozenset[str] | None
+
+
+def exact(value: Value) -> Result:
+    """A model value as an evaluation result (numbers become Fractions)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | frozenset):
+        return value
+    if isinstance(value, int | Decimal):
+        return Fraction(value)
+    raise TypeError(f"not a value: {value!r}")
 
 
 class Node(BaseModel):
@@ -291,13 +302,6 @@ class RuleTest(Node):
 class Model(Node):
     """A product with everything it imports, resolved and type-checked."""
 
-    def configure(self, request: Any = None) -> Configuration:
-        """This model narrowed by a request (a Request, its JSON shape as a dict, or a
-        dict of choices); raises atoconf.RequestError naming every bad item."""
-        from atoconf.configure import configure
-
-        return configure(self, request)
-
     product: str | None
     title: str | None = None
     product_span: Span | None = None
@@ -310,6 +314,34 @@ class Model(Node):
     rules: dict[str, Rule]
     steps: dict[str, Step]
     tests: tuple[RuleTest, ...]
+    # (sku, attribute) -> the value as a Result, converted on first use (converting
+    # a Decimal is slow, and the engine reads the same values millions of times)
+    _exact: dict[tuple[str, str], Result] = PrivateAttr(default_factory=dict)
+    # what later stages compile from this model, kept with it (the engine's
+    # CompiledModel); the language layer never reads it
+    _engine: object = PrivateAttr(default=None)
+
+    def part_value(self, sku: str, attr: str) -> Result:
+        """A part's attribute as expressions compute with it."""
+        try:
+            return self._exact[(sku, attr)]
+        except KeyError:
+            value = self._exact[(sku, attr)] = exact(self.parts[sku].values[attr])
+            return value
+
+    def engine_slot(self) -> object:
+        """What the engine keeps of this model (None until it compiles it)."""
+        return self._engine
+
+    def keep_for_engine(self, value: object) -> None:
+        """Keep the engine's compiled form of this model with it."""
+        self._engine = value
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        copied._engine = None
+        copied._exact = {}
+        return copied
 
 
 for _node in (SetLiteral, Unary, Binary, Compare, In, IfThenElse, Call, Component, Rule, Step):

@@ -22,10 +22,10 @@ from typing import Any, Literal, cast
 
 from lark import Token, Tree
 
-from atoconf import csvparts
-from atoconf.diagnostics import Diagnostic, Related, error, plural, sort_key
-from atoconf.evaluate import Assembly, holds
-from atoconf.model import (
+from atoconf.language import csvparts
+from atoconf.language.diagnostics import Diagnostic, Related, error, plural, sort_key
+from atoconf.language.evaluate import Assembly, holds
+from atoconf.language.model import (
     BOOL,
     DECIMAL,
     INT,
@@ -62,8 +62,8 @@ from atoconf.model import (
     ValueType,
     enum_type,
 )
-from atoconf.parse import ParseResult, parse
-from atoconf.source import SourceFile, Span, decode, read_source
+from atoconf.language.parse import ParseResult, parse
+from atoconf.language.source import SourceFile, Span, decode, read_source
 
 MAX_OPTION_VALUES = 100_000
 MAX_DIGITS = 30  # in a number literal; more is a typo, and Python's int() refuses past 4300

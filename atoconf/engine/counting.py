@@ -19,8 +19,10 @@ from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from atoconf.evaluate import absent_value, exact, part_value
-from atoconf.model import (
+from atoconf.engine.problem import Check, Clock, check_holds
+from atoconf.engine.propagate import FALSE, TRUE, Scope, abstract, qty_var
+from atoconf.language.evaluate import absent_value, part_value
+from atoconf.language.model import (
     AttrRef,
     Binary,
     Call,
@@ -37,9 +39,8 @@ from atoconf.model import (
     Total,
     Unary,
     Value,
+    exact,
 )
-from atoconf.problem import Check, Clock, check_holds
-from atoconf.propagate import FALSE, TRUE, Scope, abstract, qty_var
 
 MAX_CACHE = 2_000_000
 

@@ -13,10 +13,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from atoconf import csvparts
-from atoconf.diagnostics import Diagnostic, Related, error, warning
-from atoconf.model import Model
-from atoconf.source import SourceFile, Span, read_source
+from atoconf.language import csvparts
+from atoconf.language.diagnostics import Diagnostic, Related, error, warning
+from atoconf.language.model import Model
+from atoconf.language.source import SourceFile, Span, read_source
 
 STOCK_COLUMNS = ("sku", "location", "on_hand", "reserved")
 SUPPLY_COLUMNS = ("sku", "lead_days", "unit_cost")

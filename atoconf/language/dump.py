@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from atoconf.model import (
+from atoconf.language.model import (
     AttrRef,
     Binary,
     Call,
@@ -29,7 +29,7 @@ from atoconf.model import (
     Value,
     ValueType,
 )
-from atoconf.source import Span
+from atoconf.language.source import Span
 
 _BINARY = {"and": "and", "or": "or", "implies": "->", "iff": "<->"}
 

@@ -1,0 +1,93 @@
+"""atoconf check and atoconf dump: rule files checked, and each stage of the pipeline."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app, fail_usage, load_or_exit, progress
+from atoconf.engine.check import LINT_DEADLINE, check_files
+from atoconf.language.diagnostics import RENDERERS, render_text
+from atoconf.language.dump import dump_model
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class Stage(StrEnum):
+    tokens = "tokens"
+    tree = "tree"
+    model = "model"
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Rule files to check.", show_default=False)],
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.text,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too (exit 1).")
+    ] = False,
+    lint: Annotated[bool, typer.Option("--lint/--no-lint", help="Run the lints (SPEC §5).")] = True,
+    lint_deadline: Annotated[
+        float,
+        typer.Option("--lint-deadline", help="Seconds the solver's lints of a product share."),
+    ] = LINT_DEADLINE,
+) -> None:
+    """Parse, type-check and lint rule files; silent when there is nothing to report.
+
+    Exit 0 when there are no errors (and, with --strict, no warnings), 1 when
+    there are, 2 when a file cannot be read. `# atoconf: ignore[W0304]` on a
+    line (or on a comment line right above it) silences that warning there.
+    """
+    if lint_deadline <= 0:
+        fail_usage("--lint-deadline must be a number of seconds > 0")
+    with progress("linting"):
+        result = check_files(files, lint=lint, deadline=lint_deadline)
+    diagnostics = result.diagnostics
+    if output_format is not CheckFormat.text or diagnostics:
+        sys.stdout.write(RENDERERS[output_format.value](diagnostics, result.sources))
+    if result.unreadable:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if any(d.is_error or strict for d in diagnostics):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def dump(
+    file: Annotated[Path, typer.Argument(help="Rule file.", show_default=False)],
+    stage: Annotated[Stage, typer.Option("--stage", help="What to print.")] = Stage.model,
+) -> None:
+    """Print a stage of the pipeline: the tokens, the parse tree or the built model."""
+    if stage is Stage.model:
+        result = load_or_exit(file)
+        assert result.model is not None
+        sys.stdout.write(dump_model(result.model))
+        return
+    from atoconf.language.parse import _scanner, parse
+    from atoconf.language.source import read_source
+
+    source = read_source(file)
+    if isinstance(source, str):
+        fail_usage(f"{file}: {source}")
+    if stage is Stage.tokens:
+        tokens, _, diagnostics, _ = _scanner().scan(source)
+        for token in tokens:
+            sys.stdout.write(f"{token.line}:{token.column}\t{token.type}\t{token.value}\n")
+    else:
+        parsed = parse(source)
+        diagnostics = parsed.diagnostics
+        if parsed.tree is not None:
+            sys.stdout.write(parsed.tree.pretty())
+    if diagnostics:
+        sys.stderr.write(render_text(diagnostics, {source.name: source}))
+        raise typer.Exit(EXIT_BAD_INPUT)

@@ -1,0 +1,167 @@
+"""What every command shares: the app, exit codes, options, loading and progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from atoconf.engine.request import (
+    Request,
+    ResolvedRequest,
+    locate_in_json,
+    request_from_flags,
+    request_from_json,
+    resolve_request,
+)
+from atoconf.language.build import LoadResult, load_file
+from atoconf.language.diagnostics import render_text
+from atoconf.language.model import Model
+from atoconf.language.source import SourceFile, read_source
+from atoconf.language.version import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+app = typer.Typer(
+    name="atoconf",
+    help="Configuration engine for assemble-to-order manufacturing.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"atoconf {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Configuration engine for assemble-to-order manufacturing."""
+
+
+def fail_usage(message: str) -> NoReturn:
+    typer.echo(f"atoconf: error: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def load_or_exit(path: Path) -> LoadResult:
+    """Load a model for a command that needs one: exit 2 with every error if it has any."""
+    result = load_file(path)
+    if result.model is None:
+        sys.stderr.write(render_text(result.diagnostics, result.sources))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return result
+
+
+# ---- solve, count, domains ------------------------------------------------------------
+
+
+class SolveFormat(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class ResultFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FileArg = Annotated[Path, typer.Argument(help="Rule file.", show_default=False)]
+RequestArg = Annotated[
+    Path | None, typer.Argument(help="Request file (JSON, SPEC §2).", show_default=False)
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Fix a choice: cpu=CPU-R7-7700X, gpu=none.")
+]
+RequireOpt = Annotated[list[str] | None, typer.Option("--require", help="An extra condition.")]
+DeadlineOpt = Annotated[
+    float | None, typer.Option("--deadline", help="Stop after this many seconds.")
+]
+DefaultsOpt = Annotated[
+    bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
+]
+ResultFormatOpt = Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def checked_request(
+    file: Path,
+    request_file: Path | None,
+    sets: list[str] | None,
+    requires: list[str] | None,
+    minimize: str | None = None,
+    maximize: str | None = None,
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> tuple[Model, ResolvedRequest]:
+    """The model and the checked request, or exit 2 with every error."""
+    model = load_or_exit(file).model
+    assert model is not None
+    base: Request | None = None
+    request_source: SourceFile | None = None
+    if request_file is not None:
+        source = read_source(request_file)
+        if isinstance(source, str):
+            fail_usage(f"{request_file}: {source}")
+        request_source = source
+        parsed = request_from_json(source.text, source.name)
+        if isinstance(parsed, list):
+            sys.stderr.write(render_text(parsed, {source.name: source}))
+            raise typer.Exit(EXIT_BAD_INPUT)
+        base = parsed
+    request = request_from_flags(
+        sets or [], requires or [], minimize, maximize, limit, deadline, base
+    )
+    if isinstance(request, list):
+        sys.stderr.write(render_text(request, {}))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    resolved, diagnostics, sources = resolve_request(model, request)
+    if resolved is None:
+        if request_source is not None:
+            diagnostics = locate_in_json(diagnostics, request_source)
+            sources[request_source.name] = request_source
+        sys.stderr.write(render_text(diagnostics, sources))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return model, resolved
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[], None]]:
+    """A spinner with a running count on a terminal (stderr); nothing in pipes or CI."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description} {task.completed}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda: bar.advance(task)
+
+
+def emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
