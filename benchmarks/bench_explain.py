@@ -34,8 +34,8 @@ from bench_solver import percentile  # noqa: E402
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
+from atoconf.engine.configure import configure  # noqa: E402
 from atoconf.engine.problem import compiled  # noqa: E402
-from atoconf.engine.solve import StopReason  # noqa: E402
 from atoconf.language.model import Model, Value  # noqa: E402
 
 GOAL_P95_S = 0.5
@@ -66,11 +66,9 @@ def unsatisfiable_requests(model: Model, rng: Random) -> list[dict[str, Value]]:
         select = {
             v.name: rng.choice([x for x in v.domain if x != 0 or v.kind != "qty"]) for v in chosen
         }
-        stopped: list[StopReason] = []
-        found = list(
-            model.configure(select).solve(limit=1, defaults=False, deadline=5, stopped=stopped)
-        )
-        if not found and not stopped:  # unsatisfiable, and proven so
+        stream = configure(model, select).solve(limit=1, defaults=False, deadline=5)
+        found = list(stream)
+        if not found and not stream.stopped:  # unsatisfiable, and proven so
             out.append(select)
     return out
 
@@ -83,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="atoconf-bench-") as tmp:
         large = generate_large_pc(args.seed, Path(tmp))
-        model = atoconf.load(large.entry)
+        model = atoconf.load(large.entry).model
     print(f"large PC (seed {args.seed}): {len(model.parts):,} SKUs, {len(model.rules)} rules")
 
     requests = unsatisfiable_requests(model, rng)
@@ -92,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes: list[int] = []
     stopped = 0
     for select in requests:
-        cfg = model.configure(select)
+        cfg = configure(model, select)
         began = time.perf_counter()
         result = cfg.explain(deadline=args.deadline)
         times.append(time.perf_counter() - began)
@@ -104,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  conflict sizes: {sorted(sizes)}; stopped by the deadline: {stopped}")
 
     base = {"usage": "gaming", "tier": "mainstream"}
-    cfg = model.configure(base)
+    cfg = configure(model, base)
     allowed = cfg.domains(deadline=args.deadline).domains
     variables = compiled(model).variables
     greyed = [

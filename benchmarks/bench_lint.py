@@ -36,7 +36,7 @@ for path in (ROOT, ROOT / "benchmarks"):  # run from a checkout without installi
 from large_pc import generate_large_pc  # noqa: E402
 
 from atoconf.engine.check import LINT_DEADLINE, lint_model  # noqa: E402
-from atoconf.engine.problem import Clock, Stop  # noqa: E402
+from atoconf.engine.clock import Clock, Stop  # noqa: E402
 from atoconf.engine.ruletests import rule_coverage, run_tests  # noqa: E402
 from atoconf.engine.solve import negated, witness  # noqa: E402
 from atoconf.language.build import load_file  # noqa: E402

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
+from atoconf.engine.clock import Clock  # noqa: E402
 from atoconf.engine.solve import solve, with_defaults  # noqa: E402
 from atoconf.language.model import Model  # noqa: E402
 from atoconf.planning.plan import (  # noqa: E402
@@ -124,18 +125,13 @@ def naive_plan(
     """Enumerate valid assemblies, keep the buildable ones, take the cheapest; returns
     (what it found, seconds). Stops at the deadline."""
     start = time.perf_counter()
+    clock = Clock(deadline)
     select = with_defaults(
-        planner.costed, order.request.selects, [e for _, e in order.request.requires], deadline
+        planner.costed, order.request.selects, [e for _, e in order.request.requires], clock
     )
     best = None
-    stopped: list[str] = []
-    for assembly in solve(
-        planner.costed,
-        select,
-        [e for _, e in order.request.requires],
-        deadline=deadline,
-        stopped=stopped,  # type: ignore[arg-type]
-    ):
+    stream = solve(planner.costed, select, [e for _, e in order.request.requires], clock=clock)
+    for assembly in stream:
         need: dict[str, int] = {}
         for chosen in assembly.components.values():
             if chosen is not None:
@@ -147,10 +143,9 @@ def naive_plan(
             if best is None or cost < best:
                 best = cost
         if time.perf_counter() - start > deadline:
-            stopped.append("deadline")
             break
     seconds = time.perf_counter() - start
-    return ("stopped" if stopped else "done"), seconds
+    return ("stopped" if stream.stopped or seconds > deadline else "done"), seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         large = generate_large_pc(args.seed, Path(folder))
         started = time.perf_counter()
-        model = atoconf.load(large.entry)
+        model = atoconf.load(large.entry).model
         stock = synthetic_stock(model, rng)
         text = synthetic_orders(model, args.orders, rng)
         orders, problems, _ = read_orders(model, text, "orders.jsonl")

@@ -58,8 +58,9 @@ import constraint as pc  # noqa: E402  (the naive baseline only)
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
+from atoconf.engine.clock import Clock  # noqa: E402
 from atoconf.engine.problem import assembly_of, compiled, scope_of  # noqa: E402
-from atoconf.engine.solve import StopReason, count, domains, solve, space_size  # noqa: E402
+from atoconf.engine.solve import count, domains, solve, space_size  # noqa: E402
 from atoconf.language.build import typed_expression  # noqa: E402
 from atoconf.language.evaluate import evaluate, holds  # noqa: E402
 from atoconf.language.model import Expr, Model, Value  # noqa: E402
@@ -147,7 +148,7 @@ def interactive(model: Model, seed: int, deadline: float) -> Session:
     (chosen by the seed), then `domains` is timed for the request so far."""
     rng = Random(seed)
     select: dict[str, Value] = {}
-    current = domains(model, deadline=deadline)
+    current = domains(model, clock=Clock(deadline))
     session = Session()
     for _ in range(CLICKS):
         open_ = [(n, vs) for n, vs in current.domains.items() if n not in select and len(vs) > 1]
@@ -157,7 +158,7 @@ def interactive(model: Model, seed: int, deadline: float) -> Session:
         select[name] = rng.choice(values)
         session.clicks.append(f"{name}={short(select[name])}")
         began = time.perf_counter()
-        current = domains(model, select, deadline=deadline)
+        current = domains(model, select, clock=Clock(deadline))
         session.times.append(time.perf_counter() - began)
         session.stopped += bool(current.stopped)
     return session
@@ -169,27 +170,25 @@ def ours(model: Model, deadline: float, exact: list[int]) -> dict[str, Timing]:
     out: dict[str, Timing] = {}
 
     def do_count() -> tuple[str, bool]:
-        r = count(model, deadline=deadline)
+        r = count(model, clock=Clock(deadline))
         if r.exact:
             exact.append(r.count)
         return (f"{big(r.count)} {'exact' if r.exact else 'NOT exact'}", bool(r.stopped))
 
     def do_domains() -> tuple[str, bool]:
-        r = domains(model, deadline=deadline)
+        r = domains(model, clock=Clock(deadline))
         return (f"{sum(len(v) for v in r.domains.values())} values", bool(r.stopped))
 
     def do_first() -> tuple[str, bool]:
-        stopped: list[StopReason] = []
-        found = list(islice(solve(model, limit=1, deadline=deadline, stopped=stopped), 1))
-        return (f"{len(found)} assembly", bool(stopped))
+        stream = solve(model, limit=1, clock=Clock(deadline))
+        found = list(islice(stream, 1))
+        return (f"{len(found)} assembly", bool(stream.stopped))
 
     def do_cheapest() -> tuple[str, bool]:
-        stopped: list[StopReason] = []
-        found = list(
-            solve(model, minimize=price, limit=CHEAPEST, deadline=deadline, stopped=stopped)
-        )
+        stream = solve(model, minimize=price, limit=CHEAPEST, clock=Clock(deadline))
+        found = list(stream)
         text = f"{len(found)}, from {found[0].objective}" if found else "none"
-        return (text, bool(stopped))
+        return (text, bool(stream.stopped))
 
     out["count"] = timed(do_count)
     out["domains"] = timed(do_domains)
@@ -307,7 +306,7 @@ def measure(case: Case, seed: int, deadline: float) -> list[str]:
     """Print the table for one model; return the goal lines."""
     try:
         began = time.perf_counter()
-        model = atoconf.load(case.path)
+        model = atoconf.load(case.path).model
         load_s = time.perf_counter() - began
     except atoconf.RuleError as exc:
         print(f"{case.title}: load FAILED")

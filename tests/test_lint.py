@@ -251,7 +251,7 @@ def test_a_tautology_is_redundant() -> None:
 
 def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     from atoconf.engine import check
-    from atoconf.engine.problem import Clock, Stop
+    from atoconf.engine.clock import Clock, Stop
     from atoconf.language.diagnostics import warning
 
     loaded = load_text(SEEDED, "lamp.ato")

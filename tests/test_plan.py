@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import NoReturn
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from atoconf.engine.request import Request, resolve_request
+from atoconf.engine.sweep import Unsupported
 from atoconf.language.build import load_text, typed_expression
 from atoconf.language.evaluate import Assembly, evaluate, holds
 from atoconf.language.model import Expr, Model, Value
@@ -237,7 +239,11 @@ def without_graph() -> Iterator[None]:
     """Plans by branch and bound alone: the decision graph's A* says it does not fit."""
     module = sys.modules["atoconf.planning.plan"]
     saved = module.cheapest_by_graph  # type: ignore[attr-defined]
-    module.cheapest_by_graph = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+
+    def unsupported(*args: object, **kwargs: object) -> NoReturn:
+        raise Unsupported("forced: branch and bound alone")
+
+    module.cheapest_by_graph = unsupported  # type: ignore[attr-defined]
     try:
         yield
     finally:

@@ -28,13 +28,14 @@ from atoconf.cli.common import (
     emit_json,
     progress,
 )
+from atoconf.engine.clock import Clock
 from atoconf.engine.explain import Explanation
 from atoconf.engine.explain import explain as explain_op
 from atoconf.engine.problem import nodes
 from atoconf.engine.request import (
     ResolvedRequest,
 )
-from atoconf.engine.solve import AssemblyResult, SolveResult, StopReason
+from atoconf.engine.solve import AssemblyResult, SolveResult
 from atoconf.engine.solve import count as count_op
 from atoconf.engine.solve import domains as domains_op
 from atoconf.engine.solve import solve as solve_op
@@ -67,7 +68,6 @@ def solve(
     )
     cap = req.limit if req.limit is not None else (None if limit == 0 else 10)
     objective = req.objective
-    stopped: list[StopReason] = []
     found = solve_op(
         model,
         req.selects,
@@ -75,9 +75,8 @@ def solve(
         minimize=objective[2] if objective and objective[0] == "min" else None,
         maximize=objective[2] if objective and objective[0] == "max" else None,
         limit=cap,
-        deadline=req.deadline,
+        clock=Clock(req.deadline),
         defaults=defaults,
-        stopped=stopped,
     )
     assemblies: list[AssemblyResult] = []
     produced = 0
@@ -92,7 +91,7 @@ def solve(
                 assemblies.append(assembly)
             else:
                 _print_assembly(model, assembly, produced)
-    reason = stopped[0] if stopped else None
+    reason = found.stopped
     if output_format is SolveFormat.json:
         emit_json(SolveResult(assemblies=assemblies, stopped=reason).to_json())
     elif reason:
@@ -199,7 +198,7 @@ def _answer(
             model,
             req.selects,
             [expr for _, expr in req.requires],
-            deadline=req.deadline,
+            clock=Clock(req.deadline),
             defaults=defaults,
             cap=cap,
         )
@@ -306,7 +305,7 @@ def explain(
             why=asked,
             max_conflicts=MAX_CONFLICTS if every else 1,
             blame=blame.value,
-            deadline=req.deadline,
+            clock=Clock(req.deadline),
         )
     if output_format is ResultFormat.json:
         emit_json(result.to_json())

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.explain import quickxplain
-from atoconf.engine.problem import Clock, Stop, compiled, nodes
+from atoconf.engine.problem import compiled, nodes
 from atoconf.engine.solve import domains, refutable, satisfiable, value_key
 from atoconf.language.build import load_file
 from atoconf.language.diagnostics import Diagnostic, Related, Severity, sort_key, warning
@@ -297,7 +298,7 @@ STATIC_LINTS: tuple[Callable[[Model], list[Diagnostic]], ...] = (
 def _void_and_dead(model: Model, clock: Clock) -> Iterator[Diagnostic]:
     """W0301 when no assembly is valid; else W0302/W0303 for each choice of a component
     or an option that no valid assembly makes."""
-    found = domains(model, deadline=clock.left())
+    found = domains(model, clock=clock)
     if found.stopped is not None:
         raise Stop(found.stopped)
     if not found.satisfiable:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
+from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.explain import Explanation, explain
 from atoconf.engine.request import Request, ResolvedRequest, request_from_json, resolve_request
 from atoconf.engine.solve import (
-    AssemblyResult,
     CountResult,
     DomainsResult,
-    StopReason,
+    Solutions,
     count,
     domains,
     solve,
@@ -45,6 +45,10 @@ class Configuration:
     def _requires(self) -> list[Expr]:
         return [expr for _, expr in self.request.requires]
 
+    def _clock(self, deadline: float | None) -> Clock:
+        """The one clock of an operation: its deadline, else the request's."""
+        return Clock(deadline if deadline is not None else self.request.deadline)
+
     def _objective(self, text: str, field: str) -> Expr:
         expr, diagnostics, source = typed_expression(self.model, text, field)
         if expr is None or has_errors(diagnostics) or not expr.type.is_number:
@@ -58,11 +62,11 @@ class Configuration:
         limit: int | None = None,
         deadline: float | None = None,
         defaults: bool = True,
-        stopped: list[StopReason] | None = None,
-    ) -> Iterator[AssemblyResult]:
-        """Valid assemblies in the SPEC §2 shape, best first when there is an objective
-        (the request's own objective, limit and deadline apply unless given here).
-        When a deadline ends the search, its reason is appended to `stopped`."""
+    ) -> Solutions:
+        """Valid assemblies, streamed, best first when there is an objective (the
+        request's own objective, limit and deadline apply unless given here). Option
+        defaults and the search share the deadline; when it ends the stream early,
+        the stream's `stopped` says so."""
         objective = self.request.objective
         low = self._objective(minimize, "minimize") if minimize else None
         high = self._objective(maximize, "maximize") if maximize else None
@@ -75,9 +79,8 @@ class Configuration:
             minimize=low,
             maximize=high,
             limit=limit if limit is not None else self.request.limit,
-            deadline=deadline if deadline is not None else self.request.deadline,
+            clock=self._clock(deadline),
             defaults=defaults,
-            stopped=stopped,
         )
 
     def count(
@@ -88,7 +91,7 @@ class Configuration:
             self.model,
             self.request.selects,
             self._requires,
-            deadline=deadline if deadline is not None else self.request.deadline,
+            clock=self._clock(deadline),
             defaults=defaults,
             cap=cap,
         )
@@ -106,7 +109,7 @@ class Configuration:
             self.request,
             max_conflicts=max_conflicts,
             blame=blame,
-            deadline=deadline if deadline is not None else self.request.deadline,
+            clock=self._clock(deadline),
         )
 
     def why(self, name: str, value: Value, deadline: float | None = None) -> Explanation:
@@ -116,7 +119,7 @@ class Configuration:
             self.model,
             self.request,
             why=_probe(self.model, name, value),
-            deadline=deadline if deadline is not None else self.request.deadline,
+            clock=self._clock(deadline),
         )
 
     def domains(
@@ -128,7 +131,7 @@ class Configuration:
             self.model,
             self.request.selects,
             self._requires,
-            deadline=deadline if deadline is not None else self.request.deadline,
+            clock=self._clock(deadline),
             defaults=defaults,
             cap=cap,
         )

@@ -19,7 +19,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from atoconf.engine.problem import Check, Clock, check_holds
+from atoconf.engine.clock import Clock
+from atoconf.engine.problem import Check, check_holds
 from atoconf.engine.propagate import FALSE, TRUE, Scope, abstract, qty_var
 from atoconf.language.evaluate import absent_value, part_value
 from atoconf.language.model import (

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.engine.problem import Clock, Stop
+from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.solve import (
     JSON_VERSION,
@@ -245,12 +245,12 @@ def explain(
     why: tuple[str, Value] | None = None,
     max_conflicts: int = 1,
     blame: Literal["request", "rules"] = "request",
-    deadline: float | None = None,
+    clock: Clock | None = None,
     max_repairs: int = MAX_REPAIRS,
 ) -> Explanation:
     """Why the request (with `why`: the request plus var=value) has no valid
     assembly: minimal conflicts and repairs. `satisfiable` is True when it has one."""
-    clock = Clock(deadline)
+    clock = clock or Clock()
     oracle = _Oracle(model, request, clock)
     items = [Candidate("select", k, item_text(k, v)) for k, v in request.selects.items()]
     items += [Candidate("require", str(i), text) for i, (text, _) in enumerate(request.requires)]
@@ -282,7 +282,7 @@ def explain(
         conflicts.append(first)
         conflicts += _more_conflicts(oracle.consistent, hard, ordered, first, max_conflicts)
         if why is None:
-            repairs = _repairs(model, request, oracle, items, rules, max_repairs, deadline)
+            repairs = _repairs(model, request, oracle, items, rules, max_repairs, clock)
     except Stop as stop:
         stopped = stop.reason
     members = [[_member(model, c) for c in conflict] for conflict in conflicts]
@@ -341,7 +341,7 @@ def _repairs(
     items: Sequence[Candidate],
     rules: Sequence[Candidate],
     most: int,
-    deadline: float | None,
+    clock: Clock,
 ) -> list[Repair]:
     """Repairs, fewest changes first, then (with the request's objective) the best
     assembly first; each with its best assembly, or any valid one without an
@@ -365,7 +365,7 @@ def _repairs(
                     minimize=expr if sense == "min" else None,
                     maximize=expr if sense == "max" else None,
                     limit=1,
-                    deadline=deadline,
+                    clock=clock,
                 ),
                 None,
             )
@@ -381,7 +381,7 @@ def _repairs(
             if c.kind != "select":
                 continue
             others = {k: v for k, v in selects.items() if k != c.key}
-            options = domains(model, others, requires, deadline=deadline).domains.get(c.key, [])
+            options = domains(model, others, requires, clock=clock).domains.get(c.key, [])
             instead[c.key] = [v for v in options if v != request.selects[c.key]]
         repair = Repair(remove=[c.text for c in diagnosis], assembly=assembly, instead=instead)
         ranked.append((len(diagnosis), score, n, repair))

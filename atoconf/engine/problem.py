@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +21,7 @@ from typing import Any, Literal
 
 import constraint as pc
 
+from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.propagate import Interval, Scope, abstract, may_hold, qty_var
 from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
@@ -91,45 +91,6 @@ class Compiled:
     checks: tuple[Check, ...]
     # each variable's domain
     domains: dict[str, tuple[Value, ...]]
-
-
-class Stop(Exception):
-    """The search hit its deadline or was asked to stop."""
-
-    def __init__(self, reason: Literal["deadline", "cap"]) -> None:
-        super().__init__(reason)
-        self.reason: Literal["deadline", "cap"] = reason
-
-
-class Clock:
-    """A deadline, and a cap on steps of work, that the search looks at while it runs."""
-
-    __slots__ = ("calls", "cap", "deadline")
-
-    def __init__(self, seconds: float | None, cap: int | None = None) -> None:
-        self.deadline = None if seconds is None else time.monotonic() + seconds
-        self.cap = cap
-        self.calls = 0
-
-    def tick(self) -> None:
-        self.calls += 1
-        if self.calls & 255 == 0:
-            self.check()
-
-    def left(self) -> float | None:
-        """Seconds to the deadline (None: no deadline); Stop when it has passed."""
-        if self.deadline is None:
-            return None
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise Stop("deadline")
-        return left
-
-    def check(self) -> None:
-        if self.cap is not None and self.calls > self.cap:
-            raise Stop("cap")
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise Stop("deadline")
 
 
 # ---- variables and scopes ----------------------------------------------------------

@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.explain import explain
-from atoconf.engine.problem import Clock, Stop, compiled, scope_of
+from atoconf.engine.problem import compiled, scope_of
 from atoconf.engine.request import Request, ResolvedRequest
 from atoconf.engine.solve import (
     AssemblyResult,
@@ -276,7 +277,7 @@ def _conflict(model: Model, select: dict[str, Value], within: Collection[str] = 
     """`: a minimal conflict is r1, r2`, for a failure message; empty when unknown."""
     request = ResolvedRequest(select, (), None, None, None, Request())
     try:
-        found = explain(model, request, blame="rules", max_repairs=0, deadline=2.0)
+        found = explain(model, request, blame="rules", max_repairs=0, clock=Clock(2.0))
     except Stop:
         return ""
     names = [m.name for m in found.conflict if m.kind == "rule" and m.name is not None]
@@ -289,7 +290,7 @@ def _count(
     model: Model, select: Mapping[str, Value], rules: Collection[str] | None, clock: Clock
 ) -> int:
     """The number of valid assemblies under only `rules`; Stop at the clock's deadline."""
-    counted = count(model, select, deadline=clock.left(), rules=rules)
+    counted = count(model, select, clock=clock, rules=rules)
     if counted.stopped is not None:
         raise Stop(counted.stopped)
     return counted.count
@@ -302,7 +303,7 @@ def _domain(
     rules: Collection[str] | None,
     clock: Clock,
 ) -> list[Value]:
-    answer = domains(model, select, deadline=clock.left(), rules=rules)
+    answer = domains(model, select, clock=clock, rules=rules)
     if answer.stopped is not None:
         raise Stop(answer.stopped)
     if not answer.satisfiable:

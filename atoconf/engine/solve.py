@@ -5,23 +5,22 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from atoconf.engine.clock import Clock, Stop, StopReason
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.counting import count_solutions
 from atoconf.engine.problem import (
     Bound,
     Check,
-    Clock,
     Compiled,
     Origin,
-    Stop,
     assembly_of,
     check_holds,
     checks_for,
@@ -58,7 +57,6 @@ JSON_VERSION = 1
 GRAPH_SEARCH_CAP = 200_000  # steps of A* on a decision graph before falling back
 QUICK_SEARCH_STEPS = 5_000  # steps of search before `satisfiable` turns to the graph
 COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
-StopReason = Literal["deadline", "cap"]
 Stopped = StopReason | None
 
 
@@ -374,8 +372,7 @@ def satisfiable(
         checks = setup.checks_within(group)
         if not checks:
             continue
-        quick = Clock(None, QUICK_SEARCH_STEPS)
-        quick.deadline = clock.deadline
+        quick = clock.capped(QUICK_SEARCH_STEPS)
         try:
             found = next(setup.iterate(quick, only=group), None)
         except Stop as stop:
@@ -469,11 +466,11 @@ def with_defaults(
     model: Model,
     select: Mapping[str, Value],
     require: Sequence[Expr] = (),
-    deadline: float | None = None,
+    clock: Clock | None = None,
 ) -> dict[str, Value]:
     """The request plus each option default, in declaration order, that some valid
-    assembly still agrees with (SPEC §1: a default never makes a request unsatisfiable)."""
-    clock = Clock(deadline)
+    assembly still agrees with (a default never makes a request unsatisfiable)."""
+    clock = clock or Clock()
 
     def agrees(trial: dict[str, Value]) -> bool:
         return next(_Setup(model, trial, require).iterate(clock), None) is not None
@@ -509,45 +506,79 @@ def solve(
     minimize: Expr | None = None,
     maximize: Expr | None = None,
     limit: int | None = None,
-    deadline: float | None = None,
+    clock: Clock | None = None,
     defaults: bool = False,
-    stopped: list[StopReason] | None = None,
     allowed: Mapping[str, Collection[Value]] | None = None,
-) -> Iterator[AssemblyResult]:
+) -> Solutions:
     """Valid assemblies, streamed in a deterministic order; best first with an objective.
     `allowed` narrows variables to the given values (a constraint, like a select).
+    The defaults and the search share the clock; when it stops them, the stream ends
+    and says why in its `stopped`."""
+    return Solutions(
+        _solve(
+            model,
+            dict(select or {}),
+            require,
+            minimize,
+            maximize,
+            limit,
+            clock or Clock(),
+            defaults,
+            allowed,
+        )
+    )
 
-    When a deadline stops the search, the reason is appended to `stopped`."""
-    select = dict(select or {})
-    if defaults:
-        select = with_defaults(model, select, require, deadline)
-    setup = _Setup(model, select, require, allowed=allowed)
-    clock = Clock(deadline)
-    objective = minimize if minimize is not None else maximize
-    produced = 0
+
+class Solutions(Iterator[AssemblyResult]):
+    """A stream of assemblies; `stopped` says why it ended early (None: it did not)."""
+
+    def __init__(self, stream: Iterator[AssemblyResult]) -> None:
+        self._stream = stream
+        self.stopped: Stopped = None
+
+    def __next__(self) -> AssemblyResult:
+        try:
+            return next(self._stream)
+        except Stop as stop:
+            self.stopped = stop.reason
+            raise StopIteration from None
+
+
+def _solve(
+    model: Model,
+    select: dict[str, Value],
+    require: Sequence[Expr],
+    minimize: Expr | None,
+    maximize: Expr | None,
+    limit: int | None,
+    clock: Clock,
+    defaults: bool,
+    allowed: Mapping[str, Collection[Value]] | None,
+) -> Iterator[AssemblyResult]:
     if limit is not None and limit <= 0:
         return
-    try:
-        if objective is None:
-            for values in setup.iterate(clock):
-                yield assembly_result(model, values)
-                produced += 1
-                if limit is not None and produced >= limit:
-                    return
-            return
-        sense_min = minimize is not None
-        places = decimal_places(model)
-        ranked = _ranked_by_sweep(setup, objective, sense_min, clock)
-        if ranked is None:
-            ranked = _ranked_by_bounds(setup, objective, sense_min, clock)
-        for value, values in ranked:
-            yield assembly_result(model, values, decimal_text(value, places))
+    if defaults:
+        select = with_defaults(model, select, require, clock)
+    setup = _Setup(model, select, require, allowed=allowed)
+    objective = minimize if minimize is not None else maximize
+    produced = 0
+    if objective is None:
+        for values in setup.iterate(clock):
+            yield assembly_result(model, values)
             produced += 1
             if limit is not None and produced >= limit:
                 return
-    except Stop as stop:
-        if stopped is not None:
-            stopped.append(stop.reason)
+        return
+    sense_min = minimize is not None
+    places = decimal_places(model)
+    ranked = _ranked_by_sweep(setup, objective, sense_min, clock)
+    if ranked is None:
+        ranked = _ranked_by_bounds(setup, objective, sense_min, clock)
+    for value, values in ranked:
+        yield assembly_result(model, values, decimal_text(value, places))
+        produced += 1
+        if limit is not None and produced >= limit:
+            return
 
 
 def best_ties(
@@ -557,14 +588,12 @@ def best_ties(
     objective: Expr,
     sense_min: bool,
     limit: int,
-    deadline: float | None = None,
-    stopped: list[StopReason] | None = None,
+    clock: Clock,
     allowed: Mapping[str, Collection[Value]] | None = None,
-) -> list[AssemblyResult]:
+) -> Found:
     """The first `limit` assemblies of the best objective value (none when there is
-    no valid assembly); a deadline appends its reason to `stopped`."""
+    no valid assembly), and whether the clock stopped the search."""
     setup = _Setup(model, select, require, allowed=allowed)
-    clock = Clock(deadline)
     places = decimal_places(model)
     found: list[AssemblyResult] = []
     try:
@@ -576,18 +605,25 @@ def best_ties(
                     break
                 best = value
                 found.append(assembly_result(model, values, decimal_text(value, places)))
-            return found
+            return Found(found)
         best = _optimum(setup, objective, sense_min, None, clock)
         if best is None:
-            return []
+            return Found([])
         for values in setup.iterate(clock, Bound(objective, best, best)):
             found.append(assembly_result(model, values, decimal_text(best, places)))
             if len(found) >= limit:
                 break
     except Stop as stop:
-        if stopped is not None:
-            stopped.append(stop.reason)
-    return found
+        return Found(found, stop.reason)
+    return Found(found)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Assemblies a search found, and why it stopped early (None: it did not)."""
+
+    assemblies: list[AssemblyResult]
+    stopped: Stopped = None
 
 
 def cheapest_by_graph(
@@ -599,18 +635,17 @@ def cheapest_by_graph(
     allowed: Mapping[str, Collection[Value]] | None = None,
     checks: Sequence[PathCheck] = (),
     require: Sequence[Expr] = (),
-    deadline: float | None = None,
-    stopped: list[StopReason] | None = None,
+    clock: Clock | None = None,
     costs: dict[Any, Any] | None = None,
     best_only: bool = True,
-) -> list[AssemblyResult] | None:
+) -> Found:
     """The first `limit` assemblies of the best objective value (best_ties), or with
     `best_only` False the `limit` best whatever their values, read off
     the whole space's decision graphs (built once per model) by A*: for a request
     that only selects, narrowed further by `allowed` and by `checks` (each within
     one independent group). The objective is totals, plus (when minimising) terms
-    `if c then a else b` with constant a, b >= 0 within one group. None when the
-    objective or the model does not fit; the caller falls back. `costs` keeps
+    `if c then a else b` with constant a, b >= 0 within one group. Unsupported when
+    the objective or the model does not fit; the caller falls back. `costs` keeps
     what an objective needs per graph between calls with the same objective.
     Without an objective: the first `limit` valid assemblies, whatever they cost.
     A `require` is checked on partial assignments as soon as it can be decided."""
@@ -618,10 +653,10 @@ def cheapest_by_graph(
     totals = [t for t in terms if isinstance(t, Total)]
     others = [t for t in terms if not isinstance(t, Total)]
     if (objective is not None and not totals) or (others and not sense_min):
-        return None
+        raise Unsupported("the decision graphs do not take this objective or request")
     branches = [_nonnegative_branches(model, t) for t in others]
     if any(b is None for b in branches):
-        return None
+        raise Unsupported("the decision graphs do not take this objective or request")
     sign = 1 if sense_min else -1
     known = costs.get(("weights", id(objective), sense_min)) if costs is not None else None
     if known is not None and known[0] is objective:
@@ -633,25 +668,25 @@ def cheapest_by_graph(
     whole = _whole_setup(model)
     setup = _Setup(model, select, [], prune=False, allowed=allowed)
     if not setup.satisfiable_so_far:
-        return []
-    clock = Clock(deadline)
+        return Found([])
+    clock = clock or Clock()
     groups = whole.parts()
     where = {v: n for n, g in enumerate(groups) for v in g}
     for name in weights:  # a part and its quantity must be weighed together
         if qty_var(name) in where and where[qty_var(name)] != where[name]:
-            return None
+            raise Unsupported("the decision graphs do not take this objective or request")
     scoped = list(checks)
     for expr in require:
         scope = scope_of(model, expr)
         if not scope:
             if not holds(model, expr, Assembly({}, {})):
-                return []
+                return Found([])
             continue
         scoped.append((scope, _holds_on(model, expr)))
     ends = [(scope_of(model, t), t, b) for t, b in zip(others, branches, strict=True)]
     scopes = [sc for sc, _ in scoped] + [sc for sc, _, _ in ends]
     if any(len({where[v] for v in scope}) > 1 for scope in scopes):
-        return None
+        raise Unsupported("the decision graphs do not take this objective or request")
     per_group: list[list[tuple[int, dict[str, Value]]]] = []
     try:
         for n, group in enumerate(groups):
@@ -670,14 +705,12 @@ def cheapest_by_graph(
                     model, whole, group, cost[1], setup.domains, mine, limit, clock, best_only
                 )
                 if found is None:
-                    return None
+                    raise Unsupported("the decision graphs do not take this objective or request")
                 per_group.append(found)
             if not per_group[-1]:
-                return []
+                return Found([])
     except Stop as stop:
-        if stopped is not None:
-            stopped.append(stop.reason)
-        return []
+        return Found([], stop.reason)
     # the best of independent groups: the best of the products of their best
     combos = sorted(
         itertools.islice(itertools.product(*per_group), limit if best_only else COMBINED),
@@ -694,7 +727,7 @@ def cheapest_by_graph(
             decimal_text(Fraction(sign * units, scale), places) if objective is not None else None
         )
         out.append(assembly_result(model, merged, text))
-    return out
+    return Found(out)
 
 
 def _weights(
@@ -726,37 +759,21 @@ def defaults_by_graph(
     model: Model,
     select: Mapping[str, Value],
     require: Sequence[Expr] = (),
-    deadline: float | None = None,
+    clock: Clock | None = None,
     costs: dict[Any, Any] | None = None,
-) -> dict[str, Value] | None:
-    """with_defaults, each check read off the decision graphs; None when they do not
-    fit the model or the request (the caller uses with_defaults)."""
-    clock = Clock(deadline)
+) -> dict[str, Value]:
+    """with_defaults, each check read off the decision graphs; Unsupported when they
+    do not fit the model or the request (the caller uses with_defaults)."""
 
     def agrees(trial: dict[str, Value]) -> bool:
-        stopped: list[StopReason] = []
-        left = None if clock.deadline is None else max(0.0, clock.deadline - time.monotonic())
         found = cheapest_by_graph(
-            model,
-            trial,
-            None,
-            True,
-            1,
-            require=require,
-            deadline=left,
-            stopped=stopped,
-            costs=costs,
+            model, trial, None, True, 1, require=require, clock=clock, costs=costs
         )
-        if found is None:
-            raise Unsupported("the decision graphs do not take this request")
-        if stopped:
-            raise Stop(stopped[0])
-        return bool(found)
+        if found.stopped:
+            raise Stop(found.stopped)
+        return bool(found.assemblies)
 
-    try:
-        return each_default(model, select, agrees)
-    except Unsupported:
-        return None
+    return each_default(model, select, agrees)
 
 
 def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:
@@ -855,8 +872,7 @@ def _group_cheapest(
     ties: list[tuple[int, dict[str, Value]]] = []
     # past this many steps, A* is lost among near-equal partial paths (a sum's rules
     # or checks the estimate does not see); branch and bound takes over
-    search = Clock(None, GRAPH_SEARCH_CAP)
-    search.deadline = clock.deadline
+    search = clock.capped(GRAPH_SEARCH_CAP)
     try:
         for units, values in graph.cheapest(cost, domains, outers, checks, search):
             if best_only and ties and units != ties[0][0]:
@@ -1016,7 +1032,7 @@ def count(
     model: Model,
     select: Mapping[str, Value] | None = None,
     require: Sequence[Expr] = (),
-    deadline: float | None = None,
+    clock: Clock | None = None,
     cap: int | None = None,
     defaults: bool = False,
     rules: Collection[str] | None = None,
@@ -1025,12 +1041,12 @@ def count(
     independent groups of variables are counted apart and multiplied; a variable no
     rule reads multiplies by its domain."""
     select = dict(select or {})
+    clock = clock or Clock()
     if defaults:
-        select = with_defaults(model, select, require, deadline)
+        select = with_defaults(model, select, require, clock)
     setup = _Setup(model, select, require, rules=rules)
     if not setup.satisfiable_so_far:
         return CountResult(count=0, exact=True)
-    clock = Clock(deadline)
     total = 1
     for group in sorted(setup.parts(), key=len):
         checks = setup.checks_within(group)
@@ -1060,7 +1076,7 @@ def domains(
     model: Model,
     select: Mapping[str, Value] | None = None,
     require: Sequence[Expr] = (),
-    deadline: float | None = None,
+    clock: Clock | None = None,
     defaults: bool = False,
     cap: int | None = None,
     rules: Collection[str] | None = None,
@@ -1073,15 +1089,15 @@ def domains(
     deadline keeps every value not yet proven invalid, with `stopped` saying which.
     With `rules`, only those of the model's rules hold."""
     select = dict(select or {})
+    clock = (clock or Clock()).capped(cap) if cap is not None else clock or Clock()
     if defaults:
-        select = with_defaults(model, select, require, deadline)
+        select = with_defaults(model, select, require, clock)
     # a request that only selects is answered on the whole space's graphs, which are
     # exact without arc consistency first; the other paths prune before searching
     own_graphs = bool(require) or rules is not None
     setup = _Setup(model, select, require, prune=own_graphs, rules=rules)
     if not setup.satisfiable_so_far:
         return DomainsResult(satisfiable=False, domains={})
-    clock = Clock(deadline, cap)
     supported: dict[str, set[Any]] = {v: set() for v in setup.comp.variables}
     stopped: Stopped = None
     try:

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
+from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
-from atoconf.engine.problem import Check, Clock, nodes, scope_of
+from atoconf.engine.problem import Check, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.language.evaluate import part_value
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value

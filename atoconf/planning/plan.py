@@ -15,6 +15,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from atoconf.engine.clock import Clock
+from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.configure import Product, as_model, configure
 from atoconf.engine.problem import assembly_of
 from atoconf.engine.propagate import qty_var
@@ -29,6 +31,7 @@ from atoconf.engine.request import (
 from atoconf.engine.solve import (
     JSON_VERSION,
     AssemblyResult,
+    Found,
     StopReason,
     best_ties,
     cheapest_by_graph,
@@ -36,7 +39,7 @@ from atoconf.engine.solve import (
     solve,
     with_defaults,
 )
-from atoconf.engine.sweep import PathCheck
+from atoconf.engine.sweep import PathCheck, Unsupported
 from atoconf.language.diagnostics import Diagnostic, error
 from atoconf.language.evaluate import holds
 from atoconf.language.model import (
@@ -433,10 +436,20 @@ class Planner:
         self.labour_rate = labour_rate
         self.workday_minutes = workday_minutes
         self.deadline = deadline
+        # one clock per order (set by `plan`): the order's searches share its deadline
+        self._clock = Clock(deadline)
+        self._stopped: StopReason | None = None
         self.costed = _with_costs(model, stock)
-        self.cost = _cost_objective(self.costed, labour_rate)
+        # the cost objective, and what it (or no objective, for the defaults) needs per
+        # decision graph, are kept with the costed model: later planners with the same
+        # supply data and rate start warm; a request's own objective is this planner's
+        kept = CompiledModel.of(self.costed)
+        self.cost = kept.get(
+            ("cost objective", labour_rate), lambda: _cost_objective(self.costed, labour_rate)
+        )
+        self._cost_needs: dict[Any, Any] = kept.get(("cost objective needs", labour_rate), dict)
+        self._costs: dict[Any, Any] = {}
         self._known: dict[str, _Known] = {}
-        self._costs: dict[Any, Any] = {}  # what each objective needs per decision graph
         self.shared = _shared_skus(model)
 
     def forget(self) -> None:
@@ -447,6 +460,8 @@ class Planner:
 
     def plan(self, order: Order, shelves: Shelves) -> OrderPlan:
         """The plan of one order; takes its picks from `shelves`."""
+        self._clock = Clock(self.deadline)
+        self._stopped = None
         request = order.request
         key = _request_key(request)
         known = self._known.setdefault(key, _Known())
@@ -455,39 +470,38 @@ class Planner:
             known.select = self._defaults(request.selects, requires)
         select = known.select
         minimize, maximize = self._objective(request)
-        stopped: list[StopReason] = []
 
         chosen: AssemblyResult | None = None
         if known.buildable is not None and self._buildable(known.buildable, shelves):
             chosen = known.buildable  # still on the shelves: still the best buildable
         elif not known.never_buildable:
-            chosen = self._best(select, requires, minimize, maximize, shelves, stopped)
+            chosen = self._best(select, requires, minimize, maximize, shelves)
             known.buildable = chosen
-            known.never_buildable = chosen is None and not stopped
+            known.never_buildable = chosen is None and not self._stopped
         if chosen is not None:
             return self._finish(order, chosen, shelves, [], select, requires, minimize, maximize)
         if known.best_any is None:
-            known.best_any = self._ties(select, requires, minimize, maximize, None, stopped)
+            known.best_any = self._ties(select, requires, minimize, maximize, None)
         if not known.best_any:
             return OrderPlan(
                 order_id=order.order_id,
                 status="impossible",
                 due=order.due,
-                stopped=stopped[0] if stopped else None,
+                stopped=self._stopped,
             )
         chosen = min(known.best_any, key=lambda a: self._ready(a, shelves))
         plan = self._finish(
             order, chosen, shelves, known.best_any, select, requires, minimize, maximize
         )
-        return plan.model_copy(update={"stopped": stopped[0] if stopped else None})
+        return plan.model_copy(update={"stopped": self._stopped})
 
     def _defaults(self, select: Mapping[str, Value], requires: Sequence[Expr]) -> dict[str, Value]:
         """The choices plus the option defaults some valid assembly agrees with: on the
         decision graphs when they fit, else by search."""
-        found = defaults_by_graph(self.costed, select, requires, self.deadline, self._costs)
-        if found is not None:
-            return found
-        return with_defaults(self.costed, select, requires, self.deadline)
+        try:
+            return defaults_by_graph(self.costed, select, requires, self._clock, self._cost_needs)
+        except Unsupported:
+            return with_defaults(self.costed, select, requires, self._clock)
 
     def _objective(self, request: ResolvedRequest) -> tuple[Expr | None, Expr | None]:
         if request.objective is None:
@@ -502,7 +516,6 @@ class Planner:
         minimize: Expr | None,
         maximize: Expr | None,
         shelves: Shelves | None,
-        stopped: list[StopReason],
         limit: int = TIES,
         best_only: bool = True,
     ) -> list[AssemblyResult]:
@@ -517,47 +530,46 @@ class Planner:
         objective = minimize if minimize is not None else maximize
         assert objective is not None
         # the whole space's decision graphs, built once per model, searched by A*
-        found = cheapest_by_graph(
-            self.costed,
-            select,
-            objective,
-            minimize is not None,
-            limit,
-            allowed,
-            checks,
-            requires,
-            self.deadline,
-            stopped,
-            self._costs,
-            best_only,
-        )
-        if found is not None:
-            return found
-        if not best_only:
-            return list(
-                solve(
+        try:
+            found = cheapest_by_graph(
+                self.costed,
+                select,
+                objective,
+                minimize is not None,
+                limit,
+                allowed,
+                checks,
+                requires,
+                self._clock,
+                self._cost_needs if objective is self.cost else self._costs,
+                best_only,
+            )
+        except Unsupported:
+            if best_only:
+                found = best_ties(
+                    self.costed,
+                    select,
+                    [*requires, *extra],
+                    objective,
+                    minimize is not None,
+                    limit,
+                    self._clock,
+                    allowed,
+                )
+            else:
+                stream = solve(
                     self.costed,
                     select,
                     [*requires, *extra],
                     minimize=minimize,
                     maximize=maximize,
                     limit=limit,
-                    deadline=self.deadline,
-                    stopped=stopped,
+                    clock=self._clock,
                     allowed=allowed,
                 )
-            )
-        return best_ties(
-            self.costed,
-            select,
-            [*requires, *extra],
-            objective,
-            minimize is not None,
-            limit,
-            self.deadline,
-            stopped,
-            allowed,
-        )
+                found = Found(list(stream), stream.stopped)
+        self._stopped = self._stopped or found.stopped
+        return found.assemblies
 
     def _best(
         self,
@@ -566,11 +578,10 @@ class Planner:
         minimize: Expr | None,
         maximize: Expr | None,
         shelves: Shelves,
-        stopped: list[StopReason],
     ) -> AssemblyResult | None:
         """The best assembly buildable from `shelves`: of the best objective value, the
         one with the fewest minutes of assembly."""
-        ties = self._ties(select, requires, minimize, maximize, shelves, stopped)
+        ties = self._ties(select, requires, minimize, maximize, shelves)
         return min(ties, key=lambda a: self._minutes(a)) if ties else None
 
     def _stock_constraints(
@@ -745,10 +756,7 @@ class Planner:
             if k not in pinned and k.removesuffix(".qty") not in pinned
         }
         relaxed = self._defaults(kept, requires)
-        stopped: list[StopReason] = []
-        best = self._ties(
-            relaxed, requires, minimize, maximize, shelves, stopped, ALTERNATIVES, best_only=False
-        )
+        best = self._ties(relaxed, requires, minimize, maximize, shelves, ALTERNATIVES, False)
         found: list[Alternative] = []
         for assembly in best:
             other = self._cost(assembly, self._steps(assembly))
@@ -944,7 +952,14 @@ def _shared_skus(model: Model) -> dict[str, list[str]]:
 
 def _with_costs(model: Model, stock: Stock) -> Model:
     """The model with each part's unit cost from the supply data as an attribute the
-    cost objective totals (parts without supply data cost 0)."""
+    cost objective totals (parts without supply data cost 0): made once per model
+    and set of costs, and kept with the model, so its compiled caches serve every
+    later plan with the same supply data."""
+    costs = tuple((sku, stock.unit_cost(sku)) for sku in model.parts)
+    return CompiledModel.of(model).get(("costed", costs), lambda: _costed(model, dict(costs)))
+
+
+def _costed(model: Model, costs: Mapping[str, Decimal]) -> Model:
     types = {
         name: t.model_copy(
             update={
@@ -957,7 +972,7 @@ def _with_costs(model: Model, stock: Stock) -> Model:
         for name, t in model.types.items()
     }
     parts: dict[str, Part] = {
-        sku: p.model_copy(update={"values": {**p.values, COST_ATTR: stock.unit_cost(sku)}})
+        sku: p.model_copy(update={"values": {**p.values, COST_ATTR: costs[sku]}})
         for sku, p in model.parts.items()
     }
     _types: dict[str, PartType] = types
