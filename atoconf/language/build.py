@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import gc
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -793,7 +791,7 @@ def _inline_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
         span = decl.span(strings[0])
         complete = _complete(ptype, values, span, sku, ctx)
         if good and complete is not None:
-            yield Part(sku=sku, name=name, type=ptype.name, values=complete, span=span)
+            yield _part(sku, name, ptype.name, complete, span)
         else:
             ctx.suppressed.add(sku)
 
@@ -937,12 +935,12 @@ def _csv_rows(decl: _Decl, ptype: PartType, ctx: _Ctx) -> Iterator[Part]:
             else None
         )
         if complete is not None:
-            yield Part(
-                sku=sku,
-                name=cells[1].text or sku,
-                type=ptype.name,
-                values=complete,
-                span=csvparts.cell_span(source, cells[0]),
+            yield _part(
+                sku,
+                cells[1].text or sku,
+                ptype.name,
+                complete,
+                csvparts.cell_span(source, cells[0]),
             )
         else:
             ctx.suppressed.add(sku)
@@ -2107,29 +2105,21 @@ def _finish(ctx: _Ctx, model: Model | None) -> LoadResult:
     return LoadResult(model=model, diagnostics=diagnostics, sources=ctx.sources)
 
 
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """Loading makes hundreds of thousands of small objects and no reference
-    cycles; the cycle collector would rescan them all many times over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_file(path: str | Path) -> LoadResult:
     """Load a rule file and its imports; the model is None when there are errors."""
-    with _without_gc():
-        return _load_file(Path(path))
+    return _load_file(Path(path))
 
 
 def load_text(text: str, name: str = "<text>") -> LoadResult:
     """Load rule text that imports nothing (for tests, docs and the API)."""
-    with _without_gc():
-        return _load_text(text, name)
+    return _load_text(text, name)
+
+
+def _part(sku: str, name: str, type_name: str, values: dict[str, Value], span: Span) -> Part:
+    """A part row whose values the builder has checked against its type: made without
+    validating them again (a large catalog has thousands of rows, and validation was
+    most of the time a load took)."""
+    return Part.model_construct(sku=sku, name=name, type=type_name, values=values, span=span)
 
 
 def _load_file(path: Path) -> LoadResult:
