@@ -6,7 +6,7 @@ from pathlib import Path
 
 from atoconf.engine.configure import Configuration, Product, RequestError
 from atoconf.engine.request import Request
-from atoconf.engine.solve import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
+from atoconf.engine.results import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
 from atoconf.language.build import LoadResult, load_file, load_text
 from atoconf.language.diagnostics import Diagnostic, Severity
 from atoconf.language.model import Model

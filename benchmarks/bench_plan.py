@@ -46,7 +46,8 @@ from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
 from atoconf.engine.clock import Clock  # noqa: E402
-from atoconf.engine.solve import solve, with_defaults  # noqa: E402
+from atoconf.engine.setup import with_defaults  # noqa: E402
+from atoconf.engine.solve import solve  # noqa: E402
 from atoconf.language.model import Model  # noqa: E402
 from atoconf.planning.plan import (  # noqa: E402
     Order,

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 import atoconf
-from atoconf.engine.solve import Chosen
-
-ROOT = Path(__file__).resolve().parent.parent
-BIKE = ROOT / "catalogs" / "bike" / "bicycle.ato"
-SMALL = ROOT / "tests" / "fixtures" / "fuzz_base.ato"
+from atoconf.engine.results import Chosen
+from tests.conftest import BIKE, PC, SMALL
 
 
 def test_configure_answers_count_domains_and_solve() -> None:
@@ -59,7 +55,7 @@ def test_one_model_serves_many_threads() -> None:
 def test_a_deadline_stops_every_operation_and_says_so() -> None:
     import time
 
-    model = atoconf.load(ROOT / "catalogs" / "pc" / "workstation.ato")
+    model = atoconf.load(PC)
     cfg = model.configure()
     started = time.monotonic()
     counted = cfg.count(deadline=0.2)
@@ -72,7 +68,7 @@ def test_a_deadline_stops_every_operation_and_says_so() -> None:
 
 
 def test_a_cap_stops_count_and_domains_and_keeps_every_unproven_value() -> None:
-    model = atoconf.load(ROOT / "catalogs" / "pc" / "workstation.ato")
+    model = atoconf.load(PC)
     cfg = model.configure({"usage": "gaming"})
     counted = cfg.count(cap=1000)
     assert (counted.count, counted.exact, counted.stopped) == (1000, False, "cap")
@@ -90,7 +86,7 @@ def test_a_later_request_does_not_inherit_an_earlier_deadline() -> None:
 
     # the whole space's graphs are built once per model and kept; the deadline of
     # the request that built them must not stop the requests that reuse them
-    model = atoconf.load(ROOT / "catalogs" / "bike" / "bicycle.ato")
+    model = atoconf.load(BIKE)
     first = model.configure().domains(deadline=0.5)
     assert first.stopped is None
     time.sleep(0.6)

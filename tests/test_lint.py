@@ -10,19 +10,16 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from typer.testing import CliRunner
 
 from atoconf.engine.check import check_files, lint_model
 from atoconf.engine.problem import compiled
-from atoconf.engine.solve import qty_var
-from atoconf.language.build import load_text
+from atoconf.engine.propagate import qty_var
 from atoconf.language.diagnostics import Diagnostic
 from atoconf.language.evaluate import holds
 from atoconf.language.model import Binary, Model
 from tests import oracle
+from tests.conftest import CATALOGS, cli, load_model
 from tests.strategies import FAST, random_models
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def lines_of(model: Model, code: str) -> set[int]:
@@ -135,11 +132,9 @@ SEEDED_WARNINGS = {
 
 
 def check_json(tmp_path: Path, text: str, *flags: str) -> tuple[int, dict[str, object]]:
-    from atoconf.cli import app
-
     (tmp_path / "lamp.ato").write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["check", str(tmp_path / "lamp.ato"), "-f", "json", *flags])
-    return result.exit_code, json.loads(result.stdout)
+    result = cli("check", str(tmp_path / "lamp.ato"), "-f", "json", *flags, in_process=True)
+    return result.returncode, json.loads(result.stdout)
 
 
 def found(report: dict[str, object]) -> set[tuple[str, int]]:
@@ -197,10 +192,8 @@ def test_deadline_says_what_was_cut_short(tmp_path: Path) -> None:
 def test_no_lint_and_bad_deadline(tmp_path: Path) -> None:
     code, report = check_json(tmp_path, SEEDED, "--no-lint")
     assert code == 0 and report["diagnostics"] == []
-    from atoconf.cli import app
-
-    result = CliRunner().invoke(app, ["check", str(tmp_path / "lamp.ato"), "--lint-deadline", "0"])
-    assert result.exit_code == 2 and "--lint-deadline" in result.stderr
+    result = cli("check", str(tmp_path / "lamp.ato"), "--lint-deadline", "0", in_process=True)
+    assert result.returncode == 2 and "--lint-deadline" in result.stderr
 
 
 LIBRARY = """\
@@ -236,16 +229,13 @@ def test_library_declarations_are_judged_across_products(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("catalog", ["pc/workstation.ato", "bike/bicycle.ato"])
 def test_catalogs_pass_strict(catalog: str) -> None:
-    from atoconf.cli import app
-
-    result = CliRunner().invoke(app, ["check", "--strict", str(ROOT / "catalogs" / catalog)])
-    assert result.exit_code == 0, result.stdout
+    result = cli("check", "--strict", str(CATALOGS / catalog), in_process=True)
+    assert result.returncode == 0, result.stdout
 
 
 def test_a_tautology_is_redundant() -> None:
-    loaded = load_text("product p\noption o: bool\nrule r: o or not o\n", "p.ato")
-    assert loaded.model is not None
-    codes = [d.code for d in lint_model(loaded.model)]
+    model = load_model("product p\noption o: bool\nrule r: o or not o\n", "p.ato")
+    codes = [d.code for d in lint_model(model)]
     assert codes == ["W0304"]  # a tautology holds in every assembly
 
 
@@ -254,15 +244,14 @@ def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.Monke
     from atoconf.engine.clock import Clock, Stop
     from atoconf.language.diagnostics import warning
 
-    loaded = load_text(SEEDED, "lamp.ato")
-    assert loaded.model is not None
-    rule = loaded.model.rules["shade_fits"]
+    model = load_model(SEEDED, "lamp.ato")
+    rule = model.rules["shade_fits"]
 
     def half_done(model: Model, clock: Clock) -> Iterator[Diagnostic]:
         yield warning("W0304", "found before the deadline", rule.span)
         raise Stop("deadline")
 
     monkeypatch.setattr(check, "SOLVER_LINTS", (half_done, check.SOLVER_LINTS[0]))
-    found = [(d.code, d.message) for d in lint_model(loaded.model) if d.code in ("W0304", "W0311")]
+    found = [(d.code, d.message) for d in lint_model(model) if d.code in ("W0304", "W0311")]
     assert found[0] == ("W0304", "found before the deadline")
     assert [code for code, _ in found] == ["W0304", "W0311"]  # and nothing after the stop

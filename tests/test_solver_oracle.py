@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 
 from atoconf.engine import problem, sweep
 from atoconf.engine.compiled import CompiledModel
-from atoconf.engine.solve import AssemblyResult, count, domains, solve
-from atoconf.language.build import load_text, typed_expression
+from atoconf.engine.results import AssemblyResult
+from atoconf.engine.solve import count, domains, solve
 from atoconf.language.model import Expr, Model, Value
 from tests import oracle
+from tests.conftest import load_model, typed
 from tests.strategies import FAST, random_models, random_objectives, random_requests
 
 
@@ -64,13 +65,6 @@ def patched(module: ModuleType, name: str, value: Any, model: Model) -> Iterator
     finally:
         setattr(module, name, saved)
         CompiledModel.of(model).clear()
-
-
-def typed(model: Model, text: str) -> Expr:
-    expr, diagnostics, _ = typed_expression(model, text, "<request>")
-    assert [d.message for d in diagnostics] == [], text
-    assert expr is not None
-    return expr
 
 
 @st.composite
@@ -256,9 +250,7 @@ option n: int -2..2
 def test_objective_values_a_trillionth_apart_are_told_apart() -> None:
     # n * 10^-13 takes five values, each 10^-13 from the next; exact arithmetic
     # must list all five assemblies, in order.
-    result = load_text(TINY, "tiny.ato")
-    assert result.model is not None
-    model = result.model
+    model = load_model(TINY, "tiny.ato")
     objective = typed(model, "n * 0.0000000000001")
     keys = oracle.valid_assemblies(model)
     values = oracle.objective_values(model, objective, keys)
@@ -330,9 +322,7 @@ def priced_products(draw: st.DrawFn) -> Case:
     lines.append(f"rule budget: tier == low -> total(price) {shape} {limit}")
     lines.append(f"rule floor: tier == high -> total(price) >= {limit // 2}")
     text = "\n".join(lines) + "\n"
-    result = load_text(text, "priced.ato")
-    assert result.model is not None, [d.message for d in result.diagnostics]
-    return Case(text, result.model, {}, (), ())
+    return Case(text, load_model(text, "priced.ato"), {}, (), ())
 
 
 @settings(FAST, max_examples=150)

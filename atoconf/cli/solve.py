@@ -35,7 +35,7 @@ from atoconf.engine.problem import nodes
 from atoconf.engine.request import (
     ResolvedRequest,
 )
-from atoconf.engine.solve import AssemblyResult, SolveResult
+from atoconf.engine.results import AssemblyResult, SolveResult
 from atoconf.engine.solve import count as count_op
 from atoconf.engine.solve import domains as domains_op
 from atoconf.engine.solve import solve as solve_op

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app, fail_usage, progress
+from atoconf.engine.results import AssemblyResult
 from atoconf.engine.ruletests import (
     TEST_DEADLINE,
     FileCoverage,
@@ -25,7 +26,6 @@ from atoconf.engine.ruletests import (
     run_test,
     selected,
 )
-from atoconf.engine.solve import AssemblyResult
 from atoconf.language.build import load_file
 from atoconf.language.diagnostics import (
     JSON_VERSION,

@@ -17,7 +17,8 @@ from pathlib import Path
 from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.explain import quickxplain
 from atoconf.engine.problem import compiled, nodes
-from atoconf.engine.solve import domains, refutable, satisfiable, value_key
+from atoconf.engine.results import value_key
+from atoconf.engine.solve import domains, refutable, satisfiable
 from atoconf.language.build import load_file
 from atoconf.language.diagnostics import Diagnostic, Related, Severity, sort_key, warning
 from atoconf.language.model import Binary, Expr, Literal_, Model, OptionRef, Value, shown

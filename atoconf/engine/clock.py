@@ -11,6 +11,8 @@ import time
 from typing import Literal
 
 StopReason = Literal["deadline", "cap"]
+# why an operation ended early; None when it did not
+Stopped = StopReason | None
 
 
 class Stop(Exception):

@@ -10,14 +10,8 @@ from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.explain import Explanation, explain
 from atoconf.engine.request import Request, ResolvedRequest, request_from_json, resolve_request
-from atoconf.engine.solve import (
-    CountResult,
-    DomainsResult,
-    Solutions,
-    count,
-    domains,
-    solve,
-)
+from atoconf.engine.results import CountResult, DomainsResult
+from atoconf.engine.solve import Solutions, count, domains, solve
 from atoconf.language.build import typed_expression
 from atoconf.language.diagnostics import Diagnostic, has_errors
 from atoconf.language.model import Expr, Model, Value

@@ -21,17 +21,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.engine.clock import Clock, Stop
+from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.request import ResolvedRequest
-from atoconf.engine.solve import (
-    JSON_VERSION,
-    AssemblyResult,
-    Stopped,
-    assembly_result,
-    domains,
-    solve,
-    witness,
-)
+from atoconf.engine.results import JSON_VERSION, AssemblyResult, assembly_result
+from atoconf.engine.solve import domains, solve, witness
 from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5

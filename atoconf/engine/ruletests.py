@@ -16,22 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.engine.clock import Clock, Stop
+from atoconf.engine.clock import Clock, Stop, StopReason
 from atoconf.engine.explain import explain
 from atoconf.engine.problem import compiled, scope_of
 from atoconf.engine.request import Request, ResolvedRequest
-from atoconf.engine.solve import (
-    AssemblyResult,
-    StopReason,
-    assembly_result,
-    count,
-    domains,
-    refutable,
-    refutation,
-    satisfiable,
-    value_key,
-    witness,
-)
+from atoconf.engine.results import AssemblyResult, assembly_result, value_key
+from atoconf.engine.solve import count, domains, refutable, refutation, satisfiable, witness
 from atoconf.language.model import Expectation, Expr, Model, RuleTest, Value, shown
 from atoconf.language.source import SourceFile, Span
 

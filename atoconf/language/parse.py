@@ -2,7 +2,8 @@
 
 The grammar in `grammars/atoconf.lark` is the single source of truth: the
 lexer below is built from its terminals, and the LALR parser is Lark's. We
-drive the parser token by token so that an error can be recovered from at the
+drive the parser token by token (through `lark_compat`, the one module that
+touches Lark's internals) so that an error can be recovered from at the
 next line (panic mode: drop parser states until the next line parses), which
 gives at most one error per line and keeps every well-formed declaration.
 """
@@ -12,22 +13,29 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import lark
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedToken
-from lark.lexer import PatternStr
-from lark.parse_tree_builder import PropagatePositions
-from lark.parsers.lalr_analysis import Shift
-from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from atoconf.language.diagnostics import Diagnostic, error
+from atoconf.language.lark_compat import (
+    Expecting,
+    State,
+    accepted_prefix,
+    expecting,
+    feed,
+    finish,
+    ignored_terminals,
+    make_token,
+    new_state,
+    stack_depth,
+    terminals,
+    truncate,
+)
 from atoconf.language.source import SourceFile, Span
 
 GRAMMAR_FILE = "atoconf.lark"
@@ -61,99 +69,26 @@ def _cache_file(text: str) -> str | bool:
     return str(base / f"grammar-{digest}.lark-cache") if os.access(base, os.W_OK) else False
 
 
-@lru_cache(maxsize=1)
-def parser() -> Lark:
-    text = grammar_text()
+def build_parser(cache: str | bool = False) -> Lark:
+    """A new Lark parser of the grammar; `cache`: the file for its analysed grammar, or False."""
     return Lark(
-        text,
+        grammar_text(),
         parser="lalr",
         lexer="basic",
         propagate_positions=True,
         maybe_placeholders=False,
         start=["start", "expression"],
-        cache=_cache_file(text),
+        cache=cache,
     )
 
 
-def _positioned(children: Iterable[Any]) -> Any:
-    """The first child that has a position: a Token, or the Meta of a placed Tree."""
-    for child in children:
-        if child.__class__ is Token:
-            return child
-        child_meta = child._meta
-        if child_meta is not None and not child_meta.empty:
-            return child_meta
-    return None
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    return build_parser(_cache_file(grammar_text()))
 
 
-def _with_positions(build: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
-    """Lark's `propagate_positions` rule, computed in one pass.
-
-    A node starts where its first positioned child's container starts and ends
-    where its last one's ends; containers include the tokens the tree leaves
-    out (keywords, parentheses), exactly as Lark's PropagatePositions does.
-    """
-
-    def callback(children: list[Any]) -> Any:
-        node = build(children)
-        if node.__class__ is not Tree:
-            return node
-        first = _positioned(children)
-        if first is None:
-            return node
-        last = _positioned(reversed(children))
-        meta: Any = node.meta  # Lark's Meta takes any attribute; its stub lists only some
-        if first.__class__ is Token:
-            line, column, start = first.line, first.column, first.start_pos
-        else:
-            line, column, start = (
-                first.container_line,
-                first.container_column,
-                (first.container_start_pos),
-            )
-        if last.__class__ is Token:
-            end_line, end_column, end = last.end_line, last.end_column, last.end_pos
-        else:
-            end_line, end_column, end = (
-                last.container_end_line,
-                last.container_end_column,
-                last.container_end_pos,
-            )
-        if meta.empty:
-            meta.line, meta.column, meta.start_pos = line, column, start
-            meta.end_line, meta.end_column, meta.end_pos = end_line, end_column, end
-            meta.empty = False
-        meta.container_line, meta.container_column, meta.container_start_pos = (
-            line,
-            column,
-            start,
-        )
-        meta.container_end_line, meta.container_end_column, meta.container_end_pos = (
-            end_line,
-            end_column,
-            end,
-        )
-        return node
-
-    return callback
-
-
-@lru_cache(maxsize=2)
-def _parse_conf(start: str = "start") -> ParseConf[int]:
-    """Lark's parse table with our position wrapper in place of Lark's (same result,
-    a third of the cost: tests/test_parse.py compares the two trees)."""
-    base = parser().parse_interactive("", start=start).parser_state.parse_conf
-    callbacks = {
-        rule: _with_positions(callback.node_builder)
-        if isinstance(callback, PropagatePositions)
-        else callback
-        for rule, callback in base.callbacks.items()
-    }
-    return ParseConf(base.parse_table, callbacks, start)
-
-
-def _new_state(start: str = "start") -> ParserState[int]:
-    return ParserState(_parse_conf(start), None)  # type: ignore[arg-type]
+def _new_state(start: str = "start") -> State:
+    return new_state(parser(), start)
 
 
 @dataclass(frozen=True)
@@ -181,41 +116,19 @@ class ParseResult:
 # ---- the lexer ---------------------------------------------------------------
 
 
-def _token(kind: str, value: str, start: int, line: int, col: int, end: int) -> Token:
-    """A one-line Lark Token, made without Token.__new__'s keyword handling
-    (a third of the cost; the lexer makes one per word)."""
-    token = str.__new__(Token, value)
-    token.type = kind
-    token.value = value
-    token.start_pos = start
-    token.line = token.end_line = line
-    token.column = col
-    token.end_column = col + end - start
-    token.end_pos = end
-    return token
-
-
 class _Scanner:
     def __init__(self, lark: Lark) -> None:
         self.keywords: dict[str, str] = {}
         regex_terms = []
-        for term in lark.terminals:
-            pattern = term.pattern
-            if isinstance(pattern, PatternStr) and _WORD.fullmatch(pattern.value):
-                self.keywords[pattern.value] = term.name
+        grammar_terminals = terminals(lark)  # in the order Lark's own lexer tries them
+        for term in grammar_terminals:
+            if term.literal is not None and _WORD.fullmatch(term.literal):
+                self.keywords[term.literal] = term.name
             else:
                 regex_terms.append(term)
-        # the order Lark's own lexer uses: longer and fixed patterns first
-        regex_terms.sort(
-            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
-        )
-        self.master = re.compile(
-            "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in regex_terms)
-        )
-        self.ignore = frozenset(lark.lexer_conf.ignore)
-        self.display = {
-            t.name: t.pattern.value for t in lark.terminals if isinstance(t.pattern, PatternStr)
-        }
+        self.master = re.compile("|".join(f"(?P<{t.name}>{t.regexp})" for t in regex_terms))
+        self.ignore = ignored_terminals(lark)
+        self.display = {t.name: t.literal for t in grammar_terminals if t.literal is not None}
 
     def scan(
         self, source: SourceFile
@@ -284,7 +197,7 @@ class _Scanner:
                 continue
             if kind == "NAME":
                 kind = keywords.get(value, "NAME")
-            tokens.append(_token(kind, value, pos, line, col, end))
+            tokens.append(make_token(kind, value, pos, line, col, end))
             last_token_line = line
             pos = end
         return tokens, comments, diagnostics, bad_lines
@@ -512,18 +425,15 @@ def first_failure(text: str) -> _Failure | None:
     """Where parsing `text` first fails, without recovery (for the example table)."""
     tokens, _, _, _ = _scanner().scan(SourceFile(name="<example>", text=text))
     state = _new_state()
-    for token in [*tokens, _end_token(tokens, text)]:
-        try:
-            state.feed_token(token, token.type == "$END")
-        except UnexpectedToken:
-            return _failure(state, token)
-    return None
+    i = feed(state, tokens, 0)
+    if i < len(tokens):
+        return _failure(expecting(state), tokens[i])
+    finished = _finish(state, _end_token(tokens, text))
+    return None if isinstance(finished, Tree) else finished
 
 
-def _failure(state: ParserState[int], token: Token) -> _Failure:
-    top = state.state_stack[-1]
-    expected = frozenset(t for t in state.parse_conf.states[top] if t.isupper())
-    return _Failure(top, token, expected)
+def _failure(where: Expecting, token: Token) -> _Failure:
+    return _Failure(where.state, token, where.expected)
 
 
 def example_for(failure: _Failure) -> SyntaxExample | None:
@@ -592,62 +502,6 @@ def _end_token(tokens: list[Token], text: str) -> Token:
     return Token("$END", "", len(text), line, col, line, col, len(text))
 
 
-def _accepted_prefix(
-    states: dict[int, dict[str, tuple[object, object]]], stack: list[int], tokens: list[Token]
-) -> int:
-    """How many of these tokens the parser would accept from this stack (no values built)."""
-    stack = list(stack)
-    for count, token in enumerate(tokens):
-        while True:
-            action = states[stack[-1]].get(token.type)
-            if action is None:
-                return count
-            kind, arg = action
-            if kind is Shift:
-                stack.append(arg)  # type: ignore[arg-type]
-                break
-            size = len(arg.expansion)  # type: ignore[attr-defined]
-            if size:
-                del stack[-size:]
-            stack.append(states[stack[-1]][arg.origin.name][1])  # type: ignore[attr-defined, arg-type]
-    return len(tokens)
-
-
-def _feed(state: ParserState[int], tokens: list[Token], i: int) -> int:
-    """Feed tokens from `i` on until one is not accepted; its index (or len(tokens)).
-
-    Lark's own ParserState.feed_token, inlined: the loop runs once per token of a
-    10,000-line file, and the call and checks around it cost a third of parsing."""
-    states = state.parse_conf.states
-    callbacks = state.parse_conf.callbacks
-    state_stack = state.state_stack
-    value_stack = state.value_stack
-    n = len(tokens)
-    while i < n:
-        token = tokens[i]
-        kind = token.type
-        while True:
-            action = states[state_stack[-1]].get(kind)
-            if action is None:
-                return i
-            what, arg = action
-            if what is Shift:
-                state_stack.append(arg)
-                value_stack.append(token)
-                break
-            size = len(arg.expansion)
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
-            else:
-                children = []
-            value_stack.append(callbacks[arg](children))
-            state_stack.append(states[state_stack[-1]][arg.origin.name][1])
-        i += 1
-    return n
-
-
 def _error_span(source: SourceFile, tokens: list[Token], i: int, end_token: Token) -> Token:
     """The token to blame: a declaration keyword (or the end of the file) that
     starts a line is blamed on the end of the line before, where something is missing."""
@@ -677,13 +531,12 @@ def parse(source: SourceFile, start: str = "start") -> ParseResult:
     result = ParseResult(source=source, tree=None, comments=comments, diagnostics=diagnostics)
     result.error_lines = error_lines
     state = _new_state(start)
-    states = state.parse_conf.states
     end_token = _end_token(tokens, source.text)
 
     def report(i: int, stray: bool = False, at_end: _Failure | None = None) -> None:
         blamed = _error_span(source, tokens, i, end_token)
         if _line(blamed) not in error_lines:
-            failure = _failure(state, blamed) if at_end is None else at_end
+            failure = _failure(expecting(state), blamed) if at_end is None else at_end
             failure = _Failure(failure.state, blamed, failure.expected)
             if blamed is not tokens[i] if i < n else blamed is not end_token:
                 failure = _Failure(failure.state, blamed, failure.expected, at_line_end=True)
@@ -695,7 +548,7 @@ def parse(source: SourceFile, start: str = "start") -> ParseResult:
     n = len(tokens)
     i = 0
     while i < n:
-        i = _feed(state, tokens, i)
+        i = feed(state, tokens, i)
         if i == n:
             break
         report(i)
@@ -710,17 +563,15 @@ def parse(source: SourceFile, start: str = "start") -> ParseResult:
             line_tokens = tokens[j : _next_line(tokens, j)]
             failed_line = _line(line_tokens[0]) in error_lines
             needed = len(line_tokens) if failed_line else min(2, len(line_tokens))
-            stack = state.state_stack
             best, depth = 0, 0
-            for d in range(len(stack), 0, -1):
-                accepted = _accepted_prefix(states, stack[:d], line_tokens)
+            for d in range(stack_depth(state), 0, -1):
+                accepted = accepted_prefix(state, d, line_tokens)
                 if accepted > best:
                     best, depth = accepted, d
                     if accepted == len(line_tokens):
                         break
             if best >= needed:
-                del stack[depth:]
-                del state.value_stack[depth - 1 :]
+                truncate(state, depth)
                 break
             report(j, stray=True)
             j += len(line_tokens)
@@ -747,22 +598,16 @@ def _next_line(tokens: list[Token], i: int) -> int:
     return j
 
 
-def _finish(state: ParserState[int], end_token: Token) -> Tree[Token] | _Failure:
+def _finish(state: State, end_token: Token) -> Tree[Token] | _Failure:
     """Feed the end of the file to a copy of the parser: the tree, or where it failed."""
-    trial = state.copy(deepcopy_values=False)
-    try:
-        tree = trial.feed_token(end_token, True)
-    except UnexpectedToken:
-        return _failure(trial, end_token)
-    assert isinstance(tree, Tree)
-    return tree
+    finished = finish(state, end_token)
+    return finished if isinstance(finished, Tree) else _failure(finished, end_token)
 
 
-def _finish_recovering(state: ParserState[int], end_token: Token) -> Tree[Token] | None:
+def _finish_recovering(state: State, end_token: Token) -> Tree[Token] | None:
     """Drop unfinished declarations until the file can end."""
-    while len(state.state_stack) > 1:
-        del state.state_stack[-1]
-        del state.value_stack[-1]
+    while stack_depth(state) > 1:
+        truncate(state, stack_depth(state) - 1)
         tree = _finish(state, end_token)
         if isinstance(tree, Tree):
             return tree

@@ -15,9 +15,10 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from atoconf.engine.clock import Clock
+from atoconf.engine.clock import Clock, StopReason
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.configure import Product, as_model, configure
+from atoconf.engine.optimise import Found, best_ties, cheapest_by_graph, defaults_by_graph
 from atoconf.engine.problem import assembly_of
 from atoconf.engine.propagate import qty_var
 from atoconf.engine.request import (
@@ -28,17 +29,9 @@ from atoconf.engine.request import (
     request_from_json,
     resolve_request,
 )
-from atoconf.engine.solve import (
-    JSON_VERSION,
-    AssemblyResult,
-    Found,
-    StopReason,
-    best_ties,
-    cheapest_by_graph,
-    defaults_by_graph,
-    solve,
-    with_defaults,
-)
+from atoconf.engine.results import JSON_VERSION, AssemblyResult
+from atoconf.engine.setup import with_defaults
+from atoconf.engine.solve import solve
 from atoconf.engine.sweep import PathCheck, Unsupported
 from atoconf.language.diagnostics import Diagnostic, error
 from atoconf.language.evaluate import holds

@@ -1,0 +1,494 @@
+"""Best assemblies first: an objective read off the decision graphs (A* over the whole
+space's graphs, per-quantity cheapest completions) or found by branch and bound."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from atoconf.engine.clock import Clock, Stop, Stopped
+from atoconf.engine.problem import (
+    Bound,
+    assembly_of,
+    scope_of,
+    solutions,
+)
+from atoconf.engine.propagate import Interval, Scope, abstract, qty_var
+from atoconf.engine.results import (
+    AssemblyResult,
+    assembly_result,
+    decimal_places,
+    decimal_text,
+)
+from atoconf.engine.setup import Setup, each_default, whole_setup
+from atoconf.engine.sweep import (
+    PathCheck,
+    PathCost,
+    Unsupported,
+    build_graphs,
+    whole_space_graphs,
+    within_outer,
+)
+from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
+from atoconf.language.model import (
+    Binary,
+    Expr,
+    IfThenElse,
+    Model,
+    Total,
+    Value,
+)
+
+GRAPH_SEARCH_CAP = 200_000  # steps of A* on a decision graph before falling back
+
+
+COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
+
+
+def best_ties(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr],
+    objective: Expr,
+    sense_min: bool,
+    limit: int,
+    clock: Clock,
+    allowed: Mapping[str, Collection[Value]] | None = None,
+) -> Found:
+    """The first `limit` assemblies of the best objective value (none when there is
+    no valid assembly), and whether the clock stopped the search."""
+    setup = Setup(model, select, require, allowed=allowed)
+    places = decimal_places(model)
+    found: list[AssemblyResult] = []
+    try:
+        ranked = ranked_by_sweep(setup, objective, sense_min, clock)
+        if ranked is not None:
+            best: Fraction | None = None
+            for value, values in ranked:
+                if (best is not None and value != best) or len(found) >= limit:
+                    break
+                best = value
+                found.append(assembly_result(model, values, decimal_text(value, places)))
+            return Found(found)
+        best = _optimum(setup, objective, sense_min, None, clock)
+        if best is None:
+            return Found([])
+        for values in setup.iterate(clock, Bound(objective, best, best)):
+            found.append(assembly_result(model, values, decimal_text(best, places)))
+            if len(found) >= limit:
+                break
+    except Stop as stop:
+        return Found(found, stop.reason)
+    return Found(found)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Assemblies a search found, and why it stopped early (None: it did not)."""
+
+    assemblies: list[AssemblyResult]
+    stopped: Stopped = None
+
+
+def cheapest_by_graph(
+    model: Model,
+    select: Mapping[str, Value],
+    objective: Expr | None,
+    sense_min: bool,
+    limit: int,
+    allowed: Mapping[str, Collection[Value]] | None = None,
+    checks: Sequence[PathCheck] = (),
+    require: Sequence[Expr] = (),
+    clock: Clock | None = None,
+    costs: dict[Any, Any] | None = None,
+    best_only: bool = True,
+) -> Found:
+    """The first `limit` assemblies of the best objective value (best_ties), or with
+    `best_only` False the `limit` best whatever their values, read off
+    the whole space's decision graphs (built once per model) by A*: for a request
+    that only selects, narrowed further by `allowed` and by `checks` (each within
+    one independent group). The objective is totals, plus (when minimising) terms
+    `if c then a else b` with constant a, b >= 0 within one group. Unsupported when
+    the objective or the model does not fit; the caller falls back. `costs` keeps
+    what an objective needs per graph between calls with the same objective.
+    Without an objective: the first `limit` valid assemblies, whatever they cost.
+    A `require` is checked on partial assignments as soon as it can be decided."""
+    terms = _sum_terms(objective) if objective is not None else []
+    totals = [t for t in terms if isinstance(t, Total)]
+    others = [t for t in terms if not isinstance(t, Total)]
+    if (objective is not None and not totals) or (others and not sense_min):
+        raise Unsupported("the decision graphs do not take this objective or request")
+    branches = [_nonnegative_branches(model, t) for t in others]
+    if any(b is None for b in branches):
+        raise Unsupported("the decision graphs do not take this objective or request")
+    sign = 1 if sense_min else -1
+    known = costs.get(("weights", id(objective), sense_min)) if costs is not None else None
+    if known is not None and known[0] is objective:
+        weights, scale = known[1], known[2]
+    else:
+        weights, scale = _weights(model, totals, branches, sign)
+        if costs is not None:
+            costs[("weights", id(objective), sense_min)] = (objective, weights, scale)
+    whole = whole_setup(model)
+    setup = Setup(model, select, [], prune=False, allowed=allowed)
+    if not setup.satisfiable_so_far:
+        return Found([])
+    clock = clock or Clock()
+    groups = whole.parts()
+    where = {v: n for n, g in enumerate(groups) for v in g}
+    for name in weights:  # a part and its quantity must be weighed together
+        if qty_var(name) in where and where[qty_var(name)] != where[name]:
+            raise Unsupported("the decision graphs do not take this objective or request")
+    scoped = list(checks)
+    for expr in require:
+        scope = scope_of(model, expr)
+        if not scope:
+            if not holds(model, expr, Assembly({}, {})):
+                return Found([])
+            continue
+        scoped.append((scope, _holds_on(model, expr)))
+    ends = [(scope_of(model, t), t, b) for t, b in zip(others, branches, strict=True)]
+    scopes = [sc for sc, _ in scoped] + [sc for sc, _, _ in ends]
+    if any(len({where[v] for v in scope}) > 1 for scope in scopes):
+        raise Unsupported("the decision graphs do not take this objective or request")
+    per_group: list[list[tuple[int, dict[str, Value]]]] = []
+    try:
+        for n, group in enumerate(groups):
+            mine = [(sc, e) for sc, e in scoped if sc and where[sc[0]] == n]
+            finishing = [(t, b) for sc, t, b in ends if sc and where[sc[0]] == n]
+            if len(group) == 1 and not whole.checks_within(group) and not mine and not finishing:
+                per_group.append(_loose(model, group[0], setup.domains, weights, limit, best_only))
+            else:
+                key = (tuple(group), id(objective))
+                cost = costs.get(key) if costs is not None else None
+                if cost is None or cost[0] is not objective:
+                    cost = (objective, _path_cost(model, group, weights, finishing, scale))
+                    if costs is not None:
+                        costs[key] = cost
+                found = _group_cheapest(
+                    model, whole, group, cost[1], setup.domains, mine, limit, clock, best_only
+                )
+                if found is None:
+                    raise Unsupported("the decision graphs do not take this objective or request")
+                per_group.append(found)
+            if not per_group[-1]:
+                return Found([])
+    except Stop as stop:
+        return Found([], stop.reason)
+    # the best of independent groups: the best of the products of their best
+    combos = sorted(
+        itertools.islice(itertools.product(*per_group), limit if best_only else COMBINED),
+        key=lambda combo: sum(units for units, _ in combo),
+    )[:limit]
+    out: list[AssemblyResult] = []
+    places = decimal_places(model)
+    for combo in combos:
+        merged: dict[str, Value] = {}
+        for _, values in combo:
+            merged.update(values)
+        units = sum(u for u, _ in combo)
+        text = (
+            decimal_text(Fraction(sign * units, scale), places) if objective is not None else None
+        )
+        out.append(assembly_result(model, merged, text))
+    return Found(out)
+
+
+def _weights(
+    model: Model,
+    totals: Sequence[Total],
+    branches: Sequence[tuple[Fraction, Fraction] | None],
+    sign: int,
+) -> tuple[dict[str, dict[Value, int]], int]:
+    """Each part's share of the totals in integer units (times sign), and the units'
+    size: one unit for every total and branch, exact and cheap to add up."""
+    fractions: list[Fraction] = []
+    shares: dict[str, dict[Value, Fraction]] = {}
+    for total in totals:
+        for name in total.components:
+            per = shares.setdefault(name, {})
+            for sku in model.components[name].parts:
+                value = part_value(model, sku, total.attr)
+                per[sku] = per.get(sku, Fraction(0)) + (
+                    value if isinstance(value, Fraction) else Fraction(0)
+                )
+    fractions += [v for per in shares.values() for v in per.values()]
+    fractions += [x for b in branches if b is not None for x in b]
+    scale = math.lcm(1, *(f.denominator for f in fractions))
+    weights = {n: {s: int(v * scale) * sign for s, v in per.items()} for n, per in shares.items()}
+    return weights, scale
+
+
+def defaults_by_graph(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr] = (),
+    clock: Clock | None = None,
+    costs: dict[Any, Any] | None = None,
+) -> dict[str, Value]:
+    """with_defaults, each check read off the decision graphs; Unsupported when they
+    do not fit the model or the request (the caller uses with_defaults)."""
+
+    def agrees(trial: dict[str, Value]) -> bool:
+        found = cheapest_by_graph(
+            model, trial, None, True, 1, require=require, clock=clock, costs=costs
+        )
+        if found.stopped:
+            raise Stop(found.stopped)
+        return bool(found.assemblies)
+
+    return each_default(model, select, agrees)
+
+
+def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:
+    return lambda values: holds(model, expr, assembly_of(model, values))
+
+
+def _sum_terms(expr: Expr) -> list[Expr]:
+    if isinstance(expr, Binary) and expr.op == "+":
+        return [*_sum_terms(expr.left), *_sum_terms(expr.right)]
+    return [expr]
+
+
+def _nonnegative_branches(model: Model, expr: Expr) -> tuple[Fraction, Fraction] | None:
+    """(a, b) of `if c then a else b` with constants a, b >= 0."""
+    if not isinstance(expr, IfThenElse):
+        return None
+    if scope_of(model, expr.then) or scope_of(model, expr.else_):
+        return None
+    empty = Assembly({}, {})
+    then, else_ = evaluate(model, expr.then, empty), evaluate(model, expr.else_, empty)
+    if isinstance(then, Fraction) and isinstance(else_, Fraction) and min(then, else_) >= 0:
+        return then, else_
+    return None
+
+
+def _path_cost(
+    model: Model,
+    group: Sequence[str],
+    weights: Mapping[str, Mapping[Value, int]],
+    finishing: Sequence[tuple[Expr, tuple[Fraction, Fraction] | None]],
+    scale: int,
+) -> PathCost:
+    amounts = [
+        (t.cond, int(b[0] * scale), int(b[1] * scale))
+        for t, b in finishing
+        if isinstance(t, IfThenElse) and b is not None
+    ]
+
+    def finish(values: Mapping[str, Value]) -> int:
+        done = assembly_of(model, values)
+        return sum(a if holds(model, c, done) else b for c, a, b in amounts)
+
+    mine = {v: w for v, w in weights.items() if v in group}
+    return PathCost(model, mine, finish if amounts else None)
+
+
+def _loose(
+    model: Model,
+    var: str,
+    domains: Mapping[str, Sequence[Value]],
+    weights: Mapping[str, Mapping[Value, int]],
+    limit: int,
+    best_only: bool = True,
+) -> list[tuple[int, dict[str, Value]]]:
+    """A variable no rule reads: its cheapest values (a part's weight times its fixed
+    quantity; 0 for anything else)."""
+    per = weights.get(var)
+    comp = model.components.get(var)
+    qty = comp.qty_min if comp is not None else 1
+
+    def units(value: Value) -> int:
+        return 0 if per is None or value is None else per[value] * qty
+
+    values = list(domains[var])
+    if not values:
+        return []
+    ranked = sorted(((units(v), n, v) for n, v in enumerate(values)), key=lambda t: t[:2])
+    least = ranked[0][0]
+    return [(u, {var: v}) for u, _, v in ranked if u == least or not best_only][:limit]
+
+
+def _group_cheapest(
+    model: Model,
+    whole: Setup,
+    group: Sequence[str],
+    cost: PathCost,
+    domains: Mapping[str, Sequence[Value]],
+    checks: Sequence[PathCheck],
+    limit: int,
+    clock: Clock,
+    best_only: bool = True,
+) -> list[tuple[int, dict[str, Value]]] | None:
+    try:
+        built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
+    except Unsupported:
+        return None
+    if not built:
+        return []
+    graph = built[0][2]
+    ws = graph.ws
+    outers = {
+        tuple(outer[v] for v in ws.outer) if ws is not None else (): segments
+        for outer, segments, _ in built
+    }
+
+    ties: list[tuple[int, dict[str, Value]]] = []
+    # past this many steps, A* is lost among near-equal partial paths (a sum's rules
+    # or checks the estimate does not see); branch and bound takes over
+    search = clock.capped(GRAPH_SEARCH_CAP)
+    try:
+        for units, values in graph.cheapest(cost, domains, outers, checks, search):
+            if best_only and ties and units != ties[0][0]:
+                break
+            ties.append((units, values))
+            if len(ties) >= limit:
+                break
+    except Unsupported:
+        return None
+    except Stop as stop:
+        if stop.reason == "cap":
+            return None
+        raise
+    return ties
+
+
+def ranked_by_bounds(
+    setup: Setup, objective: Expr, sense_min: bool, clock: Clock
+) -> Iterator[tuple[Fraction, dict[str, Value]]]:
+    """Assemblies best first for any objective: the best value beyond those listed
+    by branch and bound, then every assembly with that value, and so on."""
+    floor: Fraction | None = None  # objective values already listed lie beyond this
+    while True:
+        best = _optimum(setup, objective, sense_min, floor, clock)
+        if best is None:
+            return
+        for values in setup.iterate(clock, Bound(objective, best, best)):
+            yield best, values
+        floor = best
+
+
+def ranked_by_sweep(
+    setup: Setup, objective: Expr, sense_min: bool, clock: Clock
+) -> Iterator[tuple[Fraction, dict[str, Value]]] | None:
+    """Assemblies best first when the objective is a total the sweep can carry (most
+    often `total(price)`): paths of its graphs in order of their sum, merged; the
+    other independent groups vary fastest... no: they are listed for each path in
+    their own order. None when the sweep does not take the request."""
+    if not isinstance(objective, Total) or not setup.satisfiable_so_far:
+        return None
+    groups = setup.parts()
+    summed = set(objective.components)
+    main = [g for g in groups if summed & set(g)]
+    if len(main) != 1:
+        return None
+    group = main[0]
+    others = [v for g in groups if g is not group for v in g]
+    allowed: Mapping[str, Sequence[Value]] | None = None
+    try:
+        built = None
+        if not setup.requires:
+            # the whole space's graphs (cached per model) when their sum is the objective
+            whole = whole_setup(setup.model)
+            cached = whole_space_graphs(
+                setup.model, group, whole.domains, whole.checks_within(group), clock
+            )
+            ws = cached[0][2].ws if cached else None
+            if ws is not None and (ws.total.attr, ws.total.components) == (
+                objective.attr,
+                objective.components,
+            ):
+                built, allowed = cached, setup.domains
+    except Unsupported:
+        pass
+    try:
+        if built is None:
+            built = build_graphs(
+                setup.model, group, setup.domains, setup.checks_within(group), clock, objective
+            )
+    except Unsupported:
+        return None
+    sign = 1 if sense_min else -1
+
+    def stream(index: int) -> Iterator[tuple[Fraction, int, dict[str, Value]]]:
+        outer, segments, graph = built[index]
+        ws = graph.ws
+        assert ws is not None
+        within = within_outer(graph, outer, allowed)
+        if outer and within is None:
+            return
+        holding = [(lo, hi) for lo, hi, ok in segments or [(0, ws.top, True)] if ok]
+        if not holding:
+            return
+        # paths come in order of their sum: past the last sum the rules allow, no
+        # later path can be valid
+        beyond = max(hi for _, hi in holding) if sign == 1 else min(lo for lo, _ in holding)
+        for units, values in graph.best_first(sign, within, clock):
+            if (units > beyond) if sign == 1 else (units < beyond):
+                return
+            if any(lo <= units <= hi for lo, hi in holding):
+                yield sign * ws.value(units), index, values
+
+    def ranked() -> Iterator[tuple[Fraction, dict[str, Value]]]:
+        assert built is not None
+        merged = heapq.merge(*(stream(i) for i in range(len(built))), key=lambda t: (t[0], t[1]))
+        for key, _, values in merged:
+            if not others:
+                yield sign * key, values
+                continue
+            for rest in setup.iterate(clock, only=others):
+                yield sign * key, {**values, **rest}
+
+    return ranked()
+
+
+def _optimum(
+    setup: Setup, objective: Expr, sense_min: bool, beyond: Fraction | None, clock: Clock
+) -> Fraction | None:
+    """The best objective value strictly beyond `beyond`, by branch and bound in one
+    search: each assembly found tightens the bound the rest of the search prunes with."""
+    if sense_min:
+        bound = Bound(objective, low=beyond, low_open=True)
+    else:
+        bound = Bound(objective, high=beyond, high_open=True)
+    best: Fraction | None = None
+    ordered = _best_values_first(setup, objective, sense_min)
+    for found in solutions(setup.comp, ordered, setup.checks, clock, bound):
+        value = evaluate(setup.model, objective, assembly_of(setup.model, found))
+        assert isinstance(value, Fraction)
+        best = value
+        if sense_min:
+            bound.high, bound.high_open = value, True
+        else:
+            bound.low, bound.low_open = value, True
+    return best
+
+
+def _best_values_first(setup: Setup, objective: Expr, sense_min: bool) -> dict[str, list[Value]]:
+    """Each variable's values, those that leave the best objective bound first: the
+    first assemblies branch and bound finds are then good ones, and prune the most."""
+    memo: dict[tuple[str, str, str], Any] = {}
+    abstract(Scope(setup.model, {}, setup.domains, memo), objective)
+    reads = set(scope_of(setup.model, objective))
+    ordered: dict[str, list[Value]] = {}
+    for name, values in setup.domains.items():
+        if name not in reads or len(values) < 2:
+            ordered[name] = list(values)
+            continue
+
+        def key(value: Value, name: str = name) -> tuple[bool, Fraction]:
+            found = abstract(
+                Scope(setup.model, {name: value}, setup.domains, memo, False), objective
+            )
+            edge = (found.lo if sense_min else found.hi) if isinstance(found, Interval) else None
+            if edge is None:
+                return (True, Fraction(0))
+            return (False, edge if sense_min else -edge)
+
+        ordered[name] = sorted(values, key=key)
+    return ordered
