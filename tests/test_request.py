@@ -4,7 +4,6 @@ against a model, with the exact message for every bad item."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +22,12 @@ from atoconf.engine.request import (
     request_from_json,
     resolve_request,
 )
-from atoconf.language.build import load_text
 from atoconf.language.diagnostics import Diagnostic, render_text
 from atoconf.language.model import Model
 from atoconf.language.source import SourceFile
+from tests.conftest import FIXTURES, PC, load_model
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "requests"
+REQUESTS = FIXTURES / "requests"
 
 SPEC_EXAMPLE: dict[str, Any] = {
     "select": {"usage": "gaming", "case": "CASE-FD-7", "memory.qty": 2},
@@ -62,15 +60,12 @@ option rgb: bool
 
 @pytest.fixture(scope="module")
 def pc() -> Model:
-    return atoconf.load(ROOT / "catalogs" / "pc" / "workstation.ato")
+    return atoconf.load(PC)
 
 
 @pytest.fixture(scope="module")
 def tiny() -> Model:
-    result = load_text(TINY, "tiny.ato")
-    assert [d.message for d in result.diagnostics] == []
-    assert result.model is not None
-    return result.model
+    return load_model(TINY, "tiny.ato", strict=True)
 
 
 def diagnostics_of(result: Request | list[Diagnostic]) -> list[Diagnostic]:
@@ -115,7 +110,7 @@ def test_the_spec_example_round_trips() -> None:
 
 
 def test_the_fixture_file_reads_as_the_spec_example() -> None:
-    text = (FIXTURES / "gaming.json").read_text(encoding="utf-8")
+    text = (REQUESTS / "gaming.json").read_text(encoding="utf-8")
     request = request_of(request_from_json(text, "gaming.json"))
     assert request.model_dump(mode="json", exclude_defaults=True) == SPEC_EXAMPLE
 
@@ -171,7 +166,7 @@ def test_field_paths_read_as_in_messages() -> None:
 
 
 def test_malformed_json_points_at_the_line_and_column() -> None:
-    text = (FIXTURES / "missing_comma.json").read_text(encoding="utf-8")
+    text = (REQUESTS / "missing_comma.json").read_text(encoding="utf-8")
     [d] = diagnostics_of(request_from_json(text, "missing_comma.json"))
     assert d.code == "E0701"
     assert d.message == "the request is not valid JSON: expecting ',' delimiter"
@@ -549,7 +544,8 @@ def test_the_spec_example_resolves_against_the_workstation(pc: Model) -> None:
     assert [text for text, _ in resolved.requires] == list(SPEC_EXAMPLE["require"])
     assert [expr.type.kind for _, expr in resolved.requires] == ["bool", "bool"]
     assert resolved.objective is not None
-    sense, text, expr = resolved.objective
+    objective = resolved.objective
+    sense, text, expr = objective.sense, objective.text, objective.expr
     assert (sense, text, expr.kind, expr.type.kind) == ("min", "total(price)", "total", "decimal")
     assert (resolved.limit, resolved.deadline, resolved.request) == (5, None, request)
     assert sorted(sources) == ["minimize", "require[0]", "require[1]"]
@@ -582,7 +578,7 @@ def test_selects_take_the_type_of_their_variable(tiny: Model) -> None:
     }
     assert resolved.requires == ()
     assert resolved.objective is not None
-    assert resolved.objective[:2] == ("max", "gpu.vram_gb")
+    assert (resolved.objective.sense, resolved.objective.text) == ("max", "gpu.vram_gb")
     assert resolved.deadline == 0.5
 
 
@@ -821,9 +817,7 @@ def test_the_tiny_model_checks_skus_and_named_enum_options(tiny: Model) -> None:
 
 def test_a_wrong_type_sku_no_component_takes_lists_the_choice(tiny: Model) -> None:
     text = TINY + 'type Fan { rpm: int }\nparts Fan { "FAN-1": rpm=900 }\n'
-    result = load_text(text, "tiny.ato")
-    assert result.model is not None
-    d = one_error(result.model, Request(select={"cpu": "FAN-1"}))
+    d = one_error(load_model(text, "tiny.ato"), Request(select={"cpu": "FAN-1"}))
     assert d.message == "select.cpu: 'FAN-1' is a Fan, but component 'cpu' takes a CPU"
     assert d.hint == "choose one of its 1 CPU parts"
 
@@ -927,7 +921,7 @@ def test_an_objective_that_does_not_type_check(pc: Model) -> None:
 
 
 def test_every_bad_item_is_reported_at_once(pc: Model) -> None:
-    text = (FIXTURES / "bad_items.json").read_text(encoding="utf-8")
+    text = (REQUESTS / "bad_items.json").read_text(encoding="utf-8")
     request = request_of(request_from_json(text, "bad_items.json"))
     resolved, diagnostics, sources = resolve_request(pc, request)
     assert resolved is None

@@ -65,7 +65,7 @@ class Configuration:
         low = self._objective(minimize, "minimize") if minimize else None
         high = self._objective(maximize, "maximize") if maximize else None
         if low is None and high is None and objective is not None:
-            low, high = (objective[2], None) if objective[0] == "min" else (None, objective[2])
+            low, high = objective.minimize, objective.maximize
         return solve(
             self.model,
             self.request.selects,

@@ -349,14 +349,13 @@ def _repairs(
         assembly: AssemblyResult | None = None
         score = Fraction(0)
         if objective is not None:
-            sense, _, expr = objective
             best = next(
                 solve(
                     model,
                     selects,
                     requires,
-                    minimize=expr if sense == "min" else None,
-                    maximize=expr if sense == "max" else None,
+                    minimize=objective.minimize,
+                    maximize=objective.maximize,
                     limit=1,
                     clock=clock,
                 ),
@@ -364,7 +363,7 @@ def _repairs(
             )
             if best is not None and best.objective is not None:
                 assembly = best
-                score = Fraction(best.objective) * (1 if sense == "min" else -1)
+                score = Fraction(best.objective) * (1 if objective.sense == "min" else -1)
         if assembly is None:
             values = oracle.witness(kept)
             assert values is not None

@@ -26,6 +26,7 @@ from atoconf.engine.results import (
     decimal_text,
 )
 from atoconf.engine.setup import Setup, each_default, whole_setup
+from atoconf.engine.sums import shares, sum_terms
 from atoconf.engine.sweep import (
     PathCheck,
     PathCost,
@@ -34,9 +35,8 @@ from atoconf.engine.sweep import (
     whole_space_graphs,
     within_outer,
 )
-from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
+from atoconf.language.evaluate import Assembly, evaluate, holds
 from atoconf.language.model import (
-    Binary,
     Expr,
     IfThenElse,
     Model,
@@ -118,7 +118,7 @@ def cheapest_by_graph(
     what an objective needs per graph between calls with the same objective.
     Without an objective: the first `limit` valid assemblies, whatever they cost.
     A `require` is checked on partial assignments as soon as it can be decided."""
-    terms = _sum_terms(objective) if objective is not None else []
+    terms = sum_terms(objective) if objective is not None else []
     totals = [t for t in terms if isinstance(t, Total)]
     others = [t for t in terms if not isinstance(t, Total)]
     if (objective is not None and not totals) or (others and not sense_min):
@@ -208,19 +208,17 @@ def _weights(
     """Each part's share of the totals in integer units (times sign), and the units'
     size: one unit for every total and branch, exact and cheap to add up."""
     fractions: list[Fraction] = []
-    shares: dict[str, dict[Value, Fraction]] = {}
+    summed: dict[str, dict[Value, Fraction]] = {}
     for total in totals:
-        for name in total.components:
-            per = shares.setdefault(name, {})
-            for sku in model.components[name].parts:
-                value = part_value(model, sku, total.attr)
-                per[sku] = per.get(sku, Fraction(0)) + (
-                    value if isinstance(value, Fraction) else Fraction(0)
-                )
-    fractions += [v for per in shares.values() for v in per.values()]
+        for name, per_sku in shares(model, total).items():
+            per = summed.setdefault(name, {})
+            for sku, value in per_sku.items():
+                if sku is not None:
+                    per[sku] = per.get(sku, Fraction(0)) + value
+    fractions += [v for per in summed.values() for v in per.values()]
     fractions += [x for b in branches if b is not None for x in b]
     scale = math.lcm(1, *(f.denominator for f in fractions))
-    weights = {n: {s: int(v * scale) * sign for s, v in per.items()} for n, per in shares.items()}
+    weights = {n: {s: int(v * scale) * sign for s, v in per.items()} for n, per in summed.items()}
     return weights, scale
 
 
@@ -247,12 +245,6 @@ def defaults_by_graph(
 
 def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:
     return lambda values: holds(model, expr, assembly_of(model, values))
-
-
-def _sum_terms(expr: Expr) -> list[Expr]:
-    if isinstance(expr, Binary) and expr.op == "+":
-        return [*_sum_terms(expr.left), *_sum_terms(expr.right)]
-    return [expr]
 
 
 def _nonnegative_branches(model: Model, expr: Expr) -> tuple[Fraction, Fraction] | None:

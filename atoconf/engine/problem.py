@@ -24,10 +24,10 @@ import constraint as pc
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.propagate import Interval, Scope, abstract, may_hold, qty_var
+from atoconf.engine.sums import shares, sum_terms
 from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
 from atoconf.language.model import (
     AttrRef,
-    Binary,
     Call,
     ComponentRef,
     Expr,
@@ -385,7 +385,7 @@ class _BoundConstraint(pc.Constraint):  # type: ignore[misc]
         self, model: Model, bound: Bound, clock: Clock, full: Mapping[str, Sequence[Value]]
     ) -> None:
         self.model, self.bound, self.clock = model, bound, clock
-        terms = _sum_terms(bound.expr)
+        terms = sum_terms(bound.expr)
         self.totals = [_contributions(model, t) for t in terms if isinstance(t, Total)]
         # `if cond then a else b` with constant a and b (labour of a step, say): decided
         # once cond's variables are all set, else either value
@@ -461,12 +461,6 @@ def _constant_branches(model: Model, expr: Expr) -> tuple[Fraction, Fraction] | 
     return None
 
 
-def _sum_terms(expr: Expr) -> list[Expr]:
-    if isinstance(expr, Binary) and expr.op == "+":
-        return [*_sum_terms(expr.left), *_sum_terms(expr.right)]
-    return [expr]
-
-
 # a total's parts' contributions as integers over one denominator (exact, and fast to
 # compare): per component (name, its quantity variable or None, fixed quantity,
 # sku -> value x scale), then the scale
@@ -475,13 +469,7 @@ _Contributions = tuple[list[_Contribution], int]
 
 
 def _contributions(model: Model, total: Total) -> _Contributions:
-    values: dict[str, dict[Value, Fraction]] = {}
-    for name in total.components:
-        per_sku: dict[Value, Fraction] = {None: Fraction(0)}
-        for sku in model.components[name].parts:
-            value = part_value(model, sku, total.attr)
-            per_sku[sku] = value if isinstance(value, Fraction) else Fraction(0)
-        values[name] = per_sku
+    values = shares(model, total)
     scale = math.lcm(1, *(v.denominator for per in values.values() for v in per.values()))
     found: list[_Contribution] = []
     for name, per_sku in values.items():

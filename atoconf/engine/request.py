@@ -51,6 +51,23 @@ class Request(BaseModel):
 
 
 @dataclass(frozen=True)
+class Objective:
+    """What ranks assemblies: a numeric expression, as written, to minimise or maximise."""
+
+    sense: Literal["min", "max"]
+    text: str
+    expr: Expr
+
+    @property
+    def minimize(self) -> Expr | None:
+        return self.expr if self.sense == "min" else None
+
+    @property
+    def maximize(self) -> Expr | None:
+        return self.expr if self.sense == "max" else None
+
+
+@dataclass(frozen=True)
 class ResolvedRequest:
     """A request checked against a model, keyed by solver variable."""
 
@@ -58,7 +75,7 @@ class ResolvedRequest:
     selects: dict[str, Value]
     # each `require` as written, with its typed expression
     requires: tuple[tuple[str, Expr], ...]
-    objective: tuple[Literal["min", "max"], str, Expr] | None
+    objective: Objective | None
     limit: int | None
     deadline: float | None
     request: Request
@@ -614,7 +631,7 @@ def resolve_request(
         sources[source.name] = source
         if expr is not None:
             requires.append((text, expr))
-    objective: tuple[Literal["min", "max"], str, Expr] | None = None
+    objective: Objective | None = None
     for sense, goal in (("min", request.minimize), ("max", request.maximize)):
         if goal is None:
             continue
@@ -623,7 +640,7 @@ def resolve_request(
         diagnostics += found
         sources[source.name] = source
         if expr is not None:
-            objective = ("min" if sense == "min" else "max", goal, expr)
+            objective = Objective("min" if sense == "min" else "max", goal, expr)
     if has_errors(diagnostics):
         return None, diagnostics, sources
     resolved_request = ResolvedRequest(

@@ -31,7 +31,7 @@ from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.problem import Check, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
-from atoconf.language.evaluate import part_value
+from atoconf.engine.sums import shares
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
@@ -75,6 +75,7 @@ def _contributions(
         qv = qty_var(name)
         quantities = [int(q) for q in domains[qv]] if qv in domains else [comp.qty_min]  # type: ignore[arg-type]
         table: dict[tuple[Value, int], Fraction] = {}
+        unit = shares(model, total)[name]
         for sku in domains[name]:
             for q in quantities:
                 if sku is None:
@@ -83,8 +84,7 @@ def _contributions(
                     continue
                 if q == 0:
                     continue
-                unit = part_value(model, str(sku), total.attr)
-                table[(sku, q)] = q * (unit if isinstance(unit, Fraction) else Fraction(0))
+                table[(sku, q)] = q * unit[sku]
         out[name] = table
     return out
 

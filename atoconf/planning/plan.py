@@ -499,8 +499,7 @@ class Planner:
     def _objective(self, request: ResolvedRequest) -> tuple[Expr | None, Expr | None]:
         if request.objective is None:
             return self.cost, None
-        sense, _, expr = request.objective
-        return (expr, None) if sense == "min" else (None, expr)
+        return request.objective.minimize, request.objective.maximize
 
     def _ties(
         self,
@@ -930,7 +929,7 @@ def values_of(model: Model, assembly: AssemblyResult) -> dict[str, Value]:
 
 def _request_key(request: ResolvedRequest) -> str:
     select = sorted((k, repr(v)) for k, v in request.selects.items())
-    objective = request.objective[:2] if request.objective else None
+    objective = (request.objective.sense, request.objective.text) if request.objective else None
     return repr((select, [t for t, _ in request.requires], objective))
 
 
