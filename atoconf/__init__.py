@@ -12,7 +12,8 @@ from atoconf.language.diagnostics import Diagnostic, Severity
 from atoconf.language.model import Model
 from atoconf.language.source import Span
 from atoconf.language.version import __version__
-from atoconf.planning.plan import OrderPlan, PlanResult, plan
+from atoconf.planning.plan import plan
+from atoconf.planning.results import OrderPlan, PlanResult
 from atoconf.planning.stock import Stock, StockDatabase, StockError
 
 __all__ = [

@@ -49,16 +49,11 @@ from atoconf.engine.clock import Clock  # noqa: E402
 from atoconf.engine.setup import with_defaults  # noqa: E402
 from atoconf.engine.solve import solve  # noqa: E402
 from atoconf.language.model import Model  # noqa: E402
-from atoconf.planning.plan import (  # noqa: E402
-    Order,
-    Planner,
-    PlanResult,
-    Shelves,
-    plan_and_reserve,
-    plan_orders,
-    purchase_list,
-    read_orders,
-)
+from atoconf.planning.orders import Order, read_orders  # noqa: E402
+from atoconf.planning.plan import plan_and_reserve, plan_orders, purchase_list  # noqa: E402
+from atoconf.planning.planner import Planner  # noqa: E402
+from atoconf.planning.results import PlanResult  # noqa: E402
+from atoconf.planning.shelves import Shelves  # noqa: E402
 from atoconf.planning.stock import Pick, Shelf, Stock, StockDatabase, Supply  # noqa: E402
 
 TODAY = date(2026, 11, 26)

@@ -1,7 +1,11 @@
 """Golden files: error examples (tests/errors/CODE/) and grammar dumps (tests/grammar/).
 
-`python tests/golden.py --update` rewrites every expected file and docs/errors.md
-from what atoconf prints now; review the diff before committing it.
+`python -m tests.golden --update`, run in the checkout, rewrites every expected file
+and docs/errors.md from what atoconf prints now; review the diff before committing it.
+
+Each example is rendered as atoconf prints it when run inside the example's folder,
+without going there: its files are read by their full paths and the text names them
+relative to the folder.
 """
 
 from __future__ import annotations
@@ -9,32 +13,30 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from atoconf.cli.test import run_files, test_diagnostics  # noqa: E402
-from atoconf.engine.check import LINT_DEADLINE, check_files  # noqa: E402
-from atoconf.engine.request import (  # noqa: E402
+from atoconf.cli.test import run_files, test_diagnostics
+from atoconf.engine.check import LINT_DEADLINE, check_files
+from atoconf.engine.request import (
     locate_in_json,
     request_from_flags,
     request_from_json,
     resolve_request,
 )
-from atoconf.engine.ruletests import TEST_DEADLINE  # noqa: E402
-from atoconf.language.build import load_file  # noqa: E402
-from atoconf.language.codes import CODES  # noqa: E402
-from atoconf.language.diagnostics import render_text  # noqa: E402
-from atoconf.language.dump import dump_model  # noqa: E402
-from atoconf.language.model import Model  # noqa: E402
-from atoconf.language.source import SourceFile  # noqa: E402
-from atoconf.planning.plan import Planner, plan_and_reserve, read_orders  # noqa: E402
-from atoconf.planning.stock import Stock, StockDatabase, StockError, unknown_skus  # noqa: E402
+from atoconf.engine.ruletests import TEST_DEADLINE
+from atoconf.language.build import load_file
+from atoconf.language.codes import CODES
+from atoconf.language.diagnostics import render_text
+from atoconf.language.dump import dump_model
+from atoconf.language.model import Model
+from atoconf.language.source import SourceFile, display_name
+from atoconf.planning.orders import read_orders
+from atoconf.planning.plan import plan_and_reserve
+from atoconf.planning.planner import Planner
+from atoconf.planning.stock import Stock, StockDatabase, StockError, unknown_skus
 
+ROOT = Path(__file__).resolve().parent.parent
 ERRORS = ROOT / "tests" / "errors"
 GRAMMAR = ROOT / "tests" / "grammar"
 ERRORS_DOC = ROOT / "docs" / "errors.md"
@@ -42,14 +44,12 @@ ERRORS_DOC = ROOT / "docs" / "errors.md"
 MARKERS = ("expected.txt", "test.txt", "deadline.txt")
 
 
-@contextmanager
-def cwd(path: Path) -> Iterator[None]:
-    before = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
+def relative_to(folder: Path, text: str) -> str:
+    """The text with the files in `folder` named relative to it: atoconf names them
+    by their full paths or relative to the working directory, whichever it shows."""
+    for shown in (str(folder), display_name(folder)):
+        text = text.replace(shown + os.sep, "")
+    return text
 
 
 def render_error_example(code: str) -> str:
@@ -57,67 +57,74 @@ def render_error_example(code: str) -> str:
     the seconds in `deadline.txt`, if any); with a `request.json` (or a `set.txt`
     holding one --set value), what checking that request against main.ato prints;
     with a `test.txt`, what `atoconf test main.ato` reports (its flags inside)."""
-    with cwd(ERRORS / code):
-        result = load_file(Path("main.ato"))
-        if result.model is not None and any(
-            Path(name).exists() for name in ("stock.csv", "stock.db", "orders.jsonl")
-        ):
-            return render_stock_example(result.model)
-        if result.model is not None and Path("test.txt").exists():
-            return render_test_example(Path("test.txt").read_text(encoding="utf-8").split())
-        request_file, set_file = Path("request.json"), Path("set.txt")
-        if result.model is None:
-            return render_text(result.diagnostics, result.sources)
-        if not (request_file.exists() or set_file.exists()):
-            deadline = Path("deadline.txt")
-            seconds = float(deadline.read_text()) if deadline.exists() else LINT_DEADLINE
-            checked = check_files([Path("main.ato")], deadline=seconds)
-            return render_text(checked.diagnostics, checked.sources)
-        if set_file.exists():
-            flags = request_from_flags([set_file.read_text().strip()], [], None, None, None, None)
-            assert isinstance(flags, list)
-            return render_text(flags, {})
-        text = request_file.read_text(encoding="utf-8")
-        request = request_from_json(text, "request.json")
-        if isinstance(request, list):
-            return render_text(request, {"request.json": SourceFile("request.json", text)})
-        _, diagnostics, sources = resolve_request(result.model, request)
-        source = SourceFile("request.json", text)
-        located = locate_in_json(diagnostics, source)
-        return render_text(located, {**sources, source.name: source})
+    folder = ERRORS / code
+    return relative_to(folder, _render(folder))
 
 
-def render_test_example(flags: list[str]) -> str:
+def _render(folder: Path) -> str:
+    main = folder / "main.ato"
+    result = load_file(main)
+    if result.model is not None and any(
+        (folder / name).exists() for name in ("stock.csv", "stock.db", "orders.jsonl")
+    ):
+        return render_stock_example(folder, result.model)
+    test_file = folder / "test.txt"
+    if result.model is not None and test_file.exists():
+        return render_test_example(main, test_file.read_text(encoding="utf-8").split())
+    request_file, set_file = folder / "request.json", folder / "set.txt"
+    if result.model is None:
+        return render_text(result.diagnostics, result.sources)
+    if not (request_file.exists() or set_file.exists()):
+        deadline = folder / "deadline.txt"
+        seconds = float(deadline.read_text()) if deadline.exists() else LINT_DEADLINE
+        checked = check_files([main], deadline=seconds)
+        return render_text(checked.diagnostics, checked.sources)
+    if set_file.exists():
+        flags = request_from_flags([set_file.read_text().strip()], [], None, None, None, None)
+        assert isinstance(flags, list)
+        return render_text(flags, {})
+    text = request_file.read_text(encoding="utf-8")
+    request = request_from_json(text, "request.json")
+    if isinstance(request, list):
+        return render_text(request, {"request.json": SourceFile("request.json", text)})
+    _, diagnostics, sources = resolve_request(result.model, request)
+    source = SourceFile("request.json", text)
+    located = locate_in_json(diagnostics, source)
+    return render_text(located, {**sources, source.name: source})
+
+
+def render_test_example(main: Path, flags: list[str]) -> str:
     """What `atoconf test main.ato --format github` reports (with `--coverage` when
     test.txt says so), in the text form of diagnostics."""
-    run = run_files([Path("main.ato")], "--coverage" in flags, None, TEST_DEADLINE)
+    run = run_files([main], "--coverage" in flags, None, TEST_DEADLINE)
     return render_text(run.problems + test_diagnostics(run), run.sources)
 
 
-def render_stock_example(model: Model) -> str:
+def render_stock_example(folder: Path, model: Model) -> str:
     """What `atoconf plan main.ato --stock stock.csv --orders orders.jsonl` reports about
     its stock and orders (with `reserve-twice.txt`: what a second `--reserve` run of the
     same orders against one database reports); `stock.db`: what opening it reports."""
-    if Path("stock.db").exists():
+    if (folder / "stock.db").exists():
         try:
-            StockDatabase("stock.db").check_schema()
+            StockDatabase(str(folder / "stock.db")).check_schema()
         except StockError as exc:
             return render_text(exc.diagnostics, exc.sources)
         return ""
     try:
-        stock = Stock.from_csv("stock.csv")
+        stock = Stock.from_csv(folder / "stock.csv")
     except StockError as exc:
         return render_text(exc.diagnostics, exc.sources)
     diagnostics = unknown_skus(stock, model)
     sources = dict(stock.sources)
-    if Path("orders.jsonl").exists():
-        text = Path("orders.jsonl").read_text(encoding="utf-8")
+    orders_file = folder / "orders.jsonl"
+    if orders_file.exists():
+        text = orders_file.read_text(encoding="utf-8")
         orders, problems, more = read_orders(model, text, "orders.jsonl")
         diagnostics += problems
         sources.update(more)
-        if Path("reserve-twice.txt").exists():
-            with tempfile.TemporaryDirectory() as folder:
-                database = StockDatabase(str(Path(folder) / "stock.db"))
+        if (folder / "reserve-twice.txt").exists():
+            with tempfile.TemporaryDirectory() as temporary:
+                database = StockDatabase(str(Path(temporary) / "stock.db"))
                 database.init()
                 database.import_csv(stock)
                 planner = Planner(model, stock, date(2026, 11, 26))
@@ -129,11 +136,13 @@ def render_stock_example(model: Model) -> str:
 
 
 def render_grammar_example(path: Path) -> str:
-    with cwd(path.parent):
-        result = load_file(Path(path.name))
-        if result.model is None:
-            return render_text(result.diagnostics, result.sources)
-        return dump_model(result.model)
+    """What `atoconf dump NAME.ato` prints in the grammar folder (or its errors)."""
+    result = load_file(path)
+    if result.model is None:
+        shown = render_text(result.diagnostics, result.sources)
+    else:
+        shown = dump_model(result.model)
+    return relative_to(path.parent, shown)
 
 
 def example_files(code: str) -> list[Path]:
@@ -192,5 +201,5 @@ def update() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--update"]:
-        sys.exit("usage: python tests/golden.py --update")
+        sys.exit("usage: python -m tests.golden --update")
     update()

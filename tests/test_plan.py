@@ -22,20 +22,17 @@ from hypothesis import strategies as st
 
 from atoconf.engine.request import Request, resolve_request
 from atoconf.engine.sweep import Unsupported
-from atoconf.language.build import load_text, typed_expression
 from atoconf.language.evaluate import Assembly, evaluate, holds
 from atoconf.language.model import Expr, Model, Value
-from atoconf.planning.plan import (
-    TIES,
-    Order,
-    OrderPlan,
-    Planner,
-    Shelves,
-    ordered_steps,
-    plan_orders,
-)
+from atoconf.planning.constraints import ordered_steps
+from atoconf.planning.orders import Order
+from atoconf.planning.plan import plan_orders
+from atoconf.planning.planner import TIES, Planner
+from atoconf.planning.results import OrderPlan
+from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import Shelf, Stock, Supply
 from tests import oracle
+from tests.conftest import load_model, typed
 from tests.strategies import FAST, random_models, random_requests
 
 TODAY = date(2026, 11, 26)
@@ -79,9 +76,7 @@ def cases(draw: st.DrawFn) -> Case:
     if bools and draw(st.booleans()):
         steps.append(f"step extra: when {bools[0]}; minutes {draw(st.integers(1, 30))}")
     text = text + "\n".join(steps) + "\n"
-    result = load_text(text, "random.ato")
-    assert result.model is not None, [d.message for d in result.diagnostics]
-    model = result.model
+    model = load_model(text, "random.ato")
     shelves: dict[tuple[str, str], Shelf] = {}
     supply: dict[str, Supply] = {}
     for sku in sorted(model.parts):
@@ -107,12 +102,6 @@ def order_of(case: Case, order_id: str = "request", due: date | None = None) -> 
 
 
 # ---- the brute-force reference ------------------------------------------------------------------
-
-
-def typed(model: Model, text: str) -> Expr:
-    expr, diagnostics, _ = typed_expression(model, text, "<request>")
-    assert expr is not None and not diagnostics
-    return expr
 
 
 def valid_after_defaults(model: Model, select: dict[str, Value], require: list[Expr]) -> list[Key]:
@@ -237,7 +226,7 @@ def test_the_plan_chooses_the_cheapest_buildable_assembly(case: Case) -> None:
 @contextmanager
 def without_graph() -> Iterator[None]:
     """Plans by branch and bound alone: the decision graph's A* says it does not fit."""
-    module = sys.modules["atoconf.planning.plan"]
+    module = sys.modules["atoconf.planning.planner"]
     saved = module.cheapest_by_graph  # type: ignore[attr-defined]
 
     def unsupported(*args: object, **kwargs: object) -> NoReturn:
@@ -338,15 +327,12 @@ step s5 "Rush only": when rush; minutes 9
 
 
 def test_steps_follow_after_with_declaration_order_breaking_ties() -> None:
-    result = load_text(STEPS, "steps.ato")
-    assert result.model is not None
-    assert [s.name for s in ordered_steps(result.model)] == ["s1", "s2", "s3", "s4", "s5"]
+    model = load_model(STEPS, "steps.ato")
+    assert [s.name for s in ordered_steps(model)] == ["s1", "s2", "s3", "s4", "s5"]
 
 
 def test_skipped_steps_are_left_out_of_the_plan() -> None:
-    result = load_text(STEPS, "steps.ato")
-    model = result.model
-    assert model is not None
+    model = load_model(STEPS, "steps.ato")
     stock = Stock({("A", "L"): Shelf("A", "L", 5, 0)}, {"A": Supply(1, Decimal(1))})
     planner = Planner(model, stock, TODAY, Decimal(60))
     request = Request.model_validate({"select": {"b": None}})
@@ -360,9 +346,7 @@ def test_skipped_steps_are_left_out_of_the_plan() -> None:
 
 def test_evaluate_of_cost_model_matches() -> None:
     # the planner's cost model adds an attribute; the rest of the model is unchanged
-    result = load_text(STEPS, "steps.ato")
-    model = result.model
-    assert model is not None
+    model = load_model(STEPS, "steps.ato")
     stock = Stock({}, {"A": Supply(1, Decimal("1.25")), "B": Supply(1, Decimal(3))})
     planner = Planner(model, stock, TODAY)
     assembly = Assembly({"a": ("A", 1), "b": ("B", 1)}, {"rush": False})

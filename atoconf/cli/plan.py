@@ -31,16 +31,11 @@ from atoconf.cli.common import (
 from atoconf.language.diagnostics import Diagnostic, render_text
 from atoconf.language.model import Model, shown
 from atoconf.language.source import SourceFile, read_source
-from atoconf.planning.plan import (
-    OrderPlan,
-    Planner,
-    PlanResult,
-    Shelves,
-    plan_and_reserve,
-    plan_orders,
-    read_orders,
-    single_order,
-)
+from atoconf.planning.orders import read_orders, single_order
+from atoconf.planning.plan import plan_and_reserve, plan_orders
+from atoconf.planning.planner import Planner
+from atoconf.planning.results import OrderPlan, PlanResult
+from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import (
     Stock,
     StockDatabase,

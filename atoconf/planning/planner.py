@@ -1,0 +1,408 @@
+"""The planner: for one order, the best assembly buildable from the shelves (or the
+best one at all, and what is short), its picks, steps, cost and dates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from atoconf.engine.clock import Clock, StopReason
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.optimise import Found, best_ties, cheapest_by_graph, defaults_by_graph
+from atoconf.engine.problem import assembly_of
+from atoconf.engine.propagate import qty_var
+from atoconf.engine.request import (
+    ResolvedRequest,
+)
+from atoconf.engine.results import AssemblyResult
+from atoconf.engine.setup import with_defaults
+from atoconf.engine.solve import solve
+from atoconf.engine.sweep import PathCheck, Unsupported
+from atoconf.language.evaluate import holds
+from atoconf.language.model import (
+    Expr,
+    Model,
+    Value,
+)
+from atoconf.planning.constraints import (
+    cost_objective,
+    joint_bound,
+    joint_check,
+    ordered_steps,
+    qty_bound,
+    qty_check,
+    request_key,
+    shared_skus,
+    values_of,
+    with_costs,
+)
+from atoconf.planning.orders import Order
+from atoconf.planning.results import Alternative, Cost, OrderPlan, PickLine, ShortageLine, StepLine
+from atoconf.planning.shelves import Shelves
+from atoconf.planning.stock import Stock
+
+TIES = 20  # assemblies of the best objective value compared by ready date
+ALTERNATIVES = 3
+CENT = Decimal("0.01")
+
+
+# ---- the planner ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    """What earlier orders with the same request taught (stock only shrinks in a batch)."""
+
+    buildable: AssemblyResult | None = None  # the last best buildable assembly
+    never_buildable: bool = False
+    best_any: list[AssemblyResult] | None = None  # the best assemblies, stock aside
+    select: dict[str, Value] = field(default_factory=dict)
+
+
+class Planner:
+    """Plans orders against shelves: one planner per model, stock supply and settings."""
+
+    def __init__(
+        self,
+        model: Model,
+        stock: Stock,
+        today: date,
+        labour_rate: Decimal = Decimal(0),
+        workday_minutes: int = 480,
+        deadline: float | None = None,
+    ) -> None:
+        self.model = model
+        self.stock = stock
+        self.today = today
+        self.labour_rate = labour_rate
+        self.workday_minutes = workday_minutes
+        self.deadline = deadline
+        # one clock per order (set by `plan`): the order's searches share its deadline
+        self._clock = Clock(deadline)
+        self._stopped: StopReason | None = None
+        self.costed = with_costs(model, stock)
+        # the cost objective, and what it (or no objective, for the defaults) needs per
+        # decision graph, are kept with the costed model: later planners with the same
+        # supply data and rate start warm; a request's own objective is this planner's
+        kept = CompiledModel.of(self.costed)
+        self.cost = kept.get(
+            ("cost objective", labour_rate), lambda: cost_objective(self.costed, labour_rate)
+        )
+        self._cost_needs: dict[Any, Any] = kept.get(("cost objective needs", labour_rate), dict)
+        self._costs: dict[Any, Any] = {}
+        self._known: dict[str, _Known] = {}
+        self.shared = shared_skus(model)
+
+    def forget(self) -> None:
+        """Drop what earlier orders taught (for stock that may have grown since)."""
+        self._known.clear()
+
+    # -- one order ----------------------------------------------------------------------
+
+    def plan(self, order: Order, shelves: Shelves) -> OrderPlan:
+        """The plan of one order; takes its picks from `shelves`."""
+        self._clock = Clock(self.deadline)
+        self._stopped = None
+        request = order.request
+        key = request_key(request)
+        known = self._known.setdefault(key, _Known())
+        requires = [e for _, e in request.requires]
+        if not known.select and not (known.never_buildable or known.best_any is not None):
+            known.select = self._defaults(request.selects, requires)
+        select = known.select
+        minimize, maximize = self._objective(request)
+
+        chosen: AssemblyResult | None = None
+        if known.buildable is not None and self._buildable(known.buildable, shelves):
+            chosen = known.buildable  # still on the shelves: still the best buildable
+        elif not known.never_buildable:
+            chosen = self._best(select, requires, minimize, maximize, shelves)
+            known.buildable = chosen
+            known.never_buildable = chosen is None and not self._stopped
+        if chosen is not None:
+            return self._finish(order, chosen, shelves, [], select, requires, minimize, maximize)
+        if known.best_any is None:
+            known.best_any = self._ties(select, requires, minimize, maximize, None)
+        if not known.best_any:
+            return OrderPlan(
+                order_id=order.order_id,
+                status="impossible",
+                due=order.due,
+                stopped=self._stopped,
+            )
+        chosen = min(known.best_any, key=lambda a: self._ready(a, shelves))
+        plan = self._finish(
+            order, chosen, shelves, known.best_any, select, requires, minimize, maximize
+        )
+        return plan.model_copy(update={"stopped": self._stopped})
+
+    def _defaults(self, select: Mapping[str, Value], requires: Sequence[Expr]) -> dict[str, Value]:
+        """The choices plus the option defaults some valid assembly agrees with: on the
+        decision graphs when they fit, else by search."""
+        try:
+            return defaults_by_graph(self.costed, select, requires, self._clock, self._cost_needs)
+        except Unsupported:
+            return with_defaults(self.costed, select, requires, self._clock)
+
+    def _objective(self, request: ResolvedRequest) -> tuple[Expr | None, Expr | None]:
+        if request.objective is None:
+            return self.cost, None
+        return request.objective.minimize, request.objective.maximize
+
+    def _ties(
+        self,
+        select: Mapping[str, Value],
+        requires: Sequence[Expr],
+        minimize: Expr | None,
+        maximize: Expr | None,
+        shelves: Shelves | None,
+        limit: int = TIES,
+        best_only: bool = True,
+    ) -> list[AssemblyResult]:
+        """The first assemblies of the best objective value (up to `limit`; with
+        `best_only` False, the `limit` best whatever their value); with `shelves`, only
+        assemblies buildable from them."""
+        allowed: dict[str, list[Value]] | None = None
+        extra: list[Expr] = []
+        checks: list[PathCheck] = []
+        if shelves is not None:
+            allowed, extra, checks = self._stock_constraints(shelves)
+        objective = minimize if minimize is not None else maximize
+        assert objective is not None
+        # the whole space's decision graphs, built once per model, searched by A*
+        try:
+            found = cheapest_by_graph(
+                self.costed,
+                select,
+                objective,
+                minimize is not None,
+                limit,
+                allowed,
+                checks,
+                requires,
+                self._clock,
+                self._cost_needs if objective is self.cost else self._costs,
+                best_only,
+            )
+        except Unsupported:
+            if best_only:
+                found = best_ties(
+                    self.costed,
+                    select,
+                    [*requires, *extra],
+                    objective,
+                    minimize is not None,
+                    limit,
+                    self._clock,
+                    allowed,
+                )
+            else:
+                stream = solve(
+                    self.costed,
+                    select,
+                    [*requires, *extra],
+                    minimize=minimize,
+                    maximize=maximize,
+                    limit=limit,
+                    clock=self._clock,
+                    allowed=allowed,
+                )
+                found = Found(list(stream), stream.stopped)
+        self._stopped = self._stopped or found.stopped
+        return found.assemblies
+
+    def _best(
+        self,
+        select: Mapping[str, Value],
+        requires: Sequence[Expr],
+        minimize: Expr | None,
+        maximize: Expr | None,
+        shelves: Shelves,
+    ) -> AssemblyResult | None:
+        """The best assembly buildable from `shelves`: of the best objective value, the
+        one with the fewest minutes of assembly."""
+        ties = self._ties(select, requires, minimize, maximize, shelves)
+        return min(ties, key=lambda a: self._minutes(a)) if ties else None
+
+    def _stock_constraints(
+        self, shelves: Shelves
+    ) -> tuple[dict[str, list[Value]], list[Expr], list[PathCheck]]:
+        """Availability as constraints: each component's SKUs narrowed to those with
+        enough units for its smallest quantity; a quantity bound where a SKU has fewer
+        units than the component's largest quantity; a joint bound where components
+        sharing a SKU could together take more than there is. The bounds come as
+        rule expressions (for branch and bound) and as checks on partial
+        assignments (for the decision graph)."""
+        allowed: dict[str, list[Value]] = {}
+        extra: list[Expr] = []
+        checks: list[PathCheck] = []
+        for comp in self.model.components.values():
+            keep: list[Value] = [None] if comp.optional else []
+            bounds: dict[str, int] = {}
+            for sku in comp.parts:
+                have = shelves.available(sku)
+                if have >= comp.qty_min:
+                    keep.append(sku)
+                    if have < comp.qty_max:
+                        bounds[sku] = have
+            allowed[comp.name] = keep
+            if bounds:
+                extra.append(qty_bound(self.model, comp.name, list(bounds.items())))
+                checks.append(qty_check(comp.name, bounds))
+        for sku, names in self.shared.items():
+            have = shelves.available(sku)
+            users = [n for n in names if sku in allowed[n]]
+            most = sum(self.model.components[n].qty_max for n in users)
+            if len(users) >= 2 and have < most:
+                extra.append(joint_bound(self.model, sku, users, have))
+                checks.append(joint_check(self.model, sku, users, have))
+        return allowed, extra, checks
+
+    # -- what an assembly needs --------------------------------------------------------------
+
+    def _needs(self, assembly: AssemblyResult) -> dict[str, int]:
+        need: dict[str, int] = {}
+        for chosen in assembly.components.values():
+            if chosen is not None:
+                need[chosen.sku] = need.get(chosen.sku, 0) + chosen.qty
+        return need
+
+    def _buildable(self, assembly: AssemblyResult, shelves: Shelves) -> bool:
+        return all(shelves.available(s) >= q for s, q in self._needs(assembly).items())
+
+    def _steps(self, assembly: AssemblyResult) -> list[StepLine]:
+        values = values_of(self.model, assembly)
+        done = assembly_of(self.model, values)
+        performed = {
+            step.name
+            for step in self.model.steps.values()
+            if (not step.uses or any(done.components[c][0] is not None for c in step.uses))
+            and (step.when is None or holds(self.model, step.when, done))
+        }
+        return [
+            StepLine(name=s.name, title=s.title, minutes=s.minutes)
+            for s in ordered_steps(self.model)
+            if s.name in performed
+        ]
+
+    def _minutes(self, assembly: AssemblyResult) -> int:
+        return sum(s.minutes for s in self._steps(assembly))
+
+    def _ready(self, assembly: AssemblyResult, shelves: Shelves) -> tuple[int, int]:
+        """(days until ready, minutes): the longest lead time of what is short, plus
+        the assembly's working days."""
+        lead = 0
+        for sku, qty in self._needs(assembly).items():
+            if shelves.available(sku) < qty:
+                lead = max(lead, self.stock.lead_days(sku) or 0)
+        minutes = self._minutes(assembly)
+        return lead + self._assembly_days(minutes), minutes
+
+    def _assembly_days(self, minutes: int) -> int:
+        return -(-minutes // self.workday_minutes) if self.workday_minutes > 0 else 0
+
+    def _cost(self, assembly: AssemblyResult, steps: Sequence[StepLine]) -> Cost:
+        parts = sum(
+            (self.stock.unit_cost(c.sku) * c.qty for c in assembly.components.values() if c),
+            Decimal(0),
+        )
+        minutes = sum(s.minutes for s in steps)
+        labour = (self.labour_rate * minutes / 60).quantize(CENT, ROUND_HALF_UP)
+        parts = parts.quantize(CENT, ROUND_HALF_UP)
+        return Cost(parts=str(parts), labour=str(labour), total=str(parts + labour))
+
+    # -- the plan of a chosen assembly ----------------------------------------------------
+
+    def _finish(
+        self,
+        order: Order,
+        chosen: AssemblyResult,
+        shelves: Shelves,
+        ties: Sequence[AssemblyResult],
+        select: Mapping[str, Value],
+        requires: Sequence[Expr],
+        minimize: Expr | None,
+        maximize: Expr | None,
+    ) -> OrderPlan:
+        picks: list[PickLine] = []
+        shortages: list[ShortageLine] = []
+        for sku, need in sorted(self._needs(chosen).items()):
+            taken, missing = shelves.pick(sku, need)
+            picks += taken
+            if missing:
+                shortages.append(
+                    ShortageLine(sku=sku, qty=missing, lead_days=self.stock.lead_days(sku))
+                )
+        steps = self._steps(chosen)
+        cost = self._cost(chosen, steps)
+        minutes = sum(s.minutes for s in steps)
+        lead = max((s.lead_days or 0 for s in shortages), default=0)
+        unknown_lead = any(s.lead_days is None for s in shortages)
+        promise = (
+            None
+            if unknown_lead
+            else self.today + timedelta(days=lead + self._assembly_days(minutes))
+        )
+        alternatives: list[Alternative] = []
+        if shortages:
+            alternatives = self._alternatives(
+                chosen,
+                cost,
+                {s.sku for s in shortages},
+                shelves,
+                order.request.selects,
+                requires,
+                minimize,
+                maximize,
+            )
+        shelves.take(picks)
+        return OrderPlan(
+            order_id=order.order_id,
+            status="short" if shortages else "buildable",
+            assembly=chosen,
+            picks=picks,
+            shortages=shortages,
+            promise_date=promise,
+            alternatives=alternatives,
+            steps=steps,
+            cost=cost,
+            due=order.due,
+        )
+
+    def _alternatives(
+        self,
+        chosen: AssemblyResult,
+        cost: Cost,
+        short: set[str],
+        shelves: Shelves,
+        select: Mapping[str, Value],
+        requires: Sequence[Expr],
+        minimize: Expr | None,
+        maximize: Expr | None,
+    ) -> list[Alternative]:
+        """The best assemblies buildable now once the request's own choices (`select`) of
+        short parts and their quantities are let go; none when it chose no short part."""
+        pinned = {
+            name
+            for name, c in chosen.components.items()
+            if c is not None and c.sku in short and (name in select or qty_var(name) in select)
+        }
+        if not pinned:
+            return []
+        # the request without those choices, its option defaults applied afresh
+        kept = {
+            k: v
+            for k, v in select.items()
+            if k not in pinned and k.removesuffix(".qty") not in pinned
+        }
+        relaxed = self._defaults(kept, requires)
+        best = self._ties(relaxed, requires, minimize, maximize, shelves, ALTERNATIVES, False)
+        found: list[Alternative] = []
+        for assembly in best:
+            other = self._cost(assembly, self._steps(assembly))
+            delta = Decimal(other.total) - Decimal(cost.total)
+            found.append(Alternative(assembly=assembly, price_delta=str(delta)))
+        return found

@@ -1,0 +1,128 @@
+"""What a plan answers: per order the assembly, picks, shortages, dates, steps and
+cost, and a batch's purchase list, as pydantic models with their JSON shape."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from atoconf.engine.clock import StopReason
+from atoconf.engine.results import JSON_VERSION, AssemblyResult
+
+Status = Literal["buildable", "short", "impossible"]
+
+
+# ---- results -------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PickLine(_Out):
+    sku: str
+    location: str
+    qty: int
+
+
+class ShortageLine(_Out):
+    sku: str
+    qty: int
+    lead_days: int | None
+
+
+class Alternative(_Out):
+    assembly: AssemblyResult
+    price_delta: str
+
+
+class StepLine(_Out):
+    name: str
+    title: str | None
+    minutes: int
+
+
+class Cost(_Out):
+    parts: str
+    labour: str
+    total: str
+
+
+class OrderPlan(_Out):
+    """One order's plan (SPEC §3)."""
+
+    order_id: str
+    status: Status
+    assembly: AssemblyResult | None = None
+    picks: list[PickLine] = []
+    shortages: list[ShortageLine] = []
+    promise_date: date | None = None
+    alternatives: list[Alternative] = []
+    steps: list[StepLine] = []
+    cost: Cost | None = None
+    # not part of the JSON shape unless set
+    due: date | None = None
+    stopped: StopReason | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.model_dump(mode="json", exclude={"due", "stopped", "assembly", "alternatives"})
+        out["assembly"] = _assembly_json(self.assembly)
+        out["alternatives"] = [
+            {"assembly": _assembly_json(a.assembly), "price_delta": a.price_delta}
+            for a in self.alternatives
+        ]
+        ordered = {k: out[k] for k in _ORDER_KEYS}
+        if self.stopped:
+            ordered["stopped"] = self.stopped
+        return ordered
+
+
+_ORDER_KEYS = (
+    "order_id",
+    "status",
+    "assembly",
+    "picks",
+    "shortages",
+    "promise_date",
+    "alternatives",
+    "steps",
+    "cost",
+)
+
+
+def _assembly_json(assembly: AssemblyResult | None) -> dict[str, Any] | None:
+    if assembly is None:
+        return None
+    return assembly.model_dump(mode="json", exclude={"objective"})
+
+
+class PurchaseLine(_Out):
+    sku: str
+    qty: int
+    needed_by: date
+
+
+class PlanResult(_Out):
+    """A whole plan: one entry per order, and what to buy."""
+
+    version: int = JSON_VERSION
+    today: date
+    orders: list[OrderPlan]
+    purchase_list: list[PurchaseLine]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "today": self.today.isoformat(),
+            "orders": [o.to_json() for o in self.orders],
+            "purchase_list": [p.model_dump(mode="json") for p in self.purchase_list],
+        }
+
+    @property
+    def counts(self) -> dict[Status, int]:
+        found: dict[Status, int] = {"buildable": 0, "short": 0, "impossible": 0}
+        for order in self.orders:
+            found[order.status] += 1
+        return found
