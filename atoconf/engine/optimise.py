@@ -87,6 +87,17 @@ def best_ties(
     return Found(found)
 
 
+class ObjectiveCosts:
+    """What one objective, ranked one way, needs on the decision graphs: each part's
+    weight in integer units with the units' size, and each group's path cost. Worked
+    out on first use and kept by the caller for every later search with the same
+    objective (the planner keeps its cost objective's with the model)."""
+
+    def __init__(self) -> None:
+        self.weights: tuple[dict[str, dict[Value, int]], int] | None = None
+        self.paths: dict[tuple[str, ...], PathCost] = {}
+
+
 @dataclass(frozen=True)
 class Found:
     """Assemblies a search found, and why it stopped early (None: it did not)."""
@@ -105,7 +116,7 @@ def cheapest_by_graph(
     checks: Sequence[PathCheck] = (),
     require: Sequence[Expr] = (),
     clock: Clock | None = None,
-    costs: dict[Any, Any] | None = None,
+    costs: ObjectiveCosts | None = None,
     best_only: bool = True,
 ) -> Found:
     """The first `limit` assemblies of the best objective value (best_ties), or with
@@ -127,13 +138,10 @@ def cheapest_by_graph(
     if any(b is None for b in branches):
         raise Unsupported("the decision graphs do not take this objective or request")
     sign = 1 if sense_min else -1
-    known = costs.get(("weights", id(objective), sense_min)) if costs is not None else None
-    if known is not None and known[0] is objective:
-        weights, scale = known[1], known[2]
-    else:
-        weights, scale = _weights(model, totals, branches, sign)
-        if costs is not None:
-            costs[("weights", id(objective), sense_min)] = (objective, weights, scale)
+    costs = costs or ObjectiveCosts()
+    if costs.weights is None:
+        costs.weights = _weights(model, totals, branches, sign)
+    weights, scale = costs.weights
     whole = whole_setup(model)
     setup = Setup(model, select, [], prune=False, allowed=allowed)
     if not setup.satisfiable_so_far:
@@ -164,14 +172,12 @@ def cheapest_by_graph(
             if len(group) == 1 and not whole.checks_within(group) and not mine and not finishing:
                 per_group.append(_loose(model, group[0], setup.domains, weights, limit, best_only))
             else:
-                key = (tuple(group), id(objective))
-                cost = costs.get(key) if costs is not None else None
-                if cost is None or cost[0] is not objective:
-                    cost = (objective, _path_cost(model, group, weights, finishing, scale))
-                    if costs is not None:
-                        costs[key] = cost
+                path = costs.paths.get(tuple(group))
+                if path is None:
+                    path = _path_cost(model, group, weights, finishing, scale)
+                    path = costs.paths.setdefault(tuple(group), path)
                 found = _group_cheapest(
-                    model, whole, group, cost[1], setup.domains, mine, limit, clock, best_only
+                    model, whole, group, path, setup.domains, mine, limit, clock, best_only
                 )
                 if found is None:
                     raise Unsupported("the decision graphs do not take this objective or request")
@@ -227,7 +233,7 @@ def defaults_by_graph(
     select: Mapping[str, Value],
     require: Sequence[Expr] = (),
     clock: Clock | None = None,
-    costs: dict[Any, Any] | None = None,
+    costs: ObjectiveCosts | None = None,
 ) -> dict[str, Value]:
     """with_defaults, each check read off the decision graphs; Unsupported when they
     do not fit the model or the request (the caller uses with_defaults)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -284,7 +285,8 @@ class PathCost:
     """An additive cost over paths, in integer units: each part's weight times its
     quantity (a part's quantity variable comes right before it in every graph's
     order, so the path holds it), plus `finish` (never negative) on a complete
-    path. What it needs per graph is worked out once and kept."""
+    path. What it needs per graph is worked out once and kept; one PathCost may serve
+    searches in several threads (its caches change under a lock)."""
 
     def __init__(
         self,
@@ -300,9 +302,11 @@ class PathCost:
         self._per_graph: dict[int, tuple[Graph, Any]] = {}
         self._rows: dict[Any, tuple[list[float], list[dict[Value, float]] | None]] = {}
         self._filter_ids: dict[frozenset[Value], int] = {}
+        self._lock = threading.Lock()
 
     def levels(self, graph: Graph) -> list[tuple[Mapping[Value, int] | None, bool, int]]:
-        return self._for(graph)[0]  # type: ignore[no-any-return]
+        with self._lock:
+            return self._for(graph)[0]  # type: ignore[no-any-return]
 
     def estimates(
         self, graph: Graph, filters: Sequence[set[Value] | None]
@@ -310,8 +314,9 @@ class PathCost:
         """The cheapest completion of each state within the filters (checks and the
         sum's rules aside), and the least and most the sum can still add (filters
         aside)."""
-        levels, ws_bounds = self._for(graph)
-        return self._completions(graph, levels, filters), *ws_bounds
+        with self._lock:
+            levels, ws_bounds = self._for(graph)
+            return self._completions(graph, levels, filters), *ws_bounds
 
     def _for(self, graph: Graph) -> Any:
         known = self._per_graph.get(id(graph))

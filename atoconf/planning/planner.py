@@ -7,11 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from atoconf.engine.clock import Clock, StopReason
 from atoconf.engine.compiled import CompiledModel
-from atoconf.engine.optimise import Found, best_ties, cheapest_by_graph, defaults_by_graph
+from atoconf.engine.optimise import (
+    Found,
+    ObjectiveCosts,
+    best_ties,
+    cheapest_by_graph,
+    defaults_by_graph,
+)
 from atoconf.engine.problem import assembly_of
 from atoconf.engine.propagate import qty_var
 from atoconf.engine.request import (
@@ -84,15 +89,17 @@ class Planner:
         self._clock = Clock(deadline)
         self._stopped: StopReason | None = None
         self.costed = with_costs(model, stock)
-        # the cost objective, and what it (or no objective, for the defaults) needs per
-        # decision graph, are kept with the costed model: later planners with the same
-        # supply data and rate start warm; a request's own objective is this planner's
+        # the cost objective, and what it (or no objective, for the defaults) needs on
+        # the decision graphs, are kept with the costed model: later planners with the
+        # same supply data and rate start warm; a request's own objective is this
+        # planner's
         kept = CompiledModel.of(self.costed)
         self.cost = kept.get(
             ("cost objective", labour_rate), lambda: cost_objective(self.costed, labour_rate)
         )
-        self._cost_needs: dict[Any, Any] = kept.get(("cost objective needs", labour_rate), dict)
-        self._costs: dict[Any, Any] = {}
+        self._cost_needs = kept.get(("cost objective needs", labour_rate), ObjectiveCosts)
+        self._defaults_needs = kept.get("no objective needs", ObjectiveCosts)
+        self._request_needs: dict[tuple[str, bool], ObjectiveCosts] = {}
         self._known: dict[str, _Known] = {}
         self.shared = shared_skus(model)
 
@@ -143,7 +150,9 @@ class Planner:
         """The choices plus the option defaults some valid assembly agrees with: on the
         decision graphs when they fit, else by search."""
         try:
-            return defaults_by_graph(self.costed, select, requires, self._clock, self._cost_needs)
+            return defaults_by_graph(
+                self.costed, select, requires, self._clock, self._defaults_needs
+            )
         except Unsupported:
             return with_defaults(self.costed, select, requires, self._clock)
 
@@ -184,7 +193,7 @@ class Planner:
                 checks,
                 requires,
                 self._clock,
-                self._cost_needs if objective is self.cost else self._costs,
+                self._objective_costs(objective, minimize is not None),
                 best_only,
             )
         except Unsupported:
@@ -226,6 +235,13 @@ class Planner:
         one with the fewest minutes of assembly."""
         ties = self._ties(select, requires, minimize, maximize, shelves)
         return min(ties, key=lambda a: self._minutes(a)) if ties else None
+
+    def _objective_costs(self, objective: Expr, minimizing: bool) -> ObjectiveCosts:
+        """What the objective needs on the decision graphs, kept for later orders."""
+        if objective is self.cost:
+            return self._cost_needs
+        key = (objective.model_dump_json(), minimizing)
+        return self._request_needs.setdefault(key, ObjectiveCosts())
 
     def _stock_constraints(
         self, shelves: Shelves
