@@ -29,6 +29,7 @@ from atoconf.language.evaluate import Assembly, evaluate, holds, part_value
 from atoconf.language.model import (
     AttrRef,
     Call,
+    Compare,
     ComponentRef,
     Expr,
     IfThenElse,
@@ -157,17 +158,40 @@ def scope_of(model: Model, expr: Expr) -> tuple[str, ...]:
 
 def _reads(expr: Expr) -> dict[str, set[str | None]]:
     """Per component, what of its part an expression reads: attribute names, and
-    None when it reads the SKU itself (`os != "OS-W11-HOME"`)."""
+    None when it reads the SKU itself (`os != "OS-W11-HOME"`). Whether a component
+    is present (`gpu != none`, `count(gpu, wifi)`) reads neither: all its parts
+    are alike to that."""
+    presence = _presence_only(expr)
     out: dict[str, set[str | None]] = {}
     for node in nodes(expr):
         if isinstance(node, AttrRef):
             out.setdefault(node.component, set()).add(node.attr)
         elif isinstance(node, ComponentRef):
-            out.setdefault(node.component, set()).add(None)
+            reads = out.setdefault(node.component, set())
+            if id(node) not in presence:
+                reads.add(None)
         elif isinstance(node, Total):
             for name in node.components:
                 out.setdefault(name, set()).add(node.attr)
     return out
+
+
+_COUNTING = ("count", "exactly_one", "at_most_one", "at_least_one")
+
+
+def _presence_only(expr: Expr) -> set[int]:
+    """The component references (by id) that only ask whether the component is
+    present: compared with `none`, or counted."""
+    found: set[int] = set()
+    for node in nodes(expr):
+        if isinstance(node, Compare) and node.op in ("==", "!="):
+            sides = (node.left, node.right)
+            for ref, other in (sides, sides[::-1]):
+                if isinstance(ref, ComponentRef) and other.type.kind == "none":
+                    found.add(id(ref))
+        elif isinstance(node, Call) and node.func in _COUNTING:
+            found |= {id(a) for a in node.args if isinstance(a, ComponentRef)}
+    return found
 
 
 def assembly_of(model: Model, values: Values) -> Assembly:
