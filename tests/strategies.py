@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from atoconf.language.build import load_text, typed_expression
 from atoconf.language.evaluate import Assembly, holds
 from atoconf.language.model import Component, Model, ValueType
+from atoconf.language.typecheck import typed_expression
 from tests import oracle
+from tests.conftest import load_model
 
 # the settings of the property tests over random products: examples are slow to
 # draw (each is a model loaded and walked by brute force), so no deadline
@@ -470,19 +471,11 @@ class Expressions:
 # ---- models and requests ----------------------------------------------------------------------
 
 
-def _load(text: str) -> Model:
-    result = load_text(text, "random.ato")
-    errors = [f"{d.span}: {d.message}" for d in result.diagnostics if d.is_error]
-    if errors or result.model is None:
-        raise AssertionError("generated text does not load:\n" + "\n".join(errors) + "\n" + text)
-    return result.model
-
-
 @st.composite
 def random_models(draw: Draw) -> tuple[str, Model]:
     """(text, model): a small random product that loads without errors."""
     head = draw(_declarations())
-    skeleton = _load(head)
+    skeleton = load_model(head, "random.ato")
     gen = Expressions(skeleton, draw)
     # Random rules rarely all hold at once. Most models get a witness: an
     # assembly drawn first, on which each rule is made to hold (negated if need be).
@@ -501,7 +494,7 @@ def random_models(draw: Draw) -> tuple[str, Model]:
         description = ' "a rule"' if gen.chance(4) else ""
         rules.append(f"rule r{i}{description}: {condition}")
     text = head + "\n".join(rules) + "\n"
-    model = _load(text)
+    model = load_model(text, "random.ato")
     assert oracle.product_size(model) <= MAX_PRODUCT
     return text, model
 

@@ -12,6 +12,7 @@ import atoconf
 from atoconf.language.build import load_file, load_text
 from atoconf.language.evaluate import Assembly, evaluate, holds
 from atoconf.language.model import Model
+from tests.conftest import load_model
 
 BASE = """product demo
 enum Socket { AM5, LGA1700 }
@@ -41,10 +42,7 @@ option usage: enum { office, gaming } default office
 
 
 def model_of(extra: str = "") -> Model:
-    result = load_text(BASE + extra, "demo.ato")
-    assert [f"{d.span}: {d.message}" for d in result.diagnostics] == []
-    assert result.model is not None
-    return result.model
+    return load_model(BASE + extra, "demo.ato", strict=True)
 
 
 def errors_of(text: str) -> list[tuple[int, int, str]]:

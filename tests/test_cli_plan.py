@@ -6,15 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.conftest import CATALOGS, Ran, cli
 
-from atoconf.cli import app
-
-ROOT = Path(__file__).resolve().parent.parent
-PC = str(ROOT / "catalogs" / "pc" / "workstation.ato")
-STOCK = str(ROOT / "catalogs" / "pc" / "stock.csv")
-ORDERS = str(ROOT / "catalogs" / "pc" / "orders.jsonl")
-runner = CliRunner()
+PC = str(CATALOGS / "pc" / "workstation.ato")
+STOCK = str(CATALOGS / "pc" / "stock.csv")
+ORDERS = str(CATALOGS / "pc" / "orders.jsonl")
 
 ORDER_KEYS = [
     "order_id",
@@ -29,9 +25,8 @@ ORDER_KEYS = [
 ]
 
 
-def plan(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["plan", PC, "--stock", STOCK, "--today", "2026-11-26", *args])
-    return result.exit_code, result.stdout, result.stderr
+def plan(*args: str) -> Ran:
+    return cli("plan", PC, "--stock", STOCK, "--today", "2026-11-26", *args, in_process=True)
 
 
 def test_a_single_request_in_the_json_shape_of_spec_3() -> None:
@@ -139,8 +134,8 @@ def test_bad_orders_are_named_and_skipped(tmp_path: Path) -> None:
 def test_bad_stock_is_named_at_its_row_and_nothing_is_planned(tmp_path: Path) -> None:
     stock = tmp_path / "stock.csv"
     stock.write_text("sku,location,on_hand,reserved\nCPU-I3-14100,A-01,three,0\n")
-    result = runner.invoke(app, ["plan", PC, "--stock", str(stock), "--set", "usage=office"])
-    assert result.exit_code == 2
+    result = cli("plan", PC, "--stock", str(stock), "--set", "usage=office", in_process=True)
+    assert result.returncode == 2
     assert result.stdout == ""
     assert "stock.csv:2:19: error[E0805]: on_hand must be a whole number" in result.stderr
 
@@ -155,8 +150,8 @@ def test_bad_flags_exit_2_with_a_message() -> None:
         code, _, err = plan(*args)
         assert code == 2, args
         assert message in err
-    result = runner.invoke(app, ["plan", PC, "--set", "usage=office"])
-    assert result.exit_code == 2 and "--stock" in result.stderr
+    result = cli("plan", PC, "--set", "usage=office", in_process=True)
+    assert result.returncode == 2 and "--stock" in result.stderr
 
 
 def test_an_impossible_request_exits_1() -> None:

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import atoconf
 from atoconf.language.evaluate import Assembly, holds
-
-ROOT = Path(__file__).resolve().parent.parent
-SMALL = ROOT / "tests" / "fixtures" / "fuzz_base.ato"
-BIKE = ROOT / "catalogs" / "bike" / "bicycle.ato"
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "atoconf", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
+from tests.conftest import BIKE, PC, SMALL, cli
 
 
 def _valid(model: atoconf.Model, assembly: dict[str, object]) -> bool:
@@ -40,7 +22,7 @@ def _valid(model: atoconf.Model, assembly: dict[str, object]) -> bool:
 
 
 def test_solve_json_shape_and_every_assembly_valid() -> None:
-    out = run("solve", str(BIKE), "--limit", "3", "--format", "json", "--set", "usage=gravel")
+    out = cli("solve", str(BIKE), "--limit", "3", "--format", "json", "--set", "usage=gravel")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert list(data) == ["version", "assemblies", "stopped"]
@@ -55,7 +37,7 @@ def test_solve_json_shape_and_every_assembly_valid() -> None:
 
 
 def test_solve_minimize_lists_best_first() -> None:
-    out = run(
+    out = cli(
         "solve", str(SMALL), "--minimize", "total(price)", "--limit", "6", "--format", "jsonl"
     )
     assert out.returncode == 0, out.stderr
@@ -68,7 +50,7 @@ def test_solve_minimize_lists_best_first() -> None:
 
 
 def test_count_json_shape_and_agrees_with_the_rule_file_test() -> None:
-    out = run(
+    out = cli(
         "count", str(SMALL), "--set", "usage=office", "--set", "cpu=CPU-A", "--set", "gpu=none",
         "--format", "json",
     )  # fmt: skip
@@ -77,7 +59,7 @@ def test_count_json_shape_and_agrees_with_the_rule_file_test() -> None:
 
 
 def test_domains_json_shape() -> None:
-    out = run("domains", str(SMALL), "--set", "cpu=CPU-B", "--format", "json")
+    out = cli("domains", str(SMALL), "--set", "cpu=CPU-B", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert list(data) == ["version", "satisfiable", "domains"]
@@ -88,30 +70,30 @@ def test_domains_json_shape() -> None:
 
 def test_no_valid_assembly() -> None:
     args = ("--set", "cpu=CPU-B", "--set", "board=MB-A")
-    solved = run("solve", str(SMALL), *args)
+    solved = cli("solve", str(SMALL), *args)
     assert solved.returncode == 1 and "atoconf explain" in solved.stderr
-    counted = run("count", str(SMALL), *args, "--format", "json")
+    counted = cli("count", str(SMALL), *args, "--format", "json")
     assert counted.returncode == 0 and json.loads(counted.stdout)["count"] == 0
-    domains = run("domains", str(SMALL), *args, "--format", "json")
+    domains = cli("domains", str(SMALL), *args, "--format", "json")
     assert domains.returncode == 1
     assert json.loads(domains.stdout) == {"version": 1, "satisfiable": False, "domains": {}}
 
 
 def test_bad_requests_exit_2_naming_the_field(tmp_path: Path) -> None:
-    bad = run("solve", str(SMALL), "--set", "cpu=CPU-Z", "--require", "gpu.vrm > 1")
+    bad = cli("solve", str(SMALL), "--set", "cpu=CPU-Z", "--require", "gpu.vrm > 1")
     assert bad.returncode == 2
     assert "select.cpu" in bad.stderr and "require[0]:1:5" in bad.stderr
     assert "Traceback" not in bad.stderr
     request = tmp_path / "order.json"
     request.write_text('{"select": {"cpu": "CPU-A",}}\n')
-    malformed = run("solve", str(SMALL), str(request))
+    malformed = cli("solve", str(SMALL), str(request))
     assert malformed.returncode == 2 and "order.json:1:" in malformed.stderr
 
 
 def test_request_file_and_flags_combine(tmp_path: Path) -> None:
     request = tmp_path / "order.json"
     request.write_text(json.dumps({"select": {"usage": "gaming"}, "limit": 2}))
-    out = run("solve", str(SMALL), str(request), "--set", "cpu=CPU-A", "--format", "json")
+    out = cli("solve", str(SMALL), str(request), "--set", "cpu=CPU-A", "--format", "json")
     assert out.returncode == 0, out.stderr
     assemblies = json.loads(out.stdout)["assemblies"]
     assert len(assemblies) == 2
@@ -123,27 +105,19 @@ def test_request_file_and_flags_combine(tmp_path: Path) -> None:
 def test_select_errors_point_into_the_request_file(tmp_path: Path) -> None:
     request = tmp_path / "order.json"
     request.write_text('{"select": {\n  "usage": "office",\n  "cpu": "CPU-Z"\n}}\n')
-    out = run("solve", str(SMALL), str(request))
+    out = cli("solve", str(SMALL), str(request))
     assert out.returncode == 2
     assert "order.json:3:3: error[E0706]: select.cpu" in out.stderr
     assert '3 |   "cpu": "CPU-Z"' in out.stderr
 
 
 def test_text_table_shows_key_attributes_on_a_wide_terminal_only() -> None:
-    pc = ROOT / "catalogs" / "pc" / "workstation.ato"
-    args = ("solve", str(pc), "--set", "usage=gaming", "--minimize", "total(price)", "--limit", "1")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    wide = subprocess.run(
-        [sys.executable, "-m", "atoconf", *args],
-        capture_output=True,
-        text=True,
-        env={**env, "COLUMNS": "140"},
-        timeout=300,
-    )
-    narrow = run(*args)  # a pipe: rich's default 80 columns
+    args = ("solve", str(PC), "--set", "usage=gaming", "--minimize", "total(price)", "--limit", "1")
+    wide = cli(*args, env={"COLUMNS": "140"})
+    narrow = cli(*args)  # a pipe: rich's default 80 columns
     assert wide.returncode == narrow.returncode == 0, wide.stderr + narrow.stderr
     # the cheapest gaming build's CPU row, with the attributes the rules read
-    model = atoconf.load(pc)
+    model = atoconf.load(PC)
     cpu_line = next(line for line in wide.stdout.splitlines() if "│ cpu " in line)
     sku = cpu_line.split("│")[2].strip()
     assert f"socket={model.parts[sku].values['socket']}" in cpu_line

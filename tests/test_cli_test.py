@@ -8,12 +8,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
 
-from atoconf.cli import app
+from tests.conftest import CATALOGS, SARIF_SCHEMA, Ran, cli
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = json.loads(SARIF_SCHEMA.read_text())
 
 LAMP = """\
 product lamp "Desk lamp"
@@ -68,10 +66,10 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
-def run(tmp_path: Path, text: str, *args: str) -> tuple[int, str, str]:
+def run(tmp_path: Path, text: str, *args: str) -> Ran:
+    """`atoconf test lamp.ato ARGS` on the text."""
     (tmp_path / "lamp.ato").write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["test", str(tmp_path / "lamp.ato"), *args])
-    return result.exit_code, result.stdout, result.stderr
+    return cli("test", str(tmp_path / "lamp.ato"), *args, in_process=True)
 
 
 def test_passing_tests(tmp_path: Path) -> None:
@@ -212,12 +210,12 @@ def test_bad_tests_are_input_errors(tmp_path: Path, name: str) -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["test", str(tmp_path / "missing.ato")])
-    assert result.exit_code == 2 and "missing.ato" in result.stderr
+    result = cli("test", str(tmp_path / "missing.ato"), in_process=True)
+    assert result.returncode == 2 and "missing.ato" in result.stderr
 
 
 def test_bundled_catalogs_are_fully_covered() -> None:
-    files = [str(p) for p in sorted((ROOT / "catalogs").glob("*/*.ato"))]
-    result = CliRunner().invoke(app, ["test", *files, "--coverage", "--coverage-min", "100"])
-    assert result.exit_code == 0, result.stdout
+    files = [str(p) for p in sorted(CATALOGS.glob("*/*.ato"))]
+    result = cli("test", *files, "--coverage", "--coverage-min", "100", in_process=True)
+    assert result.returncode == 0, result.stdout
     assert "0 failed" in result.stdout

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from atoconf.engine.solve import count
-from atoconf.language.build import load_text
 from tests import oracle
+from tests.conftest import load_model
 
 CASES = {
     # an absent component's int attribute reads 0, like a present part with 0,
@@ -56,7 +56,6 @@ rule t: z != none -> z.s != x.s
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_count_matches_brute_force(name: str) -> None:
-    result = load_text(CASES[name], f"{name}.ato")
-    assert result.model is not None, result.diagnostics
-    got = count(result.model)
-    assert got.exact and got.count == oracle.count(result.model, {}, ())
+    model = load_model(CASES[name], f"{name}.ato")
+    got = count(model)
+    assert got.exact and got.count == oracle.count(model, {}, ())

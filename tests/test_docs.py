@@ -4,7 +4,6 @@ run as written."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,9 +15,10 @@ import pytest
 
 from atoconf.language.parse import parse
 from atoconf.language.source import SourceFile
+from tests.conftest import CATALOGS, ROOT, checkout_env
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-README = DOCS.parent / "README.md"
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 
 
 def _blocks() -> list[tuple[str, str]]:
@@ -64,10 +64,10 @@ def _workflow_commands() -> list[str]:
 
 
 def test_the_github_workflow_runs_on_the_catalogs(tmp_path: Path) -> None:
-    shutil.copytree(DOCS.parent / "catalogs", tmp_path / "catalogs")
+    shutil.copytree(CATALOGS, tmp_path / "catalogs")
     commands = _workflow_commands()
     assert len(commands) == 5
-    env = {**os.environ, "PYTHONPATH": str(DOCS.parent)}
+    env = checkout_env()
     for command in commands:
         proc = subprocess.run(
             _atoconf(command), shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
@@ -79,25 +79,24 @@ def test_the_github_workflow_runs_on_the_catalogs(tmp_path: Path) -> None:
 
 
 def test_the_pre_commit_hooks_pass_on_the_catalogs(tmp_path: Path) -> None:
-    text = (DOCS.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     entries = dict(re.findall(r"- id: (\S+).*?entry: ([^\n]+)", text, re.S))
     assert sorted(entries) == ["atoconf-check", "atoconf-fmt", "atoconf-fmt-check", "atoconf-test"]
-    shutil.copytree(DOCS.parent / "catalogs", tmp_path / "catalogs")
+    shutil.copytree(CATALOGS, tmp_path / "catalogs")
     files = " ".join(
         str(p.relative_to(tmp_path)) for p in sorted(tmp_path.glob("catalogs/*/*.ato"))
     )
-    env = {**os.environ, "PYTHONPATH": str(DOCS.parent)}
     for hook, entry in entries.items():
         proc = subprocess.run(
             f"{_atoconf(entry)} {files}",
             shell=True,
             cwd=tmp_path,
-            env=env,
+            env=checkout_env(),
             capture_output=True,
             text=True,
         )
         assert proc.returncode == 0, (hook, proc.stdout, proc.stderr)
     # the formatter hook left the (already formatted) catalogs as they were
     for path in sorted(tmp_path.glob("catalogs/**/*.ato")):
-        original = DOCS.parent / path.relative_to(tmp_path)
+        original = ROOT / path.relative_to(tmp_path)
         assert path.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")

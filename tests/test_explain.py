@@ -9,10 +9,6 @@ assembly and be minimal, and `why` must agree with `domains`.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -30,10 +26,8 @@ from atoconf.engine.explain import (
 from atoconf.engine.request import Request, ResolvedRequest
 from atoconf.language.model import Value
 from tests import oracle
+from tests.conftest import PC, cli
 from tests.test_solver_oracle import Case, cases
-
-ROOT = Path(__file__).resolve().parent.parent
-PC = ROOT / "catalogs" / "pc" / "workstation.ato"
 
 SETTINGS = settings(
     max_examples=80,
@@ -168,20 +162,9 @@ def test_why_on_the_api_names_the_rule_that_greys_a_value_out() -> None:
     assert cfg.why("gpu", "GPU-4070").satisfiable
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "atoconf", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
-
-
 def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
     pc = "catalogs/pc/workstation.ato"
-    text = run("explain", pc, "--set", "usage=gaming", "--why", "gpu=none")
+    text = cli("explain", pc, "--set", "usage=gaming", "--why", "gpu=none")
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == "gpu=none is unavailable. Removing any one of these resolves the conflict:"
@@ -191,7 +174,7 @@ def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
         '           114 | rule gaming_gpu "Gaming builds get a graphics card with at least 8 GB":'
     )
     assert lines[3] == "  request  usage=gaming"
-    out = run("explain", pc, "--set", "tier=budget", "--set", "gpu=GPU-4090", "--format", "json")
+    out = cli("explain", pc, "--set", "tier=budget", "--set", "gpu=GPU-4090", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert list(data) == ["version", "satisfiable", "conflict", "repairs"]
@@ -200,9 +183,9 @@ def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
     rule = next(m for m in data["conflict"] if m["kind"] == "rule")
     assert list(rule) == ["kind", "name", "description", "file", "line", "col"]
     assert all(set(r) >= {"remove", "assembly"} for r in data["repairs"])
-    fine = run("explain", pc, "--set", "usage=gaming")
+    fine = cli("explain", pc, "--set", "usage=gaming")
     assert fine.returncode == 1 and "satisfiable" in fine.stderr
-    bad = run("explain", pc, "--set", "cpu=CPU-NOPE")
+    bad = cli("explain", pc, "--set", "cpu=CPU-NOPE")
     assert bad.returncode == 2 and "CPU-NOPE" in bad.stderr
 
 

@@ -14,24 +14,19 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from atoconf.cli import app
-from atoconf.language.build import load_file, load_text
+from atoconf.language.build import load_file
 from atoconf.language.fmt import format_text
 from atoconf.language.model import Model
 from atoconf.language.parse import DECLARATION_KEYWORDS, parse, parser
 from atoconf.language.source import SourceFile
+from tests.conftest import CATALOGS, ROOT, Ran, cli, load_model
 from tests.strategies import FAST, random_models
 
-ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "fmt"
-CATALOGS = ROOT / "catalogs"
 CONSTRUCTS = ROOT / "tests" / "grammar" / "constructs.ato"
 CASES = sorted(p.name.removesuffix(".in.ato") for p in GOLDEN.glob("*.in.ato"))
 CATALOG_FILES = sorted(str(p.relative_to(CATALOGS)) for p in CATALOGS.rglob("*.ato"))
-
-runner = CliRunner()
 
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -84,10 +79,8 @@ def meaning(model: Model | None, keep_files: bool = True) -> Any:
     return _without(model.model_dump(), files=keep_files)
 
 
-def loaded(text: str) -> Model | None:
-    result = load_text(text, "<test>")
-    assert result.model is not None, [f"{d.span}: {d.message}" for d in result.diagnostics]
-    return result.model
+def loaded(text: str) -> Model:
+    return load_model(text, "<test>")
 
 
 def assert_formats_well(text: str) -> str:
@@ -251,11 +244,9 @@ MESSY = "enum   E{A,B}\nrule r:x>1 # why\n"
 CLEAN = "enum E { A, B }\nrule r: x > 1  # why\n"
 
 
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["fmt", *args], input=stdin)
-    # never a traceback: the command ends by exiting, with a code
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result.exit_code, result.stdout, result.stderr
+def run(*args: str, stdin: str | None = None) -> Ran:
+    """`atoconf fmt ARGS`, which never ends in a traceback (nor does any `cli` run)."""
+    return cli("fmt", *args, stdin=stdin, in_process=True)
 
 
 def write(path: Path, text: str) -> Path:

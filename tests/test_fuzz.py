@@ -25,11 +25,10 @@ from atoconf.language.codes import CODES
 from atoconf.language.diagnostics import RENDERERS, Diagnostic
 from atoconf.language.parse import parse
 from atoconf.language.source import SourceFile, Span
+from tests.conftest import CATALOGS, ROOT, SMALL
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "fuzz_base.ato"
-CATALOG_FILES = sorted(ROOT.glob("catalogs/*/*.ato")) + sorted(ROOT.glob("catalogs/*/*/*.ato"))
-SEED_FILES = [FIXTURE, *CATALOG_FILES]
+CATALOG_FILES = sorted(CATALOGS.glob("*/*.ato")) + sorted(CATALOGS.glob("*/*/*.ato"))
+SEED_FILES = [SMALL, *CATALOG_FILES]
 SEEDS = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8") for path in SEED_FILES}
 SEED_NAMES = sorted(SEEDS)
 
@@ -331,9 +330,9 @@ def test_huge_numbers_only_report(text: str) -> None:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the catalogs and the fixture, so imports and CSV paths resolve."""
     root = tmp_path_factory.mktemp("fuzz")
-    if (ROOT / "catalogs").is_dir():
-        shutil.copytree(ROOT / "catalogs", root / "catalogs")
-    shutil.copy(FIXTURE, root / "fuzz_base.ato")
+    if CATALOGS.is_dir():
+        shutil.copytree(CATALOGS, root / "catalogs")
+    shutil.copy(SMALL, root / "fuzz_base.ato")
     return root
 
 

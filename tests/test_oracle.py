@@ -5,39 +5,27 @@ bundled catalogs. The solver is trusted only as far as the oracle is."""
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atoconf import load
-from atoconf.language.build import load_text, typed_expression
+from atoconf.language.build import load_text
 from atoconf.language.evaluate import holds
-from atoconf.language.model import Expr, Model
+from atoconf.language.model import Model
 from tests import oracle
+from tests.conftest import ROOT, load_model, typed
 from tests.strategies import random_models, random_requests
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def model_of(text: str) -> Model:
-    result = load_text(text, "oracle.ato")
-    assert [f"{d.span}: {d.message}" for d in result.diagnostics] == []
-    assert result.model is not None
-    return result.model
+    return load_model(text, "oracle.ato", strict=True)
 
 
 def with_rules(text: str, *rules: str) -> Model:
     lines = [f"rule r{i}: {rule}" for i, rule in enumerate(rules)]
     return model_of(text + "\n".join(lines) + "\n")
-
-
-def expr_of(model: Model, text: str) -> Expr:
-    expr, diagnostics, _ = typed_expression(model, text, "<require>")
-    assert [d.message for d in diagnostics] == []
-    assert expr is not None
-    return expr
 
 
 def count_with(text: str, *rules: str) -> int:
@@ -122,7 +110,7 @@ def test_select_and_require() -> None:
     # LGA1700 has no board: nothing, and every domain is empty.
     assert oracle.valid_assemblies(model, {"cpu": "C2"}) == []
     assert oracle.domains(model, {"cpu": "C2"}) == {"cpu": set(), "board": set()}
-    require = [expr_of(model, 'board != "B2"')]
+    require = [typed(model, 'board != "B2"')]
     assert oracle.count(model, require=require) == 2
     assert oracle.count(model, {"board": "B3"}, require) == 1
     with pytest.raises(ValueError, match="no variable"):
@@ -423,7 +411,7 @@ def test_objective_values() -> None:
     keys = oracle.valid_assemblies(
         model, {"memory": "M8", "gpu": None, "spare": None, "rgb": False}
     )
-    price = expr_of(model, "total(price)")
+    price = typed(model, "total(price)")
     assert [oracle.objective_values(model, price, keys)[k] for k in keys] == [
         Fraction("20.50"),
         Fraction("41.00"),
@@ -433,7 +421,7 @@ def test_objective_values() -> None:
     # an objective that divides by zero has no value there
     features = model_of(FEATURES)
     keys = oracle.valid_assemblies(features, {"a": True, "b": True, "c": True, "level": "low"})
-    values = oracle.objective_values(features, expr_of(features, "6 / n"), keys)
+    values = oracle.objective_values(features, typed(features, "6 / n"), keys)
     assert sorted(values.values()) == [-6, -3, 3, 6]
 
 
@@ -502,6 +490,6 @@ def test_random_requests_fit_their_model(pair: tuple[str, Model], data: st.DataO
     for name, value in select.items():
         assert any(oracle.same_value(value, allowed) for allowed in domains[name])
     for text in require:
-        expr = expr_of(model, text)
+        expr = typed(model, text)
         assert expr.type.kind == "bool"
     assert oracle.product_size(model, select) <= oracle.product_size(model)

@@ -8,8 +8,7 @@ import pytest
 
 from atoconf.language.parse import SYNTAX_EXAMPLES, example_for, first_failure, parse, parser
 from atoconf.language.source import SourceFile
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import CATALOGS, ROOT
 
 EXAMPLES = [(entry, text) for entry in SYNTAX_EXAMPLES for text in entry.examples]
 
@@ -100,7 +99,7 @@ def test_string_with_hash_is_not_a_comment() -> None:
 
 def _rule_files() -> list[Path]:
     return sorted(
-        [*ROOT.glob("catalogs/**/*.ato"), *ROOT.glob("tests/grammar/*.ato")],
+        [*CATALOGS.glob("**/*.ato"), *ROOT.glob("tests/grammar/*.ato")],
     )
 
 

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from atoconf.engine.ruletests import given_of, rule_coverage, run_tests
-from atoconf.language.build import load_text
 from atoconf.language.evaluate import holds
 from atoconf.language.model import Expectation, Model, Value
 from tests import oracle
+from tests.conftest import load_model
 from tests.strategies import FAST, Expressions, random_models
 
 Draw = st.DrawFn
@@ -89,9 +89,7 @@ def models_with_tests(draw: Draw) -> tuple[str, Model]:
     text, model = draw(random_models())
     blocks = [draw(rule_test_blocks(model, f"t{i}")) for i in range(draw(st.integers(1, 3)))]
     full = text + "".join(blocks)
-    result = load_text(full, "random.ato")
-    assert result.model is not None, [d.message for d in result.diagnostics] + [full]
-    return full, result.model
+    return full, load_model(full, "random.ato")
 
 
 def oracle_verdict(

@@ -32,9 +32,8 @@ from atoconf.planning.stock import (
     StockDatabase,
     StockError,
 )
+from tests.conftest import CATALOGS, PC, checkout_env, cli
 
-ROOT = Path(__file__).resolve().parent.parent
-PC = ROOT / "catalogs" / "pc" / "workstation.ato"
 POSTGRES = os.environ.get("ATOCONF_TEST_POSTGRES_URL")
 
 
@@ -102,29 +101,13 @@ def invariant(database: StockDatabase) -> dict[tuple[str, str], int]:
     return by_shelf
 
 
-def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "atoconf", *args],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=check,
-    )
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
 def start(
     url: str, orders: Path, *args: str, output: int = subprocess.DEVNULL
 ) -> subprocess.Popen[str]:
     """A planner process reserving a batch of orders."""
     command = [sys.executable, "-m", "atoconf", "plan", str(PC), "--stock", url]
     command += ["--orders", str(orders), "--reserve", "--today", "2026-11-26", *args]
-    return subprocess.Popen(command, stdout=output, stderr=output, text=True, env=_env())
+    return subprocess.Popen(command, stdout=output, stderr=output, text=True, env=checkout_env())
 
 
 def write_orders(path: Path, prefix: str, n: int, select: dict[str, object]) -> Path:
@@ -146,8 +129,8 @@ def write_orders(path: Path, prefix: str, n: int, select: dict[str, object]) -> 
 
 
 def test_import_round_trips_and_init_is_idempotent(url: str) -> None:
-    source = Stock.from_csv(ROOT / "catalogs" / "pc" / "stock.csv")
-    database = loaded(url, ROOT / "catalogs" / "pc" / "stock.csv")
+    source = Stock.from_csv(CATALOGS / "pc" / "stock.csv")
+    database = loaded(url, CATALOGS / "pc" / "stock.csv")
     assert database.init() == 1  # again: nothing changes
     snapshot = database.snapshot()
     assert {k: (s.on_hand, s.reserved) for k, s in snapshot.shelves.items()} == {
@@ -208,29 +191,31 @@ def test_reserve_release_replace_and_conflicts(url: str, tmp_path: Path) -> None
 
 def test_stock_commands_and_plan_reserve_end_to_end(url: str, tmp_path: Path) -> None:
     stock_csv = write_stock(tmp_path, {"GPU-4070": [("B-01", 1), ("B-02", 1)]})
-    assert run("stock", "init", url).returncode == 0
-    done = run("stock", "import", url, str(stock_csv), "--model", str(PC))
+    assert cli("stock", "init", url).returncode == 0
+    done = cli("stock", "import", url, str(stock_csv), "--model", str(PC))
     assert done.returncode == 0, done.stderr
     orders = write_orders(tmp_path / "orders.jsonl", "A", 3, {"usage": "gaming", "gpu": "GPU-4070"})
     args = ("plan", str(PC), "--stock", url, "--orders", str(orders), "--today", "2026-11-26")
-    planned = run(*args, "--reserve", "--format", "json")
+    planned = cli(*args, "--reserve", "--format", "json")
     assert planned.returncode == 0, planned.stderr
     result = json.loads(planned.stdout)
     assert [o["status"] for o in result["orders"]] == ["buildable", "buildable", "short"]
     assert result["purchase_list"] == [{"sku": "GPU-4070", "qty": 1, "needed_by": "2026-12-02"}]
     # the same orders again are refused, each named, and nothing changes
-    again = run(*args, "--reserve")
+    again = cli(*args, "--reserve")
     assert again.returncode == 2
     assert again.stderr.count("error[E0810]") == 3
-    shown = json.loads(run("stock", "show", url, "--format", "json", check=True).stdout)
+    listed = cli("stock", "show", url, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    shown = json.loads(listed.stdout)
     held = {(r["order_id"], r["sku"]) for r in shown["reservations"] if r["sku"] == "GPU-4070"}
     assert held == {("A-000", "GPU-4070"), ("A-001", "GPU-4070")}
     gpu = [r for r in shown["stock"] if r["sku"] == "GPU-4070"]
     assert [(r["location"], r["available"]) for r in gpu] == [("B-01", 0), ("B-02", 0)]
     # releasing one order frees its units for the next planner
-    assert run("stock", "release", url, "A-000").returncode == 0
-    assert run("stock", "release", url, "A-000").returncode == 1
-    replanned = run(*args, "--reserve", "--replace", "--format", "json")
+    assert cli("stock", "release", url, "A-000").returncode == 0
+    assert cli("stock", "release", url, "A-000").returncode == 1
+    replanned = cli(*args, "--reserve", "--replace", "--format", "json")
     assert replanned.returncode == 0, replanned.stderr
     statuses = [o["status"] for o in json.loads(replanned.stdout)["orders"]]
     assert statuses == ["buildable", "buildable", "short"]
@@ -239,7 +224,7 @@ def test_stock_commands_and_plan_reserve_end_to_end(url: str, tmp_path: Path) ->
 
 def test_plan_reserve_needs_a_database(tmp_path: Path) -> None:
     stock_csv = write_stock(tmp_path, {})
-    done = run("plan", str(PC), "--stock", str(stock_csv), "--set", "usage=office", "--reserve")
+    done = cli("plan", str(PC), "--stock", str(stock_csv), "--set", "usage=office", "--reserve")
     assert done.returncode == 2
     assert "atoconf stock init" in done.stderr and "Traceback" not in done.stderr
 
@@ -316,7 +301,7 @@ def test_unusable_databases_are_named_and_never_created(tmp_path: Path) -> None:
         ),
         ("plan", str(PC), "--stock", "nosuchdialect://x/db", "--set", "usage=office"),
     ):
-        done = run(*args)
+        done = cli(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert "error[E0808]" in done.stderr and "Traceback" not in done.stderr
     assert not missing.exists()

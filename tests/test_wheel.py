@@ -10,7 +10,6 @@ import importlib.metadata
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -19,24 +18,20 @@ from pathlib import Path
 import pytest
 
 from atoconf import __version__
+from tests import conftest
+from tests.conftest import CATALOGS, FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-SMOKE = ROOT / "tests" / "fixtures" / "wheel_smoke" / "lamp.ato"
+SMOKE = FIXTURES / "wheel_smoke" / "lamp.ato"
 EXPECTED_DEPENDENCIES = {"lark", "pydantic", "typer", "rich", "python-constraint2", "sqlalchemy"}
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600) -> str:
-    """Run a command that must succeed; its stdout, or a failure that shows all it said."""
-    proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert proc.returncode == 0, (
+def run(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600, code: int = 0
+) -> str:
+    """Run a command that must exit with `code`; its stdout, or a failure that shows all
+    it said."""
+    proc = conftest.run(cmd, cwd, env, timeout=timeout)
+    assert proc.returncode == code, (
         f"{' '.join(cmd)} exited {proc.returncode}\n"
         f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
     )
@@ -159,7 +154,7 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Installed) -> None
     version = run([str(installed.script), "--version"], cwd=installed.outside, env=installed.env)
     assert version == f"atoconf {__version__}\n"
     assert installed.wheel.name.startswith(f"atoconf-{__version__}-")
-    models = [SMOKE, *sorted(ROOT.glob("catalogs/*/*.ato"))]
+    models = [SMOKE, *sorted(CATALOGS.glob("*/*.ato"))]
     dumps: dict[Path, str] = {}
     for model in models:
         check = run(
@@ -180,17 +175,14 @@ def test_installed_wheel_runs_outside_the_checkout(installed: Installed) -> None
     # an error found by the installed package is reported, with exit 1
     bad = installed.outside / "bad.ato"
     bad.write_text("product p\nrule r: zz == 1\n", encoding="utf-8")
-    proc = subprocess.run(
+    out = run(
         [str(installed.script), "check", "bad.ato", "--format", "github"],
         cwd=installed.outside,
         env=installed.env,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
+        code=1,
     )
-    assert proc.returncode == 1, proc.stderr
-    assert proc.stdout == (
+    assert out == (
         "::error file=bad.ato,line=2,col=9,endLine=2,endColumn=11,"
         "title=E0201::unknown component or option 'zz' [E0201]\n"
     )

@@ -1,0 +1,114 @@
+"""What many test files share: where things are, running the command line, loading
+rule text. Plain functions and constants: `from tests.conftest import ROOT, cli`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from atoconf.language.build import load_text
+from atoconf.language.model import Expr, Model
+from atoconf.language.typecheck import typed_expression
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "catalogs"
+FIXTURES = ROOT / "tests" / "fixtures"
+PC = CATALOGS / "pc" / "workstation.ato"
+BIKE = CATALOGS / "bike" / "bicycle.ato"
+SMALL = FIXTURES / "fuzz_base.ato"  # a small PC product, also the fuzzers' seed
+SARIF_SCHEMA = FIXTURES / "sarif-schema-2.1.0.json"
+
+
+class Ran(NamedTuple):
+    """What a command did; equal to the tuple (returncode, stdout, stderr)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def checkout_env(env: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This environment with the checkout first on PYTHONPATH, and `env` on top of it
+    (a None value removes that variable)."""
+    merged = dict(os.environ)
+    merged["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), merged.get("PYTHONPATH")]))
+    for name, value in (env or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def run(
+    command: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 300,
+) -> Ran:
+    """Run any command (in `env`, else in this environment), its output read as UTF-8."""
+    done = subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        check=False,
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def cli(
+    *args: str,
+    cwd: Path = ROOT,
+    env: Mapping[str, str | None] | None = None,
+    stdin: str | None = None,
+    in_process: bool = False,
+    timeout: float = 300,
+) -> Ran:
+    """`atoconf ARGS` run in `cwd`, with `env` on top of this environment (a None value
+    removes a variable).
+
+    By default `python -m atoconf` in a subprocess with this checkout first on
+    PYTHONPATH. `in_process` runs the command in this process through typer's
+    CliRunner instead (faster; `timeout` does not apply): the command must end by
+    exiting with a code, any other exception is raised here, never a traceback."""
+    if not in_process:
+        command = [sys.executable, "-m", "atoconf", *args]
+        return run(command, cwd, checkout_env(env), stdin, timeout)
+    from typer.testing import CliRunner
+
+    from atoconf.cli import app
+
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, list(args), input=stdin, env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def load_model(text: str, name: str, strict: bool = False) -> Model:
+    """Rule text loaded as file `name`: it must load (with `strict`, without even a
+    warning); a failure shows every diagnostic and the text."""
+    result = load_text(text, name)
+    problems = [f"{d.span}: {d.message}" for d in result.diagnostics if strict or d.is_error]
+    assert result.model is not None and problems == [], "\n".join([*problems, text])
+    return result.model
+
+
+def typed(model: Model, text: str) -> Expr:
+    """An expression typed against the model: it must check without a diagnostic."""
+    expr, diagnostics, _ = typed_expression(model, text, "<request>")
+    assert [f"{d.span}: {d.message}" for d in diagnostics] == [], text
+    assert expr is not None
+    return expr
