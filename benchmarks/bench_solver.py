@@ -61,9 +61,9 @@ import atoconf  # noqa: E402
 from atoconf.engine.clock import Clock  # noqa: E402
 from atoconf.engine.problem import assembly_of, compiled, scope_of  # noqa: E402
 from atoconf.engine.solve import count, domains, solve, space_size  # noqa: E402
-from atoconf.language.build import typed_expression  # noqa: E402
 from atoconf.language.evaluate import evaluate, holds  # noqa: E402
 from atoconf.language.model import Expr, Model, Value  # noqa: E402
+from atoconf.language.typecheck import typed_expression  # noqa: E402
 
 GOAL_COUNT_S = 10.0
 GOAL_CLICK_P95_S = 0.100

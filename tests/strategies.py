@@ -503,7 +503,7 @@ def random_models(draw: Draw) -> tuple[str, Model]:
 def random_requests(draw: Draw, model: Model) -> tuple[dict[str, object], tuple[str, ...]]:
     """(select, require): up to 3 variables fixed to values of their declared
     domains, and zero or one extra condition as text (type it with
-    `build.typed_expression`)."""
+    `typecheck.typed_expression`)."""
     domains = {name: values for name, values in oracle.variables(model).items() if values}
     names = (
         draw(st.lists(st.sampled_from(sorted(domains)), max_size=3, unique=True)) if domains else []

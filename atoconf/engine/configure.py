@@ -12,10 +12,10 @@ from atoconf.engine.explain import Explanation, explain
 from atoconf.engine.request import Request, ResolvedRequest, request_from_json, resolve_request
 from atoconf.engine.results import CountResult, DomainsResult
 from atoconf.engine.solve import Solutions, count, domains, solve
-from atoconf.language.build import typed_expression
 from atoconf.language.diagnostics import Diagnostic, has_errors
 from atoconf.language.model import Expr, Model, Value
 from atoconf.language.source import SourceFile
+from atoconf.language.typecheck import typed_expression
 
 
 class RequestError(Exception):

@@ -12,10 +12,11 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
-from atoconf.language.build import did_you_mean, typed_expression
+from atoconf.language.context import did_you_mean
 from atoconf.language.diagnostics import Diagnostic, Related, error, has_errors, sort_key
 from atoconf.language.model import Component, Expr, Model, Option, Value, ValueType
 from atoconf.language.source import SourceFile, Span
+from atoconf.language.typecheck import typed_expression
 
 KEYS = ("select", "require", "minimize", "maximize", "limit", "deadline")
 
