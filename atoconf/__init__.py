@@ -8,7 +8,7 @@ from atoconf.engine.configure import Configuration, Product, RequestError
 from atoconf.engine.request import Request
 from atoconf.engine.results import AssemblyResult, Chosen, CountResult, DomainsResult, SolveResult
 from atoconf.language.build import LoadResult, load_file, load_text
-from atoconf.language.diagnostics import Diagnostic, Severity
+from atoconf.language.diagnostics import Checked, Diagnostic, Severity
 from atoconf.language.model import Model
 from atoconf.language.source import Span
 from atoconf.language.version import __version__
@@ -18,6 +18,7 @@ from atoconf.planning.stock import Stock, StockDatabase, StockError
 
 __all__ = [
     "AssemblyResult",
+    "Checked",
     "Chosen",
     "Configuration",
     "CountResult",

@@ -160,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         model = atoconf.load(large.entry).model
         stock = synthetic_stock(model, rng)
         text = synthetic_orders(model, args.orders, rng)
-        orders, problems, _ = read_orders(model, text, "orders.jsonl")
-        assert not problems, problems[:3]
+        read = read_orders(model, text, "orders.jsonl")
+        assert read.value is not None and not read.diagnostics, read.diagnostics[:3]
+        orders = read.value
         print(
             f"large PC: {large.skus} SKUs, {len(stock.shelves)} shelves; "
             f"{len(orders)} orders read in {time.perf_counter() - started:.1f} s"
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             planner = Planner(model, stock, TODAY, deadline=30)
             plan_orders(planner, batch[:1], Shelves(stock))  # the decision graph, built once
             started = time.perf_counter()
-            reserved, problems = plan_and_reserve(planner, batch, database)
+            reserved = plan_and_reserve(planner, batch, database).value
             seconds = time.perf_counter() - started
             rate = len(batch) / seconds
             print(

@@ -127,10 +127,10 @@ def short(value: Value) -> str:
 
 
 def expression(model: Model, text: str) -> Expr:
-    expr, diagnostics, _ = typed_expression(model, text, "<bench>")
-    if expr is None:
-        raise ValueError(f"{text!r}: " + "; ".join(d.message for d in diagnostics))
-    return expr
+    typed = typed_expression(model, text, "<bench>")
+    if typed.value is None:
+        raise ValueError(f"{text!r}: " + "; ".join(d.message for d in typed.diagnostics))
+    return typed.value
 
 
 # ---- atoconf -----------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def load_model(text: str, name: str, strict: bool = False) -> Model:
 
 def typed(model: Model, text: str) -> Expr:
     """An expression typed against the model: it must check without a diagnostic."""
-    expr, diagnostics, _ = typed_expression(model, text, "<request>")
-    assert [f"{d.span}: {d.message}" for d in diagnostics] == [], text
-    assert expr is not None
-    return expr
+    typed = typed_expression(model, text, "<request>")
+    assert [f"{d.span}: {d.message}" for d in typed.diagnostics] == [], text
+    assert typed.value is not None
+    return typed.value

@@ -81,16 +81,16 @@ def _render(folder: Path) -> str:
         return render_text(checked.diagnostics, checked.sources)
     if set_file.exists():
         flags = request_from_flags([set_file.read_text().strip()], [], None, None, None, None)
-        assert isinstance(flags, list)
-        return render_text(flags, {})
+        assert not flags.ok
+        return render_text(flags.diagnostics, flags.sources)
     text = request_file.read_text(encoding="utf-8")
     request = request_from_json(text, "request.json")
-    if isinstance(request, list):
-        return render_text(request, {"request.json": SourceFile("request.json", text)})
-    _, diagnostics, sources = resolve_request(result.model, request)
+    if request.value is None:
+        return render_text(request.diagnostics, {"request.json": SourceFile("request.json", text)})
+    resolved = resolve_request(result.model, request.value)
     source = SourceFile("request.json", text)
-    located = locate_in_json(diagnostics, source)
-    return render_text(located, {**sources, source.name: source})
+    located = locate_in_json(resolved.diagnostics, source)
+    return render_text(located, {**resolved.sources, source.name: source})
 
 
 def render_test_example(main: Path, flags: list[str]) -> str:
@@ -119,9 +119,10 @@ def render_stock_example(folder: Path, model: Model) -> str:
     orders_file = folder / "orders.jsonl"
     if orders_file.exists():
         text = orders_file.read_text(encoding="utf-8")
-        orders, problems, more = read_orders(model, text, "orders.jsonl")
-        diagnostics += problems
-        sources.update(more)
+        read = read_orders(model, text, "orders.jsonl")
+        orders = read.value or []
+        diagnostics += read.diagnostics
+        sources.update(read.sources)
         if (folder / "reserve-twice.txt").exists():
             with tempfile.TemporaryDirectory() as temporary:
                 database = StockDatabase(str(Path(temporary) / "stock.db"))
@@ -129,7 +130,7 @@ def render_stock_example(folder: Path, model: Model) -> str:
                 database.import_csv(stock)
                 planner = Planner(model, stock, date(2026, 11, 26))
                 for _ in range(2):
-                    _, problems = plan_and_reserve(planner, orders, database)
+                    problems = plan_and_reserve(planner, orders, database).diagnostics
                 database.engine.dispose()
             diagnostics += problems
     return render_text(diagnostics, sources)

@@ -487,7 +487,7 @@ def random_models(draw: Draw) -> tuple[str, Model]:
     for i in range(draw(st.integers(1, 5))):
         condition = gen.boolean(draw(st.integers(0, 3)))
         if witness is not None:
-            expr, _, _ = typed_expression(skeleton, condition, "rule")
+            expr = typed_expression(skeleton, condition, "rule").value
             assert expr is not None, condition
             if not holds(skeleton, expr, witness):
                 condition = f"not ({condition})"

@@ -51,6 +51,16 @@ def errors_of(text: str) -> list[tuple[int, int, str]]:
     return [(d.span.line, d.span.col, d.code) for d in result.diagnostics if d.span]
 
 
+def test_a_load_is_a_checked_model() -> None:
+    good = load_text(BASE, "demo.ato")
+    assert isinstance(good, atoconf.Checked)
+    assert good.ok and good.model is good.value and good.value is not None
+    assert list(good.sources) == ["demo.ato"]
+    bad = load_text(BASE + "rule r: nothing.at_all > 1\n", "demo.ato")
+    assert not bad.ok and bad.model is None and bad.value is None
+    assert bad.errors and bad.errors == [d for d in bad.diagnostics if d.is_error]
+
+
 def test_where_filters_parts_statically() -> None:
     model = model_of()
     assert model.components["boot"].parts == ("SSD",)

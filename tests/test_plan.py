@@ -96,9 +96,9 @@ def cases(draw: st.DrawFn) -> Case:
 
 def order_of(case: Case, order_id: str = "request", due: date | None = None) -> Order:
     request = Request.model_validate({"select": case.select, "require": list(case.require)})
-    resolved, diagnostics, _ = resolve_request(case.model, request)
-    assert resolved is not None, [d.message for d in diagnostics]
-    return Order(order_id, resolved, due)
+    resolved = resolve_request(case.model, request)
+    assert resolved.value is not None, [d.message for d in resolved.diagnostics]
+    return Order(order_id, resolved.value, due)
 
 
 # ---- the brute-force reference ------------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_skipped_steps_are_left_out_of_the_plan() -> None:
     stock = Stock({("A", "L"): Shelf("A", "L", 5, 0)}, {"A": Supply(1, Decimal(1))})
     planner = Planner(model, stock, TODAY, Decimal(60))
     request = Request.model_validate({"select": {"b": None}})
-    resolved, _, _ = resolve_request(model, request)
+    resolved = resolve_request(model, request).value
     assert resolved is not None
     plan = planner.plan(Order("o", resolved), Shelves(stock))
     assert [s.name for s in plan.steps] == ["s1", "s3", "s4"]  # b absent, rush off

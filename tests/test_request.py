@@ -22,7 +22,7 @@ from atoconf.engine.request import (
     request_from_json,
     resolve_request,
 )
-from atoconf.language.diagnostics import Diagnostic, render_text
+from atoconf.language.diagnostics import Checked, Diagnostic, render_text
 from atoconf.language.model import Model
 from atoconf.language.source import SourceFile
 from tests.conftest import FIXTURES, PC, load_model
@@ -68,28 +68,30 @@ def tiny() -> Model:
     return load_model(TINY, "tiny.ato", strict=True)
 
 
-def diagnostics_of(result: Request | list[Diagnostic]) -> list[Diagnostic]:
-    assert isinstance(result, list), f"expected diagnostics, got {result!r}"
-    return result
+def diagnostics_of(result: Checked[Request]) -> list[Diagnostic]:
+    assert result.value is None and result.diagnostics, f"expected diagnostics, got {result!r}"
+    assert not result.ok
+    return result.diagnostics
 
 
-def request_of(result: Request | list[Diagnostic]) -> Request:
-    assert isinstance(result, Request), [d.message for d in diagnostics_of(result)]
-    return result
+def request_of(result: Checked[Request]) -> Request:
+    assert result.value is not None, [d.message for d in result.diagnostics]
+    assert result.ok and result.diagnostics == []
+    return result.value
 
 
 def resolved_of(model: Model, request: Request) -> ResolvedRequest:
-    resolved, diagnostics, _ = resolve_request(model, request)
-    assert [d.message for d in diagnostics] == []
-    assert resolved is not None
-    return resolved
+    checked = resolve_request(model, request)
+    assert [d.message for d in checked.diagnostics] == []
+    assert checked.value is not None and checked.ok
+    return checked.value
 
 
 def one_error(model: Model, request: Request) -> Diagnostic:
-    resolved, diagnostics, _ = resolve_request(model, request)
-    assert resolved is None
-    assert len(diagnostics) == 1, [d.message for d in diagnostics]
-    return diagnostics[0]
+    checked = resolve_request(model, request)
+    assert checked.value is None and not checked.ok
+    assert len(checked.diagnostics) == 1, [d.message for d in checked.diagnostics]
+    return checked.diagnostics[0]
 
 
 # ---- the JSON shape --------------------------------------------------------------------
@@ -106,7 +108,7 @@ def test_the_spec_example_round_trips() -> None:
     dumped = request.model_dump(mode="json", exclude_defaults=True)
     assert dumped == SPEC_EXAMPLE
     assert list(dumped) == ["select", "require", "minimize", "limit"]
-    assert request_from_json(json.dumps(dumped), "again.json") == request
+    assert request_of(request_from_json(json.dumps(dumped), "again.json")) == request
 
 
 def test_the_fixture_file_reads_as_the_spec_example() -> None:
@@ -244,11 +246,13 @@ def test_absurd_json_is_reported_not_raised() -> None:
 @given(st.text(alphabet='{}[]":,. \n0123456789-eEtrufalsnselectrequirelimit'))
 def test_any_text_gives_a_request_or_diagnostics(text: str) -> None:
     result = request_from_json(text, "fuzz.json")
-    if isinstance(result, list):
-        assert result
-        assert all(isinstance(d, Diagnostic) and d.is_error for d in result)
+    assert list(result.sources) == ["fuzz.json"]
+    if result.value is None:
+        assert result.diagnostics
+        assert all(isinstance(d, Diagnostic) and d.is_error for d in result.diagnostics)
     else:
-        assert isinstance(result, Request)
+        assert isinstance(result.value, Request)
+        assert result.ok and result.diagnostics == []
 
 
 # ---- JSON of the wrong shape -------------------------------------------------------------
@@ -514,7 +518,7 @@ def test_flags_override_and_extend_a_request_file() -> None:
 
 def test_no_flags_keep_the_request_file() -> None:
     base = Request.model_validate(SPEC_EXAMPLE)
-    assert request_from_flags([], [], None, None, None, None, base) == base
+    assert request_of(request_from_flags([], [], None, None, None, None, base)) == base
 
 
 def test_bad_flag_values_name_the_flag() -> None:
@@ -537,7 +541,8 @@ def test_bad_flag_values_name_the_flag() -> None:
 
 def test_the_spec_example_resolves_against_the_workstation(pc: Model) -> None:
     request = Request.model_validate(SPEC_EXAMPLE)
-    resolved, diagnostics, sources = resolve_request(pc, request)
+    checked = resolve_request(pc, request)
+    resolved, diagnostics, sources = checked.value, checked.diagnostics, checked.sources
     assert diagnostics == []
     assert resolved is not None
     assert resolved.selects == {"usage": "gaming", "case": "CASE-FD-7", "memory.qty": 2}
@@ -792,7 +797,8 @@ def test_the_tiny_model_checks_skus_and_named_enum_options(tiny: Model) -> None:
     request = Request(
         select={"cpu": "CPU-B", "gpu": "CPU-A", "socket_pref": "AM4", "years": 0, "gpu.qty": 3}
     )
-    resolved, diagnostics, _ = resolve_request(tiny, request)
+    checked = resolve_request(tiny, request)
+    resolved, diagnostics = checked.value, checked.diagnostics
     assert resolved is None
     assert [(d.code, d.message, d.hint) for d in diagnostics] == [
         (
@@ -827,7 +833,8 @@ def test_a_wrong_type_sku_no_component_takes_lists_the_choice(tiny: Model) -> No
 
 def test_a_require_that_does_not_type_check_points_inside_it(pc: Model) -> None:
     text = "gpu.vram_gb >= 12 and cpux.cores > 2"
-    resolved, diagnostics, sources = resolve_request(pc, Request(require=("gpu != none", text)))
+    checked = resolve_request(pc, Request(require=("gpu != none", text)))
+    resolved, diagnostics, sources = checked.value, checked.diagnostics, checked.sources
     assert resolved is None
     [d] = diagnostics
     assert d.code == "E0201"
@@ -923,7 +930,8 @@ def test_an_objective_that_does_not_type_check(pc: Model) -> None:
 def test_every_bad_item_is_reported_at_once(pc: Model) -> None:
     text = (REQUESTS / "bad_items.json").read_text(encoding="utf-8")
     request = request_of(request_from_json(text, "bad_items.json"))
-    resolved, diagnostics, sources = resolve_request(pc, request)
+    checked = resolve_request(pc, request)
+    resolved, diagnostics, sources = checked.value, checked.diagnostics, checked.sources
     assert resolved is None
     assert [(d.code, d.message.split(": ")[0]) for d in diagnostics] == [
         ("E0705", "select.usag"),

@@ -123,24 +123,25 @@ def checked_request(
             fail_usage(f"{request_file}: {source}")
         request_source = source
         parsed = request_from_json(source.text, source.name)
-        if isinstance(parsed, list):
-            sys.stderr.write(render_text(parsed, {source.name: source}))
+        if parsed.value is None:
+            sys.stderr.write(render_text(parsed.diagnostics, {source.name: source}))
             raise typer.Exit(EXIT_BAD_INPUT)
-        base = parsed
+        base = parsed.value
     request = request_from_flags(
         sets or [], requires or [], minimize, maximize, limit, deadline, base
     )
-    if isinstance(request, list):
-        sys.stderr.write(render_text(request, {}))
+    if request.value is None:
+        sys.stderr.write(render_text(request.diagnostics, request.sources))
         raise typer.Exit(EXIT_BAD_INPUT)
-    resolved, diagnostics, sources = resolve_request(model, request)
-    if resolved is None:
+    resolved = resolve_request(model, request.value)
+    if resolved.value is None:
+        diagnostics, sources = resolved.diagnostics, dict(resolved.sources)
         if request_source is not None:
             diagnostics = locate_in_json(diagnostics, request_source)
             sources[request_source.name] = request_source
         sys.stderr.write(render_text(diagnostics, sources))
         raise typer.Exit(EXIT_BAD_INPUT)
-    return model, resolved
+    return model, resolved.value
 
 
 @contextmanager

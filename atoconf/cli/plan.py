@@ -160,10 +160,11 @@ def plan(
         source = read_source(orders_file)
         if isinstance(source, str):
             fail_usage(f"{orders_file}: {source}")
-        orders, problems, sources = read_orders(model, source.text, source.name)
-        if problems:
+        read = read_orders(model, source.text, source.name)
+        orders = read.value or []
+        if read.diagnostics:
             bad_input = True
-            sys.stderr.write(render_text(problems, sources))
+            sys.stderr.write(render_text(read.diagnostics, read.sources))
     else:
         model, request = checked_request(file, request_file, sets, requires, minimize, maximize)
         orders = [single_order(request, order_id)]
@@ -174,10 +175,12 @@ def plan(
         if reserve:
             database = _database_or_exit(stock)
             with _stock_errors():
-                result, problems = plan_and_reserve(planner, orders, database, replace)
-            if problems:
+                reserved = plan_and_reserve(planner, orders, database, replace)
+            if reserved.diagnostics:
                 bad_input = True
-                sys.stderr.write(render_text(problems, {}))
+                sys.stderr.write(render_text(reserved.diagnostics, reserved.sources))
+            assert reserved.value is not None
+            result = reserved.value
         else:
             result = plan_orders(planner, orders, Shelves(stock_data))
     if output_format is PlanFormat.json:

@@ -12,7 +12,7 @@ from atoconf.engine.explain import Explanation, explain
 from atoconf.engine.request import Request, ResolvedRequest, request_from_json, resolve_request
 from atoconf.engine.results import CountResult, DomainsResult
 from atoconf.engine.solve import Solutions, count, domains, solve
-from atoconf.language.diagnostics import Diagnostic, has_errors
+from atoconf.language.diagnostics import Diagnostic
 from atoconf.language.model import Expr, Model, Value
 from atoconf.language.source import SourceFile
 from atoconf.language.typecheck import typed_expression
@@ -44,9 +44,10 @@ class Configuration:
         return Clock(deadline if deadline is not None else self.request.deadline)
 
     def _objective(self, text: str, field: str) -> Expr:
-        expr, diagnostics, source = typed_expression(self.model, text, field)
-        if expr is None or has_errors(diagnostics) or not expr.type.is_number:
-            raise RequestError(diagnostics, {source.name: source})
+        typed = typed_expression(self.model, text, field)
+        expr = typed.value
+        if expr is None or not typed.ok or not expr.type.is_number:
+            raise RequestError(typed.diagnostics, typed.sources)
         return expr
 
     def solve(
@@ -180,10 +181,10 @@ def configure(model: Model, request: Request | Mapping[str, Any] | None = None) 
         if not set(data) <= set(Request.model_fields):
             data = {"select": data}
         parsed = request_from_json(json.dumps(data), "<request>")
-        if isinstance(parsed, list):
-            raise RequestError(parsed, {})
-        request = parsed
-    resolved, diagnostics, sources = resolve_request(model, request)
-    if resolved is None:
-        raise RequestError(diagnostics, sources)
-    return Configuration(model, resolved)
+        if parsed.value is None:
+            raise RequestError(parsed.diagnostics, {})
+        request = parsed.value
+    resolved = resolve_request(model, request)
+    if resolved.value is None:
+        raise RequestError(resolved.diagnostics, resolved.sources)
+    return Configuration(model, resolved.value)

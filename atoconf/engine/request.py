@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import ErrorDetails
 
 from atoconf.language.context import did_you_mean
-from atoconf.language.diagnostics import Diagnostic, Related, error, has_errors, sort_key
+from atoconf.language.diagnostics import (
+    Checked,
+    Diagnostic,
+    Related,
+    error,
+    has_errors,
+    sort_key,
+)
 from atoconf.language.model import Component, Expr, Model, Option, Value, ValueType
 from atoconf.language.source import SourceFile, Span
 from atoconf.language.typecheck import typed_expression
@@ -297,17 +304,19 @@ def _first_character(source: SourceFile) -> Span | None:
     return source.span(start, start + 1)
 
 
-def request_from_json(text: str, name: str) -> Request | list[Diagnostic]:
-    """Read a request from JSON text; diagnostics in `name` when it is not one."""
+def request_from_json(text: str, name: str) -> Checked[Request]:
+    """Read a request from JSON text; diagnostics in `name` (the one source) when it is
+    not one."""
     source = SourceFile(name=name, text=text.removeprefix("\ufeff"))
+    sources = {name: source}
     data, diagnostics = _load_json(source)
     if diagnostics:
-        return diagnostics
+        return Checked(None, diagnostics, sources)
     if not isinstance(data, dict):
         message = (
             f'the request must be a JSON object such as {{"select": {{...}}}}, not {_shown(data)}'
         )
-        return [error("E0704", message, _first_character(source))]
+        return Checked(None, [error("E0704", message, _first_character(source))], sources)
     offsets = _key_offsets(source.text)
     diagnostics = _repeated_keys(source, offsets, data)
     prepared = dict(data)
@@ -319,8 +328,10 @@ def request_from_json(text: str, name: str) -> Request | list[Diagnostic]:
         request = Request.model_validate(prepared, strict=True)
     except ValidationError as exc:
         found = _validation_diagnostics(exc, _json_place(source, offsets), prepared)
-        return sorted(diagnostics + found, key=sort_key)
-    return sorted(diagnostics, key=sort_key) if diagnostics else request
+        return Checked(None, sorted(diagnostics + found, key=sort_key), sources)
+    if diagnostics:
+        return Checked(None, sorted(diagnostics, key=sort_key), sources)
+    return Checked(request, [], sources)
 
 
 # ---- command-line flags -------------------------------------------------------------
@@ -373,7 +384,7 @@ def request_from_flags(
     limit: int | None,
     deadline: float | None,
     base: Request | None = None,
-) -> Request | list[Diagnostic]:
+) -> Checked[Request]:
     """A request from `--set`, `--require`, `--minimize`, `--maximize`, `--limit` and
     `--deadline`: `--set` overrides `base`'s choices, `--require` adds to its conditions,
     an objective flag replaces its objective, and `--limit`/`--deadline` replace its own."""
@@ -399,8 +410,10 @@ def request_from_flags(
     try:
         request = Request.model_validate(data)
     except ValidationError as exc:
-        return diagnostics + _validation_diagnostics(exc, _flag_place, data)
-    return diagnostics or request
+        return Checked(None, diagnostics + _validation_diagnostics(exc, _flag_place, data))
+    if diagnostics:
+        return Checked(None, diagnostics)
+    return Checked(request, [])
 
 
 # ---- checking a request against a model ----------------------------------------------
@@ -586,12 +599,12 @@ def _prefixed(field: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def _expression(
     model: Model, text: str, field: str, want: Literal["bool", "number"]
-) -> tuple[Expr | None, list[Diagnostic], SourceFile]:
+) -> Checked[Expr]:
     """A request expression typed against the model; it must be a condition or a number."""
-    expr, diagnostics, source = typed_expression(model, text, field)
-    diagnostics = _prefixed(field, diagnostics)
+    typed = typed_expression(model, text, field)
+    expr, diagnostics, sources = typed.value, _prefixed(field, typed.diagnostics), typed.sources
     if expr is None or has_errors(diagnostics):
-        return None, diagnostics, source
+        return Checked(None, diagnostics, sources)
     if want == "bool" and expr.type.kind != "bool":
         hint = (
             f"to require the component, write `{text.strip()} != none`"
@@ -599,7 +612,7 @@ def _expression(
             else "compare it with something, such as `gpu.vram_gb >= 12`"
         )
         message = f"{field}: must be a condition (true or false), not {_a(expr.type)}"
-        return None, [*diagnostics, error("E0708", message, expr.span, hint=hint)], source
+        return Checked(None, [*diagnostics, error("E0708", message, expr.span, hint=hint)], sources)
     if want == "number" and not expr.type.is_number:
         hint = (
             "to prefer assemblies where a condition holds, use `if ... then 1 else 0`"
@@ -607,13 +620,11 @@ def _expression(
             else "such as `total(price)`"
         )
         message = f"{field}: must be a number, not {_a(expr.type)}"
-        return None, [*diagnostics, error("E0709", message, expr.span, hint=hint)], source
-    return expr, diagnostics, source
+        return Checked(None, [*diagnostics, error("E0709", message, expr.span, hint=hint)], sources)
+    return Checked(expr, diagnostics, sources)
 
 
-def resolve_request(
-    model: Model, request: Request
-) -> tuple[ResolvedRequest | None, list[Diagnostic], dict[str, SourceFile]]:
+def resolve_request(model: Model, request: Request) -> Checked[ResolvedRequest]:
     """Check every item of a request against a model: the resolved request (None when
     any item is wrong), every diagnostic, and the expression sources they point into."""
     diagnostics: list[Diagnostic] = []
@@ -627,23 +638,23 @@ def resolve_request(
             selects[key] = resolved
     requires: list[tuple[str, Expr]] = []
     for i, text in enumerate(request.require):
-        expr, found, source = _expression(model, text, f"require[{i}]", "bool")
-        diagnostics += found
-        sources[source.name] = source
-        if expr is not None:
-            requires.append((text, expr))
+        typed = _expression(model, text, f"require[{i}]", "bool")
+        diagnostics += typed.diagnostics
+        sources.update(typed.sources)
+        if typed.value is not None:
+            requires.append((text, typed.value))
     objective: Objective | None = None
     for sense, goal in (("min", request.minimize), ("max", request.maximize)):
         if goal is None:
             continue
         field = "minimize" if sense == "min" else "maximize"
-        expr, found, source = _expression(model, goal, field, "number")
-        diagnostics += found
-        sources[source.name] = source
-        if expr is not None:
-            objective = Objective("min" if sense == "min" else "max", goal, expr)
+        typed = _expression(model, goal, field, "number")
+        diagnostics += typed.diagnostics
+        sources.update(typed.sources)
+        if typed.value is not None:
+            objective = Objective("min" if sense == "min" else "max", goal, typed.value)
     if has_errors(diagnostics):
-        return None, diagnostics, sources
+        return Checked(None, diagnostics, sources)
     resolved_request = ResolvedRequest(
         selects=selects,
         requires=tuple(requires),
@@ -652,7 +663,7 @@ def resolve_request(
         deadline=request.deadline,
         request=request,
     )
-    return resolved_request, diagnostics, sources
+    return Checked(resolved_request, diagnostics, sources)
 
 
 def locate_in_json(diagnostics: list[Diagnostic], source: SourceFile) -> list[Diagnostic]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from atoconf.language.context import Context
-from atoconf.language.diagnostics import Diagnostic, Related, error, sort_key
+from atoconf.language.diagnostics import Checked, Diagnostic, Related, error, sort_key
 from atoconf.language.evaluate import Assembly, holds
 from atoconf.language.loader import Decl, Unit, declarations, read_text, read_units
 from atoconf.language.model import (
@@ -47,20 +47,22 @@ from atoconf.language.model import (
 )
 from atoconf.language.nodes import Node, first_tree, has_minus, span_of, tokens, trees, unquote
 from atoconf.language.parts import build_parts
-from atoconf.language.source import SourceFile, Span
+from atoconf.language.source import Span
 from atoconf.language.typecheck import Scope, check_sku, typed_condition
 from atoconf.language.values import int_token, literal_value
 
 MAX_OPTION_VALUES = 100_000
 
 
-@dataclass
-class LoadResult:
-    """What loading produced: a model when there were no errors, and every diagnostic."""
+@dataclass(frozen=True)
+class LoadResult(Checked[Model]):
+    """What loading produced: a model when there were no errors, every diagnostic, and
+    the files read."""
 
-    model: Model | None
-    diagnostics: list[Diagnostic]
-    sources: dict[str, SourceFile]
+    @property
+    def model(self) -> Model | None:
+        """The model (`value`); None when there are errors."""
+        return self.value
 
 
 # ---- names, enums, types ---------------------------------------------------------------
@@ -721,7 +723,7 @@ def _finish(ctx: Context, model: Model | None) -> LoadResult:
     for d in ctx.diagnostics:
         unique.setdefault((d.code, d.message, d.span, d.severity), d)
     diagnostics = sorted(unique.values(), key=sort_key)
-    return LoadResult(model=model, diagnostics=diagnostics, sources=ctx.sources)
+    return LoadResult(model, diagnostics, ctx.sources)
 
 
 def load_file(path: str | Path) -> LoadResult:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
@@ -76,6 +77,31 @@ def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Checked(Generic[T]):
+    """What a stage made of its input: the value, every diagnostic, and the sources
+    they point into. Every stage that reads user input returns one.
+
+    `value` is None when the errors leave nothing to use; a stage that skips bad parts
+    and goes on (a batch of orders, say) keeps what it made beside the errors."""
+
+    value: T | None
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """A value and no errors (warnings may remain)."""
+        return self.value is not None and not has_errors(self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
 
 
 # ---- renderers --------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import cast
 from lark import Token, Tree
 
 from atoconf.language.context import Context, did_you_mean
-from atoconf.language.diagnostics import Diagnostic, error, sort_key
+from atoconf.language.diagnostics import Checked, error, sort_key
 from atoconf.language.model import (
     BOOL,
     DECIMAL,
@@ -677,11 +677,9 @@ def _ctx_from_model(model: Model) -> Context:
     return ctx
 
 
-def typed_expression(
-    model: Model, text: str, name: str
-) -> tuple[Expr | None, list[Diagnostic], SourceFile]:
+def typed_expression(model: Model, text: str, name: str) -> Checked[Expr]:
     """Parse and type one expression against a built model (a request's `require`,
-    `minimize`, `maximize`); spans point into `text`, named `name`."""
+    `minimize`, `maximize`); spans point into `text`, named `name`, the one source."""
     source = SourceFile(name=name, text=text)
     ctx = _ctx_from_model(model)
     parsed = parse(source, start="expression")
@@ -689,4 +687,4 @@ def typed_expression(
     expr: Expr | None = None
     if not parsed.diagnostics and parsed.tree is not None:
         expr = typed_expr(trees(parsed.tree)[0], ctx, Scope(name))
-    return expr, sorted(ctx.diagnostics, key=sort_key), source
+    return Checked(expr, sorted(ctx.diagnostics, key=sort_key), {name: source})

@@ -13,7 +13,7 @@ from atoconf.engine.request import (
     request_from_json,
     resolve_request,
 )
-from atoconf.language.diagnostics import Diagnostic, error
+from atoconf.language.diagnostics import Checked, Diagnostic, error
 from atoconf.language.model import (
     Model,
 )
@@ -41,10 +41,9 @@ class Order:
         )
 
 
-def read_orders(
-    model: Model, text: str, name: str
-) -> tuple[list[Order], list[Diagnostic], dict[str, SourceFile]]:
-    """The orders of a JSON-lines file; a bad line is reported (file:line:col) and skipped."""
+def read_orders(model: Model, text: str, name: str) -> Checked[list[Order]]:
+    """The orders of a JSON-lines file; a bad line is reported (file:line:col) and
+    skipped, so the value holds the good orders even when there are errors."""
     orders: list[Order] = []
     diagnostics: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {name: SourceFile(name, text)}
@@ -53,12 +52,13 @@ def read_orders(
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        order, found, more_sources = _read_order(model, line, name, number)
-        if found:  # again, the line at its own place in the file, for the positions
+        read = _read_order(model, line, name, number)
+        if read.diagnostics:  # again, the line at its own place in the file, for the positions
             masked = "\n" * (number - 1) + line
-            order, found, more_sources = _read_order(model, masked, name, number)
-        diagnostics += found
-        sources.update(more_sources)
+            read = _read_order(model, masked, name, number)
+        diagnostics += read.diagnostics
+        sources.update(read.sources)
+        order = read.value
         if order is None:
             continue
         if order.order_id in seen:
@@ -73,7 +73,7 @@ def read_orders(
             continue
         seen[order.order_id] = number
         orders.append(order)
-    return orders, diagnostics, sources
+    return Checked(orders, diagnostics, sources)
 
 
 def _order_error(message: str, span: Span | None, hint: str | None) -> Diagnostic:
@@ -84,9 +84,7 @@ def _line_span(name: str, number: int, line: str) -> Span:
     return Span(file=name, line=number, col=1, end_line=number, end_col=max(2, len(line) + 1))
 
 
-def _read_order(
-    model: Model, masked: str, name: str, number: int
-) -> tuple[Order | None, list[Diagnostic], dict[str, SourceFile]]:
+def _read_order(model: Model, masked: str, name: str, number: int) -> Checked[Order]:
     source = SourceFile(name, masked)
     line = masked.rsplit("\n", 1)[-1]
     whole = _line_span(name, number, line)
@@ -96,20 +94,13 @@ def _read_order(
         span = Span(
             file=name, line=exc.lineno, col=exc.colno, end_line=exc.lineno, end_col=exc.colno + 1
         )
-        return (
-            None,
-            [
-                _order_error(
-                    f"the order is not valid JSON: {exc.msg}",
-                    span,
-                    "write one JSON object per line",
-                )
-            ],
-            {},
+        problem = _order_error(
+            f"the order is not valid JSON: {exc.msg}", span, "write one JSON object per line"
         )
+        return Checked(None, [problem])
     hint = 'write {"order_id": "A-1", "due": "2026-12-01", "request": {...}}'
     if not isinstance(data, dict):
-        return None, [_order_error("an order must be a JSON object", whole, hint)], {}
+        return Checked(None, [_order_error("an order must be a JSON object", whole, hint)])
     offsets = _key_offsets(masked)
 
     def at(key: str) -> Span:
@@ -160,21 +151,22 @@ def _read_order(
             _order_error("the order needs a request object (SPEC §2)", at("request"), hint)
         )
     if problems:
-        return None, problems, {}
+        return Checked(None, problems)
     # the request's own text, at its place in the file, so errors point into the file
     start = offsets[("request",)][0][1]
     begin = masked.index("{", masked.index(":", start))
     _, end = json.JSONDecoder().raw_decode(masked, begin)
     request_text = "".join(c if c == "\n" else " " for c in masked[:begin]) + masked[begin:end]
     parsed = request_from_json(request_text, name)
-    if isinstance(parsed, list):
-        return None, parsed, {}
-    resolved, found, sources = resolve_request(model, parsed)
-    if resolved is None:
-        located = locate_in_json(found, SourceFile(name, request_text))
-        return None, [d for d in located if d.is_error], sources
+    if parsed.value is None:
+        return Checked(None, parsed.diagnostics)
+    resolved = resolve_request(model, parsed.value)
+    if resolved.value is None:
+        located = locate_in_json(resolved.diagnostics, SourceFile(name, request_text))
+        return Checked(None, [d for d in located if d.is_error], resolved.sources)
     assert isinstance(order_id, str)
-    return Order(order_id, resolved, due, priority, number, name), [], {}
+    order = Order(order_id, resolved.value, due, priority, number, name)
+    return Checked(order, [])
 
 
 def single_order(request: ResolvedRequest, order_id: str = "request") -> Order:

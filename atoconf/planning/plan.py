@@ -12,7 +12,7 @@ from atoconf.engine.configure import Product, as_model, configure
 from atoconf.engine.request import (
     Request,
 )
-from atoconf.language.diagnostics import Diagnostic, error
+from atoconf.language.diagnostics import Checked, Diagnostic, error
 from atoconf.language.model import (
     Model,
 )
@@ -42,12 +42,13 @@ def plan_and_reserve(
     orders: Sequence[Order],
     database: StockDatabase,
     replace: bool = False,
-) -> tuple[PlanResult, list[Diagnostic]]:
+) -> Checked[PlanResult]:
     """Plan orders in priority order and record each one's picks in the database, one
     transaction per order. When another planner took units first, the order is planned
     again on fresh stock. An order that already holds units is refused (unless
     `replace`: its old units count as free for its new plan, and are swapped in the
-    same transaction)."""
+    same transaction). The plan is there even when some orders were not reserved;
+    the diagnostics name them."""
     shelves = Shelves(database.snapshot())
     planned: list[OrderPlan] = []
     diagnostics: list[Diagnostic] = []
@@ -101,7 +102,7 @@ def plan_and_reserve(
     result = PlanResult(
         today=planner.today, orders=planned, purchase_list=purchase_list(planner, planned)
     )
-    return result, diagnostics
+    return Checked(result, diagnostics)
 
 
 def _order_span(order: Order) -> Span | None:
