@@ -66,7 +66,10 @@ def best_ties(
     places = decimal_places(model)
     found: list[AssemblyResult] = []
     try:
-        ranked = ranked_by_sweep(setup, objective, sense_min, clock)
+        try:
+            ranked = ranked_by_sweep(setup, objective, sense_min, clock)
+        except Unsupported:
+            ranked = None
         if ranked is not None:
             best: Fraction | None = None
             for value, values in ranked:
@@ -179,8 +182,6 @@ def cheapest_by_graph(
                 found = _group_cheapest(
                     model, whole, group, path, setup.domains, mine, limit, clock, best_only
                 )
-                if found is None:
-                    raise Unsupported("the decision graphs do not take this objective or request")
                 per_group.append(found)
             if not per_group[-1]:
                 return Found([])
@@ -322,11 +323,8 @@ def _group_cheapest(
     limit: int,
     clock: Clock,
     best_only: bool = True,
-) -> list[tuple[int, dict[str, Value]]] | None:
-    try:
-        built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
-    except Unsupported:
-        return None
+) -> list[tuple[int, dict[str, Value]]]:
+    built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
     if not built:
         return []
     graph = built[0][2]
@@ -347,11 +345,9 @@ def _group_cheapest(
             ties.append((units, values))
             if len(ties) >= limit:
                 break
-    except Unsupported:
-        return None
     except Stop as stop:
         if stop.reason == "cap":
-            return None
+            raise Unsupported("A* passed its cap of steps") from None
         raise
     return ties
 
@@ -373,18 +369,18 @@ def ranked_by_bounds(
 
 def ranked_by_sweep(
     setup: Setup, objective: Expr, sense_min: bool, clock: Clock
-) -> Iterator[tuple[Fraction, dict[str, Value]]] | None:
+) -> Iterator[tuple[Fraction, dict[str, Value]]]:
     """Assemblies best first when the objective is a total the sweep can carry (most
-    often `total(price)`): paths of its graphs in order of their sum, merged; the
-    other independent groups vary fastest... no: they are listed for each path in
-    their own order. None when the sweep does not take the request."""
+    often `total(price)`): paths of its graphs in order of their sum, merged; for each
+    path, the other independent groups are listed in their own order. Unsupported
+    when the sweep does not take the request."""
     if not isinstance(objective, Total) or not setup.satisfiable_so_far:
-        return None
+        raise Unsupported("the objective is not a total, or the request has no assembly")
     groups = setup.parts()
     summed = set(objective.components)
     main = [g for g in groups if summed & set(g)]
     if len(main) != 1:
-        return None
+        raise Unsupported("the total spans several independent groups")
     group = main[0]
     others = [v for g in groups if g is not group for v in g]
     allowed: Mapping[str, Sequence[Value]] | None = None
@@ -404,13 +400,10 @@ def ranked_by_sweep(
                 built, allowed = cached, setup.domains
     except Unsupported:
         pass
-    try:
-        if built is None:
-            built = build_graphs(
-                setup.model, group, setup.domains, setup.checks_within(group), clock, objective
-            )
-    except Unsupported:
-        return None
+    if built is None:
+        built = build_graphs(
+            setup.model, group, setup.domains, setup.checks_within(group), clock, objective
+        )
     sign = 1 if sense_min else -1
 
     def stream(index: int) -> Iterator[tuple[Fraction, int, dict[str, Value]]]:

@@ -247,8 +247,9 @@ def _solve(
         return
     sense_min = minimize is not None
     places = decimal_places(model)
-    ranked = ranked_by_sweep(setup, objective, sense_min, clock)
-    if ranked is None:
+    try:
+        ranked = ranked_by_sweep(setup, objective, sense_min, clock)
+    except Unsupported:
         ranked = ranked_by_bounds(setup, objective, sense_min, clock)
     for value, values in ranked:
         yield assembly_result(model, values, decimal_text(value, places))
