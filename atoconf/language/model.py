@@ -323,15 +323,18 @@ class Model(Node):
 
     def part_value(self, sku: str, attr: str) -> Result:
         """A part's attribute as expressions compute with it."""
+        # straight from pydantic's store of private attributes: `self._exact` goes
+        # through BaseModel.__getattr__, ten times slower on this hot path
+        exact_values: dict[tuple[str, str], Result] = self.__pydantic_private__["_exact"]  # type: ignore[index]
         try:
-            return self._exact[(sku, attr)]
+            return exact_values[(sku, attr)]
         except KeyError:
-            value = self._exact[(sku, attr)] = exact(self.parts[sku].values[attr])
+            value = exact_values[(sku, attr)] = exact(self.parts[sku].values[attr])
             return value
 
     def engine_slot(self) -> object:
         """What the engine keeps of this model (None until it compiles it)."""
-        return self._engine
+        return self.__pydantic_private__["_engine"]  # type: ignore[index]
 
     def keep_for_engine(self, value: object) -> None:
         """Keep the engine's compiled form of this model with it."""
