@@ -10,6 +10,7 @@ from typing import Any, Literal
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.counting import count_solutions
 from atoconf.engine.optimise import ranked_by_bounds, ranked_by_sweep
+from atoconf.engine.paths import GRAPH, answered
 from atoconf.engine.problem import (
     assembly_of,
     compiled,
@@ -249,7 +250,9 @@ def _solve(
     places = decimal_places(model)
     try:
         ranked = ranked_by_sweep(setup, objective, sense_min, clock)
-    except Unsupported:
+        answered("solve", GRAPH)
+    except Unsupported as why:
+        answered("solve", "branch and bound", str(why))
         ranked = ranked_by_bounds(setup, objective, sense_min, clock)
     for value, values in ranked:
         yield assembly_result(model, values, decimal_text(value, places))
@@ -290,7 +293,9 @@ def count(
             try:
                 built = build_graphs(model, group, setup.domains, checks, clock)
                 found = count_of(built, clock)
-            except Unsupported:
+                answered("count", GRAPH)
+            except Unsupported as why:
+                answered("count", "counter", str(why))
                 found = count_solutions(model, group, setup.domains, checks, clock)
         except Stop as stop:
             return CountResult(count=0, exact=False, stopped=stop.reason)
@@ -340,9 +345,10 @@ def domains(
                 continue
             try:
                 found = _sweep_domains(model, setup, group, own_graphs, clock)
-            except Unsupported:
-                pass
+            except Unsupported as why:
+                answered("domains", "search", str(why))
             else:
+                answered("domains", GRAPH)
                 if not any(found.values()):
                     return DomainsResult(satisfiable=False, domains={})
                 supported.update(found)

@@ -17,6 +17,7 @@ from atoconf.engine.optimise import (
     cheapest_by_graph,
     defaults_by_graph,
 )
+from atoconf.engine.paths import GRAPH, answered
 from atoconf.engine.problem import assembly_of
 from atoconf.engine.propagate import qty_var
 from atoconf.engine.request import (
@@ -150,11 +151,14 @@ class Planner:
         """The choices plus the option defaults some valid assembly agrees with: on the
         decision graphs when they fit, else by search."""
         try:
-            return defaults_by_graph(
+            found = defaults_by_graph(
                 self.costed, select, requires, self._clock, self._defaults_needs
             )
-        except Unsupported:
+        except Unsupported as why:
+            answered("plan defaults", "search", str(why))
             return with_defaults(self.costed, select, requires, self._clock)
+        answered("plan defaults", GRAPH)
+        return found
 
     def _objective(self, request: ResolvedRequest) -> tuple[Expr | None, Expr | None]:
         if request.objective is None:
@@ -196,7 +200,9 @@ class Planner:
                 self._objective_costs(objective, minimize is not None),
                 best_only,
             )
-        except Unsupported:
+            answered("plan", GRAPH)
+        except Unsupported as why:
+            answered("plan", "branch and bound", str(why))
             if best_only:
                 found = best_ties(
                     self.costed,
