@@ -96,3 +96,13 @@ def test_a_later_request_does_not_inherit_an_earlier_deadline() -> None:
     first_clock.deadline = time.monotonic() - 1  # the first request's deadline has passed
     later = model.configure({"usage": "gravel"}).domains()
     assert later.stopped is None and later.satisfiable
+
+
+def test_a_product_shows_its_model_and_copies() -> None:
+    import copy
+
+    product = atoconf.load(BIKE)
+    assert product.components is product.model.components
+    assert copy.copy(product).model is product.model
+    with pytest.raises(AttributeError):
+        product.no_such_attribute  # noqa: B018

@@ -152,6 +152,8 @@ class Product:
         return configure(self.model, request)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "model" or name.startswith("__"):  # not set yet (copy, pickle): no loop
+            raise AttributeError(name)
         return getattr(self.model, name)
 
     def __repr__(self) -> str:
