@@ -68,7 +68,7 @@ def ordered_steps(model: Model) -> list[Any]:
 
 
 def values_of(model: Model, assembly: AssemblyResult) -> dict[str, Value]:
-    """The solver's variables for an assembly in the SPEC §2 shape."""
+    """The solver's variables for an assembly in the shape `solve` prints."""
     values: dict[str, Value] = {}
     for name, chosen in assembly.components.items():
         comp = model.components[name]

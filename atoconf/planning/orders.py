@@ -148,7 +148,9 @@ def _read_order(model: Model, masked: str, name: str, number: int) -> Checked[Or
     request_data = data.get("request")
     if not isinstance(request_data, dict):
         problems.append(
-            _order_error("the order needs a request object (SPEC §2)", at("request"), hint)
+            _order_error(
+                "the order needs a request object, as a request file holds", at("request"), hint
+            )
         )
     if problems:
         return Checked(None, problems)

@@ -51,7 +51,7 @@ class Cost(_Out):
 
 
 class OrderPlan(_Out):
-    """One order's plan (SPEC §3)."""
+    """One order's plan: what `plan --format json` prints for each order."""
 
     order_id: str
     status: Status
