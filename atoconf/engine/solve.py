@@ -95,7 +95,7 @@ def satisfiable(
             continue
         try:
             built = build_graphs(model, group, setup.domains, checks, clock)
-            if count_of(built, clock) == 0:
+            if not any(supported_in(built, group, None, clock).values()):
                 return False
             continue
         except Unsupported:

@@ -30,13 +30,14 @@ from typing import Any, cast
 
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.ordering import variable_order
 from atoconf.engine.problem import Check, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
-MAX_SUM_STEPS = 400_000  # distinct sums a polynomial may track
+MAX_SUM_STEPS = 400_000  # distinct sums a counting polynomial may track
 MAX_STATES = 400_000  # states of one level before the sweep gives up
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
@@ -138,8 +139,6 @@ def wide_sum(
         for name, table in contributions.items()
     }
     top = sum(max(table.values()) for table in units.values())
-    if top > MAX_SUM_STEPS:
-        raise Unsupported("the sum takes too many distinct values")
     fixed = {
         name: model.components[name].qty_min
         for name in total.components
@@ -229,41 +228,6 @@ def truth_segments(
 # ---- the layered graph ---------------------------------------------------------------------
 
 
-def greedy_order(
-    variables: Sequence[str],
-    checks: Sequence[Check],
-    sizes: Mapping[str, int],
-    placed: Sequence[str] = (),
-) -> list[str]:
-    """Variables in the order that keeps the fewest rules open: at each step, the
-    variable that closes the most rules, then touches the most open ones, then has
-    the smallest domain."""
-    scopes = [set(c.scope) for c in checks if c.allowed is not None]
-    done = set(placed)  # variables that come before these
-    order: list[str] = []
-    position = {v: i for i, v in enumerate(variables)}
-    while len(order) < len(variables):
-
-        def score(v: str) -> tuple[int, int, int, int]:
-            closes = opened = touches = 0
-            for scope in scopes:
-                if v not in scope:
-                    continue
-                rest = scope - done
-                if rest == {v}:
-                    closes += 1
-                elif rest == scope:
-                    opened += 1
-                else:
-                    touches += 1
-            return (-closes, -touches, opened, sizes.get(v, 1) * 1000 + position[v])
-
-        pick = min((v for v in variables if v not in done), key=score)
-        order.append(pick)
-        done.add(pick)
-    return order
-
-
 @dataclass
 class Edge:
     values: list[Value]  # the values of the level's variable that lead to `child`
@@ -279,6 +243,10 @@ Completions = tuple[list[list[float]], dict[int, list[dict[Value, float]]]]
 
 # a check on a partial path: the variables it reads, and whether it holds for them
 PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
+
+# per state of a level, its edges; and a layer of states: (rests, pending quantity) each
+Level = list[list[Edge]]
+Layer = tuple[list[tuple[tuple[int, int], ...]], list[Any]]
 
 
 class PathCost:
@@ -436,37 +404,23 @@ class Graph:
         first: Sequence[str] = (),
     ) -> None:
         tables = [c for c in checks if c.allowed is not None and c.scope]
-        sizes = {v: len(domains[v]) for v in variables}
-        rest = [v for v in variables if v not in first]
-        order = [*first, *greedy_order(rest, tables, sizes, first)]
-        # a summed component's quantity right before its part: the state keeps the
-        # quantity for one level (a few values), so the part's share qty * unit is
-        # known when the part is chosen
-        summed = set(ws.units) if ws is not None else set()
-        arranged: list[str] = []
-        for var in order:
-            if var.endswith(".qty") and var.removesuffix(".qty") in variables:
-                continue
-            if qty_var(var) in variables:
-                arranged.append(qty_var(var))
-            arranged.append(var)
-        self.order = arranged
         self.domains = domains
         self.tables = tables
         self.ws = ws
-        index = {v: i for i, v in enumerate(arranged)}
-        self.touching: list[list[tuple[int, int]]] = [[] for _ in arranged]
+        self.summed = set(ws.units) if ws is not None else set()
+        self.touching: dict[str, list[tuple[int, int]]] = {v: [] for v in variables}
         for n, check in enumerate(tables):
             for pos, v in enumerate(check.scope):
-                self.touching[index[v]].append((n, pos))
-        self.summed = summed
+                self.touching[v].append((n, pos))
         # rests are interned: (check, open positions, rows) -> id
         self._rest_ids: dict[tuple[int, tuple[int, ...], frozenset[tuple[int, ...]]], int] = {}
         self._rests: list[tuple[int, tuple[int, ...], frozenset[tuple[int, ...]]]] = []
         self._moves: dict[tuple[int, int, int], int] = {}
+        self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
         self._start: dict[int, int] = {}
+        self.order: list[str] = []
         self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
-        self._build(clock)
+        self._build(variables, first, clock)
 
     # rests: what a table still allows for its open positions
 
@@ -510,19 +464,30 @@ class Graph:
             self._moves[key] = found
         return found
 
-    def _groups(self, depth: int, var: str) -> dict[tuple[int, ...], dict[Any, tuple[Any, Edge]]]:
-        """The values of one level grouped by their classes in the tables they appear in
-        (which decides the next state) and by what they leave pending for the sum:
-        signature -> pending key -> (child pending, the edge's values and units). A
-        summed part after its quantity gets its units per state (see _build)."""
+    def _groups(self, var: str, touching: Sequence[tuple[int, int]]) -> Any:
+        """The values of one variable grouped by their classes in the touching tables
+        (which decide the next state), as a trie: one level of dicts per table, class
+        -> subtrie, so that a state walks only the classes its rests still allow.
+        Its leaves group the values further by what they leave pending for the sum:
+        [(child pending, the edge's values and units)]. A summed part after its
+        quantity gets its units per state (see _level)."""
         ws = self.ws
-        touching = self.touching[depth]
         owner = var.removesuffix(".qty")
         holds_qty = ws is not None and var.endswith(".qty") and owner in self.summed
-        groups: dict[tuple[int, ...], dict[Any, tuple[Any, Edge]]] = {}
+        trie: dict[Any, Any] = {}
+        leaves: dict[tuple[int, ...], dict[Any, tuple[Any, Edge]]] = {}
         for value in self.domains[var]:
             sig = tuple(self.tables[n].classes[pos][value] for n, pos in touching)
-            by_pending = groups.setdefault(sig, {})
+            by_pending = leaves.get(sig)
+            if by_pending is None:
+                by_pending = leaves[sig] = {}
+                node = trie
+                for cls in sig[:-1]:
+                    node = node.setdefault(cls, {})
+                if sig:
+                    node[sig[-1]] = by_pending
+                else:
+                    trie = by_pending
             pending: Any = value if holds_qty else None
             share = 0
             if ws is not None and var in self.summed and var in ws.fixed:
@@ -530,7 +495,33 @@ class Graph:
             entry = by_pending.setdefault(pending, (pending, Edge([], -1, [])))
             entry[1].values.append(value)
             entry[1].units.append(share)
-        return groups
+        for by_pending in leaves.values():
+            # the dicts become lists in place: the trie holds the same objects
+            items = list(by_pending.values())
+            by_pending.clear()
+            by_pending.update(enumerate(items))
+        return trie
+
+    def _walk(
+        self, trie: Any, touching: Sequence[tuple[int, int]], rests: Mapping[int, int]
+    ) -> list[tuple[Any, tuple[tuple[int, int], ...]]]:
+        """The trie's leaves the rests allow, each with the rests it moves to (decided
+        tables left out)."""
+        frontier: list[tuple[Any, tuple[tuple[int, int], ...]]] = [(trie, ())]
+        for n, pos in touching:
+            table = self._moves_from(rests[n] if n in rests else self._initial(n), pos)
+            deeper: list[tuple[Any, tuple[tuple[int, int], ...]]] = []
+            for node, moved in frontier:
+                if len(table) < len(node):
+                    pairs = [(after, node.get(cls)) for cls, after in table.items()]
+                else:
+                    pairs = [(table.get(cls, -1), sub) for cls, sub in node.items()]
+                for after, sub in pairs:
+                    if after == -1 or sub is None:
+                        continue
+                    deeper.append((sub, moved if after == -2 else (*moved, (n, after))))
+            frontier = deeper
+        return frontier
 
     def _moves_from(self, rest: int, pos: int) -> dict[int, int]:
         """Every class's move from one rest at one position."""
@@ -543,93 +534,92 @@ class Graph:
             self._move_maps[key] = found
         return found
 
-    def _build(self, clock: Clock) -> None:
-        self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
-        states: list[tuple[tuple[int, int], ...]] = [()]
-        pending_of: list[Any] = [None]  # per state: the quantity its next part comes in
-        for depth, var in enumerate(self.order):
-            clock.check()
-            touching = self.touching[depth]
-            touched = {n for n, _ in touching}
-            # a summed part whose quantity the state holds: its units per quantity
-            after_qty = self.ws is not None and var in self.summed and var not in self.ws.fixed
-            shares = self.ws.units[var] if self.ws is not None and after_qty else {}
-            by_qty: dict[tuple[int, int], tuple[list[Value], list[int]]] = {}
-            groups = list(self._groups(depth, var).items())
-            next_ids: dict[tuple[Any, ...], int] = {}
-            next_states: list[tuple[tuple[int, int], ...]] = []
-            next_pending: list[Any] = []
-            level: list[list[Edge]] = []
-            for state, pending in zip(states, pending_of, strict=True):
-                clock.tick()
-                rests = dict(state)
-                untouched = tuple(item for item in state if item[0] not in touched)
-                maps = [
-                    (n, self._moves_from(rests.get(n, -1) if n in rests else self._initial(n), pos))
-                    for n, pos in touching
-                ]
-                by_child: dict[int, Edge] = {}
-                for sig, by_pending in groups:
-                    moved: list[tuple[int, int]] = []
-                    for (n, table), cls in zip(maps, sig, strict=True):
-                        after = table.get(cls, -1)
-                        if after == -1:
-                            break
-                        if after != -2:
-                            moved.append((n, after))
-                    else:
-                        moved_key = tuple(moved)
-                        for child_pending, edge in by_pending.values():
-                            values, units = edge.values, edge.units
-                            if after_qty:
-                                cached = by_qty.get((id(edge), pending))
-                                if cached is None:
-                                    kept = [
-                                        (v, shares[(v, pending)])
-                                        for v in values
-                                        if (v, pending) in shares
-                                    ]
-                                    cached = by_qty[(id(edge), pending)] = (
-                                        [v for v, _ in kept],
-                                        [u for _, u in kept],
-                                    )
-                                values, units = cached
-                                if not values:
-                                    continue
-                            key = (untouched, moved_key, child_pending)
-                            child = next_ids.get(key)
-                            if child is None:
-                                child = next_ids[key] = len(next_states)
-                                next_states.append(tuple(sorted(untouched + moved_key)))
-                                next_pending.append(child_pending)
-                            found = by_child.get(child)
-                            if found is None:
-                                by_child[child] = Edge(values, child, units)
-                            else:  # a copy: the group's lists are shared between states
-                                by_child[child] = Edge(
-                                    found.values + values, child, found.units + units
-                                )
-                level.append(list(by_child.values()))
+    def _build(self, variables: Sequence[str], first: Sequence[str], clock: Clock) -> None:
+        """The levels, in the order estimated smallest (ordering.py)."""
+        layer: Layer = ([()], [None])
+        for var in variable_order(variables, self.tables, self.domains, clock, first):
+            level, layer = self._level(var, layer, clock)
+            self.order.append(var)
             self.levels.append(level)
-            # two keys may name one state (the same rests reached two ways)
-            merged: dict[tuple[Any, ...], int] = {}
-            remap = []
-            for st, pend in zip(next_states, next_pending, strict=True):
-                remap.append(merged.setdefault((st, pend), len(merged)))
-            if len(merged) != len(next_states):
-                for edges in level:
-                    for e in edges:
-                        e.child = remap[e.child]
-                # edges of one state that now share a child are summed as they are
-            states = [k[0] for k in merged]
-            pending_of = [k[1] for k in merged]
-            if len(states) > MAX_STATES:
+            if len(layer[0]) > MAX_STATES:
                 raise Unsupported("too many states")
-        self.final = len(states)
+        self.final = len(layer[0])
         for level in self.levels:
             for edges in level:
                 for e in edges:
                     e.lo, e.hi = min(e.units), max(e.units)
+
+    def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer]:
+        """One level for `var` after `layer`: per state its edges, and the states of
+        the next layer."""
+        states, pending_of = layer
+        touching = self.touching[var]
+        touched = {n for n, _ in touching}
+        # a summed part whose quantity the state holds: its units per quantity
+        after_qty = self.ws is not None and var in self.summed and var not in self.ws.fixed
+        shares = self.ws.units[var] if self.ws is not None and after_qty else {}
+        by_qty: dict[tuple[int, Any], tuple[list[Value], list[int]]] = {}
+        # tables with few classes of this variable first: the trie branches late
+        touching = sorted(
+            self.touching[var], key=lambda t: len(set(self.tables[t[0]].classes[t[1]].values()))
+        )
+        trie = self._groups(var, touching)
+        walks: dict[tuple[int, ...], list[tuple[Any, tuple[tuple[int, int], ...]]]] = {}
+        next_ids: dict[tuple[Any, ...], int] = {}
+        next_states: list[tuple[tuple[int, int], ...]] = []
+        next_pending: list[Any] = []
+        level: Level = []
+        for state, pending in zip(states, pending_of, strict=True):
+            clock.tick()
+            rests = dict(state)
+            untouched = tuple(item for item in state if item[0] not in touched)
+            # the trie walk depends only on the rests of the touched tables, which
+            # many states share: (leaf, the rests moved) per such rests
+            touched_rests = tuple(rests.get(n, -1) for n, _ in touching)
+            frontier = walks.get(touched_rests)
+            if frontier is None:
+                frontier = walks[touched_rests] = self._walk(trie, touching, rests)
+            by_child: dict[int, Edge] = {}
+            for by_pending, moved_key in frontier:
+                for child_pending, edge in by_pending.values():
+                    values, units = edge.values, edge.units
+                    if after_qty:
+                        cached = by_qty.get((id(edge), pending))
+                        if cached is None:
+                            kept = [
+                                (v, shares[(v, pending)]) for v in values if (v, pending) in shares
+                            ]
+                            cached = by_qty[(id(edge), pending)] = (
+                                [v for v, _ in kept],
+                                [u for _, u in kept],
+                            )
+                        values, units = cached
+                        if not values:
+                            continue
+                    key = (untouched, moved_key, child_pending)
+                    child = next_ids.get(key)
+                    if child is None:
+                        child = next_ids[key] = len(next_states)
+                        next_states.append(tuple(sorted(untouched + moved_key)))
+                        next_pending.append(child_pending)
+                    found = by_child.get(child)
+                    if found is None:
+                        by_child[child] = Edge(values, child, units)
+                    else:  # a copy: the group's lists are shared between states
+                        by_child[child] = Edge(found.values + values, child, found.units + units)
+            level.append(list(by_child.values()))
+        # two keys may name one state (the same rests reached two ways); edges of one
+        # state that now share a child are summed as they are
+        merged: dict[tuple[Any, ...], int] = {}
+        remap = [
+            merged.setdefault(key, len(merged))
+            for key in zip(next_states, next_pending, strict=True)
+        ]
+        if len(merged) != len(next_states):
+            for edges in level:
+                for e in edges:
+                    e.child = remap[e.child]
+        return level, ([k[0] for k in merged], [k[1] for k in merged])
 
     # what flows backward
 
@@ -647,6 +637,8 @@ class Graph:
         filters = self._filters(allowed)
         if self.ws is None or segments is None or segments == [(0, self.ws.top, True)]:
             return self._plain_counts(filters, clock)[0][0]
+        if self.ws.top > MAX_SUM_STEPS:
+            raise Unsupported("the sum takes too many distinct values to count")
         return sum(
             self.at_most(hi, filters, clock) - self.at_most(lo - 1, filters, clock)
             for lo, hi, ok in segments
