@@ -3,15 +3,18 @@
 Between two levels, a state is the rests of the tables that are open there (some
 of their variables placed, some not). How many distinct rests a table can have
 depends only on which of its positions are placed: group its rows by their classes
-at those positions and count the distinct remainders. The product of that over the
-open tables bounds the states at a cut, and a level costs about its states times
-the groups of values its variable splits into. The order is the one that keeps the
-sum of those costs smallest that a greedy start and a local search find; no graph
-is built to find it.
+at those positions and count the distinct remainders. The states at a cut are at
+most the product of that over the open tables, and at most the product of the
+groups the placed variables those tables read split into (one part often decides
+the rests of several tables); the estimate is the smaller. A level costs about its
+states times the groups of values its variable splits into. The order is the one
+with the smallest estimated sum that a greedy start and a local search find; no
+graph is built to find it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from atoconf.engine.clock import Clock
@@ -20,12 +23,13 @@ from atoconf.engine.propagate import qty_var
 from atoconf.language.model import Value
 
 Unit = tuple[str, ...]  # a variable, or a part's quantity and the part, placed together
-CAP = 1e30  # estimates are capped: past this every order is hopeless alike
-SEARCH_STEPS = 300_000  # table positions the local search may weigh
+LOG_CAP = 69.0  # e^69 ~ 10^30: past this every order is hopeless alike
+SEARCH_STEPS = 60_000  # units placed while the local search weighs orders
 
 
-class _Estimate:
-    """Cut sizes and level costs of orders, from the tables alone."""
+class _Tables:
+    """What the estimate reads of the tables: rows within the domains, who touches
+    what, and the two counts above, each worked out once."""
 
     def __init__(
         self,
@@ -34,128 +38,155 @@ class _Estimate:
         domains: Mapping[str, Sequence[Value]],
     ) -> None:
         self.tables = tables
-        self.rows: list[list[tuple[int, ...]]] = []
+        self.domains = domains
+        self.rows: list[list[tuple[int, ...]] | None] = []  # None: a lazy check's
+        self.present: list[list[set[int]]] = []  # per table and position: its classes
         for check in tables:
-            assert check.allowed is not None
             present = [{check.classes[i][x] for x in domains[v]} for i, v in enumerate(check.scope)]
+            self.present.append(present)
+            if check.allowed is None:
+                self.rows.append(None)
+                continue
             self.rows.append(
                 [r for r in check.allowed if all(c in present[i] for i, c in enumerate(r))]
             )
+        self._rests: dict[tuple[int, frozenset[int]], float] = {}
+        self._signatures: dict[tuple[str, frozenset[int]], float] = {}
         self.touching: dict[str, list[tuple[int, int]]] = {}
         for n, check in enumerate(tables):
             for pos, v in enumerate(check.scope):
                 self.touching.setdefault(v, []).append((n, pos))
-        # per unit: the tables it touches, and how many groups of values it splits into
-        self.unit_tables: dict[Unit, set[int]] = {}
-        self.groups: dict[Unit, int] = {}
+        # per unit: its positions per table, and the log of the groups its values form
+        self.positions: dict[Unit, dict[int, frozenset[int]]] = {}
+        self.groups: dict[Unit, float] = {}
         for unit in units:
-            self.unit_tables[unit] = {n for v in unit for n, _ in self.touching.get(v, ())}
-            split = 1
+            at: dict[int, set[int]] = {}
+            split = 0.0
             for v in unit:
-                touching = self.touching.get(v, [])
-                sigs = {tuple(tables[n].classes[pos][x] for n, pos in touching) for x in domains[v]}
-                split *= max(1, len(sigs))
+                for n, pos in self.touching.get(v, ()):
+                    at.setdefault(n, set()).add(pos)
+                split += self.signatures(v, frozenset(n for n, _ in self.touching.get(v, ())))
+            self.positions[unit] = {n: frozenset(p) for n, p in at.items()}
             self.groups[unit] = split
-        self._rests: dict[tuple[int, frozenset[int]], int] = {}
-        self._signatures: dict[tuple[str, frozenset[int]], int] = {}
-        self.domains = domains
 
-    def rests(self, n: int, placed: frozenset[int]) -> int:
-        """The distinct rests table `n` can have once `placed` positions are set."""
+    def rests(self, n: int, placed: frozenset[int]) -> float:
+        """The log of the distinct rests table `n` can have once `placed` positions are set."""
         key = (n, placed)
         found = self._rests.get(key)
+        rows = self.rows[n]
+        if found is None and rows is None:  # lazy: every combination of placed classes
+            found = sum(math.log(len(self.present[n][i])) for i in placed)
+            self._rests[key] = found
         if found is None:
+            assert rows is not None
             at = sorted(placed)
             others = [i for i in range(len(self.tables[n].scope)) if i not in placed]
             by_prefix: dict[tuple[int, ...], set[tuple[int, ...]]] = {}
-            for r in self.rows[n]:
+            for r in rows:
                 by_prefix.setdefault(tuple(r[i] for i in at), set()).add(
                     tuple(r[i] for i in others)
                 )
-            found = self._rests[key] = max(1, len({frozenset(s) for s in by_prefix.values()}))
+            distinct = len({frozenset(s) for s in by_prefix.values()})
+            found = self._rests[key] = math.log(max(1, distinct))
         return found
 
-    def signatures(self, var: str, tables: frozenset[int]) -> int:
-        """The groups a placed variable's values fall into for some of its tables."""
+    def signatures(self, var: str, tables: frozenset[int]) -> float:
+        """The log of the groups a variable's values form for some of its tables."""
         key = (var, tables)
         found = self._signatures.get(key)
         if found is None:
-            touching = [(n, pos) for n, pos in self.touching[var] if n in tables]
-            found = self._signatures[key] = max(
-                1,
-                len(
-                    {
-                        tuple(self.tables[n].classes[pos][x] for n, pos in touching)
-                        for x in self.domains[var]
-                    }
-                ),
+            touching = [(n, pos) for n, pos in self.touching.get(var, ()) if n in tables]
+            distinct = len(
+                {
+                    tuple(self.tables[n].classes[pos][x] for n, pos in touching)
+                    for x in self.domains[var]
+                }
             )
+            found = self._signatures[key] = math.log(max(1, distinct))
         return found
 
-    def cut(self, placed: Mapping[int, frozenset[int]]) -> float:
-        """The states where some positions of the tables are placed: at most the
-        product of the open tables' rests, and at most the product of the groups
-        of the placed variables those tables read (one variable often decides the
-        rests of several tables)."""
-        by_rests = 1.0
-        frontier: dict[str, set[int]] = {}
-        for n, positions in placed.items():
-            scope = self.tables[n].scope
-            if len(positions) == len(scope):
-                continue
-            by_rests = min(CAP, by_rests * self.rests(n, positions))
-            for pos in positions:
-                frontier.setdefault(scope[pos], set()).add(n)
-        by_vars = 1.0
-        for var, tables in frontier.items():
-            by_vars = min(CAP, by_vars * self.signatures(var, frozenset(tables)))
-        return min(by_rests, by_vars)
 
-    def placing(
-        self, placed: Mapping[int, frozenset[int]], unit: Unit
-    ) -> dict[int, frozenset[int]]:
-        """The placed positions after `unit`."""
-        after = dict(placed)
-        for v in unit:
-            for n, pos in self.touching.get(v, ()):
-                after[n] = after.get(n, frozenset()) | {pos}
-        return after
+class _Cut:
+    """The placed positions of every table, and the two log-bounds on the states there,
+    kept up to date one unit at a time."""
 
-    def cost(self, order: Sequence[Unit]) -> float:
-        """The estimated edges of a graph in this order (`cut` kept up to date one
-        unit at a time)."""
-        placed: dict[int, frozenset[int]] = {}
-        rests: dict[int, int] = {}  # per open table
-        frontier: dict[str, set[int]] = {}  # per placed variable: its open tables
-        states = 1.0
-        total = 0.0
-        for unit in order:
-            total += min(CAP, states * self.groups[unit])
-            for n in self.unit_tables[unit]:
-                positions = placed.get(n, frozenset()) | {
-                    pos for v in unit for m, pos in self.touching[v] if m == n
-                }
-                placed[n] = positions
-                scope = self.tables[n].scope
-                if len(positions) == len(scope):
-                    rests.pop(n, None)
-                    for pos in positions:
-                        tables = frontier.get(scope[pos])
-                        if tables is not None:
-                            tables.discard(n)
-                            if not tables:
-                                del frontier[scope[pos]]
+    def __init__(self, tables: _Tables) -> None:
+        self.t = tables
+        self.placed: dict[int, frozenset[int]] = {}
+        self.open_rests: dict[int, float] = {}
+        self.frontier: dict[str, set[int]] = {}  # placed variable -> its open tables
+        self.frontier_log: dict[str, float] = {}
+        self.by_rests = 0.0
+        self.by_vars = 0.0
+
+    @property
+    def states(self) -> float:
+        return min(self.by_rests, self.by_vars, LOG_CAP)
+
+    def after(self, unit: Unit) -> float:
+        """The log of the states once `unit` is placed next (nothing changes)."""
+        by_rests = self.by_rests
+        touched: dict[str, set[int]] = {}
+        for n, positions in self.t.positions[unit].items():
+            now = self.placed.get(n, frozenset()) | positions
+            by_rests -= self.open_rests.get(n, 0.0)
+            scope = self.t.tables[n].scope
+            is_open = len(now) < len(scope)
+            if is_open:
+                by_rests += self.t.rests(n, now)
+            for pos in now:
+                var = scope[pos]
+                tables = touched.get(var)
+                if tables is None:
+                    tables = touched[var] = set(self.frontier.get(var, ()))
+                if is_open:
+                    tables.add(n)
                 else:
-                    rests[n] = self.rests(n, positions)
-                    for pos in positions:
-                        frontier.setdefault(scope[pos], set()).add(n)
-            by_rests = by_vars = 1.0
-            for r in rests.values():
-                by_rests = min(CAP, by_rests * r)
-            for var, tables in frontier.items():
-                by_vars = min(CAP, by_vars * self.signatures(var, frozenset(tables)))
-            states = min(by_rests, by_vars)
-        return total
+                    tables.discard(n)
+        by_vars = self.by_vars
+        for var, tables in touched.items():
+            by_vars -= self.frontier_log.get(var, 0.0)
+            if tables:
+                by_vars += self.t.signatures(var, frozenset(tables))
+        return min(by_rests, by_vars, LOG_CAP)
+
+    def place(self, unit: Unit) -> None:
+        for n, positions in self.t.positions[unit].items():
+            now = self.placed.get(n, frozenset()) | positions
+            self.placed[n] = now
+            self.by_rests -= self.open_rests.pop(n, 0.0)
+            scope = self.t.tables[n].scope
+            is_open = len(now) < len(scope)
+            if is_open:
+                self.open_rests[n] = self.t.rests(n, now)
+                self.by_rests += self.open_rests[n]
+            for pos in now:
+                var = scope[pos]
+                tables = self.frontier.setdefault(var, set())
+                if is_open:
+                    tables.add(n)
+                else:
+                    tables.discard(n)
+                self.by_vars -= self.frontier_log.pop(var, 0.0)
+                if tables:
+                    self.frontier_log[var] = self.t.signatures(var, frozenset(tables))
+                    self.by_vars += self.frontier_log[var]
+                else:
+                    del self.frontier[var]
+
+
+def _level_cost(states: float, groups: float) -> float:
+    return math.exp(min(states + groups, LOG_CAP))
+
+
+def _cost(tables: _Tables, order: Sequence[Unit]) -> float:
+    """The estimated edges of a graph in this order."""
+    cut = _Cut(tables)
+    total = 0.0
+    for unit in order:
+        total += _level_cost(cut.states, tables.groups[unit])
+        cut.place(unit)
+    return total
 
 
 def units_of(variables: Sequence[str]) -> list[Unit]:
@@ -176,47 +207,48 @@ def variable_order(
     domains: Mapping[str, Sequence[Value]],
     clock: Clock,
     first: Sequence[str] = (),
-) -> list[str]:
-    """The variables in the order whose graph is estimated smallest; `first` come
-    first, in their order."""
+) -> tuple[list[str], float]:
+    """The variables in the order whose graph is estimated smallest (`first` first, in
+    their order), and that estimate of its edges."""
     units = units_of(variables)
-    ahead = [u for name in first for u in units if name in u]
-    ahead = list(dict.fromkeys(ahead))
+    ahead = list(dict.fromkeys(u for name in first for u in units if name in u))
     rest = [u for u in units if u not in ahead]
-    estimate = _Estimate(units, tables, domains)
-    order = _greedy(estimate, ahead, rest, clock)
-    order = _improve(estimate, order, len(ahead), clock)
-    return [v for unit in order for v in unit]
+    known = _Tables(units, tables, domains)
+    order = _greedy(known, ahead, rest, clock)
+    order = _improve(known, order, len(ahead), clock)
+    return [v for unit in order for v in unit], _cost(known, order)
 
 
-def _greedy(estimate: _Estimate, ahead: list[Unit], rest: list[Unit], clock: Clock) -> list[Unit]:
+def _greedy(tables: _Tables, ahead: list[Unit], rest: list[Unit], clock: Clock) -> list[Unit]:
     """Each next unit the one whose level and the cut after it cost least."""
-    order = list(ahead)
-    placed: dict[int, frozenset[int]] = {}
+    cut = _Cut(tables)
     for unit in ahead:
-        placed = estimate.placing(placed, unit)
-    states = estimate.cut(placed)
+        cut.place(unit)
+    order = list(ahead)
     left = list(rest)
     while left:
         clock.check()
-        scored = []
-        for unit in left:
-            after = estimate.placing(placed, unit)
-            cut = estimate.cut(after)
-            scored.append((min(CAP, states * estimate.groups[unit]) + cut, unit, after, cut))
-        _, best, placed, states = min(scored, key=lambda s: (s[0], s[1]))
+        here = cut.states
+        best = min(
+            left,
+            key=lambda u: (
+                _level_cost(here, tables.groups[u]) + math.exp(cut.after(u)),
+                u,
+            ),
+        )
+        cut.place(best)
         order.append(best)
         left.remove(best)
     return order
 
 
-def _improve(estimate: _Estimate, order: list[Unit], fixed: int, clock: Clock) -> list[Unit]:
+def _improve(tables: _Tables, order: list[Unit], fixed: int, clock: Clock) -> list[Unit]:
     """Local search: move one unit to another place while that lowers the cost, within
     a budget of work (orders of many units get a window of places around each)."""
-    best = estimate.cost(order)
+    best = _cost(tables, order)
     spent = 0
     size = len(order) - fixed
-    window = size if size <= 40 else 8
+    window = size if size <= 40 else 6
     improved = True
     while improved and spent < SEARCH_STEPS:
         improved = False
@@ -229,7 +261,7 @@ def _improve(estimate: _Estimate, order: list[Unit], fixed: int, clock: Clock) -
                     continue
                 trial = [*without[:j], unit, *without[j:]]
                 spent += len(trial)
-                cost = estimate.cost(trial)
+                cost = _cost(tables, trial)
                 if cost < best * (1 - 1e-9):
                     best, order, improved = cost, trial, True
                     break

@@ -70,13 +70,20 @@ class Check:
     A table lists the allowed tuples of *classes*: `classes[i]` maps each value of
     `scope[i]` to its class, and values in one class read the same to this check
     (CPUs of one socket and one TDP, say), so a rule over three variables of a
-    hundred values each often has a table of a few hundred rows."""
+    hundred values each often has a table of a few hundred rows. A lazy check has
+    the classes but not the rows (see `lazy`)."""
 
     scope: tuple[str, ...]
     origin: Origin
     expr: Expr | None = None
     allowed: frozenset[tuple[int, ...]] | None = None
     classes: tuple[Mapping[Value, int], ...] = ()
+
+    @property
+    def lazy(self) -> bool:
+        """Classes without rows: a rule over a handful of variables whose table would
+        be too large to list; the sweep evaluates it on the paths it builds."""
+        return self.allowed is None and bool(self.classes)
 
     def row(self, values: Values) -> tuple[int, ...]:
         """The class tuple of an assignment of (at least) the scope."""
@@ -255,13 +262,15 @@ def classes_of(
 
 
 def _table(check: Check, model: Model, domains: Mapping[str, Sequence[Value]]) -> Check | None:
-    """The check as a table over classes, or None when that table would be too large."""
+    """The check as a table over classes; lazy (classes, no rows) when that table would
+    be too large; None when it reads a wide sum."""
     assert check.expr is not None
     if any(isinstance(n, Total) and len(n.components) >= WIDE_SUM for n in nodes(check.expr)):
         return None
     classes = classes_of(model, check.expr, check.scope, domains)
     if math.prod(len(set(c.values())) for c in classes) > TABLE_LIMIT:
-        return None
+        # too many rows to list: a lazy check, whose rows the sweep finds as it goes
+        return Check(check.scope, check.origin, check.expr, None, tuple(classes))
     representatives = []
     for mapping in classes:
         first: dict[int, Value] = {}

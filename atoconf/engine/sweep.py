@@ -28,10 +28,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
+import numpy as np
+
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.flows import (
+    Floats,
+    LevelArrays,
+    keep_mask,
+    least_completions,
+    level_arrays,
+    valid_places,
+)
 from atoconf.engine.ordering import variable_order
-from atoconf.engine.problem import Check, nodes, scope_of
+from atoconf.engine.problem import Check, check_holds, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
@@ -39,6 +49,9 @@ from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyR
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
 MAX_SUM_STEPS = 400_000  # distinct sums a counting polynomial may track
 MAX_STATES = 400_000  # states of one level before the sweep gives up
+# edges the variable order's estimate may foresee (an overestimate: tens of millions
+# have been graphs of 100,000 edges; past this, orders have been hopeless)
+MAX_ESTIMATE = 1e9
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
 
@@ -100,7 +113,7 @@ def wide_sum(
     """The one wide sum the expression checks read (and the objective, when given,
     is), or None when all checks are tables and there is no objective;
     Unsupported for anything else."""
-    wide = [c for c in checks if c.allowed is None]
+    wide = [c for c in checks if c.allowed is None and not c.lazy]
     if not wide and objective is None:
         return None
     totals: dict[tuple[str, tuple[str, ...]], Total] = {}
@@ -235,6 +248,7 @@ class Edge:
     units: list[int]  # per value: what it adds to the sum (all 0 without one)
     lo: int = 0  # the least and the most of units
     hi: int = 0
+    mask: int = 0  # the values as bits of their places in the variable's domain
 
 
 # per level and state the cheapest completion; for a part whose quantity is set just
@@ -396,6 +410,7 @@ class Graph:
 
     def __init__(
         self,
+        model: Model,
         variables: Sequence[str],
         domains: Mapping[str, Sequence[Value]],
         checks: Sequence[Check],
@@ -403,7 +418,8 @@ class Graph:
         clock: Clock,
         first: Sequence[str] = (),
     ) -> None:
-        tables = [c for c in checks if c.allowed is not None and c.scope]
+        tables = [c for c in checks if (c.allowed is not None or c.lazy) and c.scope]
+        self.model = model
         self.domains = domains
         self.tables = tables
         self.ws = ws
@@ -412,19 +428,23 @@ class Graph:
         for n, check in enumerate(tables):
             for pos, v in enumerate(check.scope):
                 self.touching[v].append((n, pos))
-        # rests are interned: (check, open positions, rows) -> id
-        self._rest_ids: dict[tuple[int, tuple[int, ...], frozenset[tuple[int, ...]]], int] = {}
-        self._rests: list[tuple[int, tuple[int, ...], frozenset[tuple[int, ...]]]] = []
+        # rests are interned: (check, open positions, rows) -> id; a lazy check's
+        # "rows" are the classes its placed positions took, ((position, class), ...)
+        self._rest_ids: dict[tuple[int, tuple[int, ...], Any], int] = {}
+        self._rests: list[tuple[int, tuple[int, ...], Any]] = []
+        # per lazy check and position: one value of each class
+        self._representative: dict[tuple[int, int], dict[int, Value]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
         self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
         self._start: dict[int, int] = {}
         self.order: list[str] = []
         self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
+        self._arrays: list[LevelArrays] | None = None
         self._build(variables, first, clock)
 
     # rests: what a table still allows for its open positions
 
-    def _intern(self, n: int, open_: tuple[int, ...], rows: frozenset[tuple[int, ...]]) -> int:
+    def _intern(self, n: int, open_: tuple[int, ...], rows: Any) -> int:
         key = (n, open_, rows)
         found = self._rest_ids.get(key)
         if found is None:
@@ -434,6 +454,8 @@ class Graph:
 
     def _initial(self, n: int) -> int:
         found = self._start.get(n)
+        if found is None and self.tables[n].lazy:
+            found = self._start[n] = self._intern(n, tuple(range(len(self.tables[n].scope))), ())
         if found is None:
             check = self.tables[n]
             assert check.allowed is not None
@@ -451,6 +473,8 @@ class Graph:
         -2 when the check is decided (satisfied)."""
         key = (rest, pos, cls)
         found = self._moves.get(key)
+        if found is None and self.tables[self._rests[rest][0]].lazy:
+            found = self._moves[key] = self._lazy_move(rest, pos, cls)
         if found is None:
             n, open_, rows = self._rests[rest]
             at = open_.index(pos)
@@ -463,6 +487,36 @@ class Graph:
                 found = self._intern(n, open_[:at] + open_[at + 1 :], left)
             self._moves[key] = found
         return found
+
+    def _lazy_move(self, rest: int, pos: int, cls: int) -> int:
+        """A lazy check's move: decided once every position is placed, or earlier when
+        bounds reasoning over the graph's domains finds it true or false whatever
+        the open positions take."""
+        n, open_, taken = self._rests[rest]
+        check = self.tables[n]
+        assert check.expr is not None
+        taken = tuple(sorted((*taken, (pos, cls))))
+        left = tuple(p for p in open_ if p != pos)
+        values = {check.scope[p]: self._of_class(n, p, c) for p, c in taken}
+        if not left:
+            return -2 if check_holds(self.model, check, values) else -1
+        truth = abstract(Scope(self.model, values, self.domains, learn=False), check.expr)
+        if truth == FALSE:
+            return -1
+        if truth == TRUE:
+            return -2
+        return self._intern(n, left, taken)
+
+    def _of_class(self, n: int, pos: int, cls: int) -> Value:
+        """A value of the given class at a lazy check's position (they all read alike)."""
+        found = self._representative.get((n, pos))
+        if found is None:
+            found = {}
+            check = self.tables[n]
+            for value in self.domains[check.scope[pos]]:
+                found.setdefault(check.classes[pos][value], value)
+            self._representative[(n, pos)] = found
+        return found[cls]
 
     def _groups(self, var: str, touching: Sequence[tuple[int, int]]) -> Any:
         """The values of one variable grouped by their classes in the touching tables
@@ -528,26 +582,40 @@ class Graph:
         key = (rest, pos)
         found = self._move_maps.get(key)
         if found is None:
-            _, open_, rows = self._rests[rest]
-            at = open_.index(pos)
-            found = {cls: self._move(rest, pos, cls) for cls in {r[at] for r in rows}}
+            n, open_, rows = self._rests[rest]
+            if self.tables[n].lazy:
+                classes = {
+                    self.tables[n].classes[pos][x] for x in self.domains[self.tables[n].scope[pos]]
+                }
+            else:
+                at = open_.index(pos)
+                classes = {r[at] for r in rows}
+            found = {cls: self._move(rest, pos, cls) for cls in classes}
+            found = {cls: after for cls, after in found.items() if after != -1}
             self._move_maps[key] = found
         return found
 
     def _build(self, variables: Sequence[str], first: Sequence[str], clock: Clock) -> None:
         """The levels, in the order estimated smallest (ordering.py)."""
+        order, estimate = variable_order(variables, self.tables, self.domains, clock, first)
+        if estimate > MAX_ESTIMATE:
+            raise Unsupported("the graph would be too large")
         layer: Layer = ([()], [None])
-        for var in variable_order(variables, self.tables, self.domains, clock, first):
+        for var in order:
             level, layer = self._level(var, layer, clock)
             self.order.append(var)
             self.levels.append(level)
             if len(layer[0]) > MAX_STATES:
                 raise Unsupported("too many states")
         self.final = len(layer[0])
-        for level in self.levels:
+        self.places = [
+            {value: i for i, value in enumerate(self.domains[var])} for var in self.order
+        ]
+        for level, places in zip(self.levels, self.places, strict=True):
             for edges in level:
                 for e in edges:
                     e.lo, e.hi = min(e.units), max(e.units)
+                    e.mask = sum(1 << places[v] for v in e.values)
 
     def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer]:
         """One level for `var` after `layer`: per state its edges, and the states of
@@ -774,25 +842,15 @@ class Graph:
         return filters
 
     def _best(
-        self,
-        sign: int,
-        filters: Sequence[set[Value] | None],
-        clock: Clock,
-        shared: dict[tuple[int, int], list[float]] | None = None,
-        top: int = 0,
+        self, sign: int, filters: Sequence[set[Value] | None], clock: Clock
     ) -> list[list[float]]:
         """Per level and state: the least sum (times sign) of a completion within the
-        filters; +inf when there is none. Rows from level `top` down are read from
-        and kept in `shared` when given: callers whose filters differ only above
-        `top` (one per outer assignment) compute them once."""
+        filters; +inf when there is none."""
         inf = math.inf
         best: list[list[float]] = [[0.0] * self.final]
         for depth in range(len(self.levels) - 1, -1, -1):
             clock.check()
             below = best[0]
-            if shared is not None and depth >= top and (sign, depth) in shared:
-                best.insert(0, shared[(sign, depth)])
-                continue
             keep = filters[depth]
             row = []
             for edges in self.levels[depth]:
@@ -814,8 +872,6 @@ class Graph:
                     if x < b:
                         b = x
                 row.append(b)
-            if shared is not None and depth >= top:
-                shared[(sign, depth)] = row
             best.insert(0, row)
         return best
 
@@ -994,80 +1050,115 @@ class Graph:
 
     def supported(
         self,
-        segments: Sequence[tuple[int, int, bool]] | None,
+        entries: Sequence[tuple[Mapping[str, Value], Sequence[tuple[int, int, bool]] | None]],
         allowed: Mapping[str, Collection[Value]] | None,
         clock: Clock,
-        shared: dict[tuple[int, int], list[float]] | None = None,
-        top: int = 0,
-    ) -> dict[str, set[tuple[type, Value]]] | None:
-        """Per variable, the values on some complete path whose values all lie in
-        `allowed` (a request's narrowed domains; None: every value); None when the
-        sum's rules hold on no single run from one end (then the smallest or the
-        largest sum could not decide)."""
-        sense = 0
-        limit = 0
-        if self.ws is not None and segments is not None:
-            holding = [(lo, hi) for lo, hi, ok in segments if ok]
-            if not holding:
-                return {v: set() for v in self.order}
-            if len(holding) > 1:
-                return None
-            lo, hi = holding[0]
-            if lo == 0 and hi == self.ws.top:
-                sense = 0
-            elif lo == 0:
-                sense, limit = 1, hi  # the smallest sum must stay <= limit
-            elif hi == self.ws.top:
-                sense, limit = -1, lo  # the largest sum must reach limit
-            else:
-                return None
-        sign = -1 if sense == -1 else 1
-        filters = self._filters(allowed)
-        best = self._best(sign, filters, clock, shared, top)
-        inf = math.inf
+    ) -> dict[str, set[tuple[type, Value]]]:
+        """Per variable, the values on some complete path within `allowed` (a request's
+        narrowed domains; None: every value) whose sum lies where the rules of its
+        outer assignment hold (`entries`: per outer assignment, its truth segments).
+        Unsupported when the rules hold on separate ranges of the sum.
+
+        In signed units x (the sum, or minus the sum for a lower bound), an outer
+        assignment asks for x <= B. A value on an edge s -> c is valid when the least
+        x of a path to s, minus B, plus its own x, plus the least x of a completion
+        from c is at most 0: so every outer assignment that asks the same way starts
+        one forward pass at its state with -B, and one pass answers them all."""
         out: dict[str, set[tuple[type, Value]]] = {v: set() for v in self.order}
-        if not best[0] or best[0][0] == inf:
-            return out
-        if (sense == 1 and best[0][0] > limit) or (sense == -1 and -best[0][0] < limit):
-            return out
-        # forward: the best way to reach each state, and the values on good edges
-        reach: list[float] = [0.0]
-        for depth, level in enumerate(self.levels):
+        filters = self._filters(allowed)
+        n_outer = len(self.ws.outer) if self.ws is not None else 0
+        best: dict[int, list[Floats]] = {}
+        sources: dict[int, dict[int, float]] = {}
+        arrays = self.arrays()
+        keeps = [
+            keep_mask(level, None if keep is None else [places[v] for v in keep if v in places])
+            for level, keep, places in zip(arrays, filters, self.places, strict=True)
+        ]
+        for outer, segments in entries:
+            bound = _bound(self.ws, segments)
+            if bound is None:
+                continue  # the rules hold for no sum
+            sign, limit = bound
+            state = self._follow(outer, n_outer, filters)
+            if state is None:
+                continue
+            if sign not in best:
+                clock.check()
+                best[sign] = least_completions(arrays, self.final, sign, keeps)
+            least = best[sign][n_outer][state]
+            if least == math.inf or least > limit:
+                continue  # no completion, or none that keeps the sum in bounds
+            for var in self.order[:n_outer]:
+                out[var].add((type(outer[var]), outer[var]))
+            starts = sources.setdefault(sign, {})
+            starts[state] = min(starts.get(state, math.inf), -limit)
+        for sign, starts in sources.items():
             clock.check()
-            below = best[depth + 1]
-            nxt = [inf] * len(below)
-            found = out[self.order[depth]]
-            keep = filters[depth]
-            everything = len(self.domains[self.order[depth]])
-            for state, edges in enumerate(level):
-                clock.tick()
-                r = reach[state]
-                if r == inf:
-                    continue
-                for e in edges:
-                    c = below[e.child]
-                    if c == inf:
-                        continue
-                    if sense == 0 and keep is None:
-                        # no sum to watch: every value of a live edge is valid
-                        through = r + e.lo
-                        if len(found) < everything:
-                            found.update((type(v), v) for v in e.values)
-                    else:
-                        through = inf
-                        for value, u in zip(e.values, e.units, strict=True):
-                            if keep is not None and value not in keep:
-                                continue
-                            x = r + sign * u
-                            if sense != 0 and (x + c > limit if sense == 1 else -(x + c) < limit):
-                                continue
-                            found.add((type(value), value))
-                            if x < through:
-                                through = x
-                    if through < nxt[e.child]:
-                        nxt[e.child] = through
-            reach = nxt
+            size = arrays[n_outer].states if n_outer < len(arrays) else self.final
+            start = np.full(size, math.inf)
+            for state, value in starts.items():
+                start[state] = value
+            found = valid_places(arrays, n_outer, start, best[sign], sign, keeps)
+            for var, bits in zip(self.order[n_outer:], found, strict=True):
+                domain = self.domains[var]
+                out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
         return out
+
+    def arrays(self) -> list[LevelArrays]:
+        """The levels as arrays for the click passes (flows.py), made on first use."""
+        if self._arrays is None:
+            self._arrays = [
+                level_arrays(
+                    [
+                        [(e.child, [places[v] for v in e.values], e.units) for e in edges]
+                        for edges in level
+                    ],
+                    len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final,
+                    len(places),
+                )
+                for depth, (level, places) in enumerate(zip(self.levels, self.places, strict=True))
+            ]
+        return self._arrays
+
+    def _follow(
+        self, outer: Mapping[str, Value], depth: int, filters: Sequence[set[Value] | None]
+    ) -> int | None:
+        """The state the first `depth` levels lead to with the outer values (None: the
+        filters or the graph do not allow them)."""
+        state = 0
+        for d in range(depth):
+            keep = filters[d]
+            value = outer[self.order[d]]
+            if keep is not None and value not in keep:
+                return None
+            child = next((e.child for e in self.levels[d][state] if value in e.values), None)
+            if child is None:
+                return None
+            state = child
+        return state
+
+
+def _bound(
+    ws: WideSum | None, segments: Sequence[tuple[int, int, bool]] | None
+) -> tuple[int, float] | None:
+    """Where an outer assignment's sum rules hold, as (sign, B): signed sums x <= B
+    (sign -1: minus the sum); None when they hold nowhere. Unsupported when they
+    hold on separate ranges, or on one strictly inside the sum's range."""
+    if ws is None or segments is None:
+        return 1, math.inf
+    holding = [(lo, hi) for lo, hi, ok in segments if ok]
+    if not holding:
+        return None
+    if len(holding) > 1:
+        raise Unsupported("the sum's rules allow separate ranges")
+    lo, hi = holding[0]
+    if lo == 0 and hi == ws.top:
+        return 1, math.inf
+    if lo == 0:
+        return 1, hi
+    if hi == ws.top:
+        return -1, -lo
+    raise Unsupported("the sum's rules allow a range strictly inside the sum's")
 
 
 def outer_assignments(
@@ -1095,7 +1186,7 @@ def build_graphs(
     when there is no such sum): where those rules hold, and the graph, shared by
     every entry. Unsupported when the group has a shape the sweep does not take."""
     ws = wide_sum(model, domains, checks, objective)
-    tables = [c for c in checks if c.allowed is not None]
+    tables = [c for c in checks if c.allowed is not None or c.lazy]
     out: Built = []
     graph: Graph | None = None
     for outer in outer_assignments(ws, domains):
@@ -1105,7 +1196,7 @@ def build_graphs(
         if graph is None:
             # one graph for every outer assignment: those variables come first, and
             # each assignment reads the graph through a filter on them
-            graph = Graph(group, domains, tables, ws, clock, first=list(outer))
+            graph = Graph(model, group, domains, tables, ws, clock, first=list(outer))
         out.append((outer, segments, graph))
     return out
 
@@ -1159,20 +1250,13 @@ def supported_in(
     allowed: Mapping[str, Collection[Value]] | None,
     clock: Clock,
 ) -> dict[str, set[tuple[type, Value]]]:
-    """Per variable of the group, the values on some complete path of some graph
-    within `allowed`; Unsupported when a graph cannot tell."""
+    """Per variable of the group, the values on some complete path of the graph within
+    `allowed`; Unsupported when the graph cannot tell."""
     out: dict[str, set[tuple[type, Value]]] = {v: set() for v in group}
-    # the entries share one graph and differ only in their outer variables, which
-    # come first: the backward rows below them are the same for all
-    shared: dict[tuple[int, int], list[float]] = {}
-    for outer, segments, graph in built:
-        within = within_outer(graph, outer, allowed)
-        if outer and within is None:
-            continue
-        top = max((graph.order.index(v) for v in outer), default=-1) + 1
-        found = graph.supported(segments, within, clock, shared, top)
-        if found is None:
-            raise Unsupported("the sum's rules allow separate ranges")
-        for var, values in found.items():
-            out[var] |= values
+    if not built:
+        return out
+    graph = built[0][2]  # every entry shares one graph
+    entries = [(outer, segments) for outer, segments, _ in built]
+    for var, values in graph.supported(entries, allowed, clock).items():
+        out[var] |= values
     return out
