@@ -15,13 +15,15 @@ graph is built to find it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from atoconf.engine.clock import Clock
 from atoconf.engine.problem import Check
 from atoconf.engine.propagate import qty_var
 from atoconf.language.model import Value
 
+# the log of the rests a lazy check (no rows) has once some of its positions are placed
+LazyRests = Callable[[int, frozenset[int]], float]
 Unit = tuple[str, ...]  # a variable, or a part's quantity and the part, placed together
 LOG_CAP = 69.0  # e^69 ~ 10^30: past this every order is hopeless alike
 SEARCH_STEPS = 60_000  # units placed while the local search weighs orders
@@ -36,8 +38,10 @@ class _Tables:
         units: Sequence[Unit],
         tables: Sequence[Check],
         domains: Mapping[str, Sequence[Value]],
+        lazy_rests: LazyRests | None = None,
     ) -> None:
         self.tables = tables
+        self.lazy_rests = lazy_rests
         self.domains = domains
         self.rows: list[list[tuple[int, ...]] | None] = []  # None: a lazy check's
         self.present: list[list[set[int]]] = []  # per table and position: its classes
@@ -74,6 +78,8 @@ class _Tables:
         key = (n, placed)
         found = self._rests.get(key)
         rows = self.rows[n]
+        if found is None and rows is None and self.lazy_rests is not None:
+            found = self._rests[key] = self.lazy_rests(n, placed)
         if found is None and rows is None:  # lazy: every combination of placed classes
             found = sum(math.log(len(self.present[n][i])) for i in placed)
             self._rests[key] = found
@@ -207,13 +213,15 @@ def variable_order(
     domains: Mapping[str, Sequence[Value]],
     clock: Clock,
     first: Sequence[str] = (),
+    lazy_rests: LazyRests | None = None,
 ) -> tuple[list[str], float]:
     """The variables in the order whose graph is estimated smallest (`first` first, in
-    their order), and that estimate of its edges."""
+    their order), and that estimate of its edges. `lazy_rests` estimates the rests
+    of checks without rows (else: every combination of their placed classes)."""
     units = units_of(variables)
     ahead = list(dict.fromkeys(u for name in first for u in units if name in u))
     rest = [u for u in units if u not in ahead]
-    known = _Tables(units, tables, domains)
+    known = _Tables(units, tables, domains, lazy_rests)
     order = _greedy(known, ahead, rest, clock)
     order = _improve(known, order, len(ahead), clock)
     return [v for unit in order for v in unit], _cost(known, order)

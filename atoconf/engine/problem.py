@@ -246,8 +246,10 @@ def classes_of(
         ids: dict[Any, int] = {}
         classes: dict[Value, int] = {}
         for value in domains[var]:
-            if what is None or None in what:  # a quantity, an option, or the SKU itself
-                key: Any = (type(value), value)
+            if what is None and var in model.components:
+                key: Any = value is None  # read through its quantity only: present or not
+            elif what is None or None in what:  # a quantity, an option, or the SKU itself
+                key = (type(value), value)
             elif value is None:
                 key = None
             else:

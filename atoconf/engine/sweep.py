@@ -41,7 +41,7 @@ from atoconf.engine.flows import (
     valid_places,
 )
 from atoconf.engine.ordering import variable_order
-from atoconf.engine.problem import Check, check_holds, nodes, scope_of
+from atoconf.engine.problem import Check, check_holds, classes_of, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
@@ -52,6 +52,7 @@ MAX_STATES = 400_000  # states of one level before the sweep gives up
 # edges the variable order's estimate may foresee (an overestimate: tens of millions
 # have been graphs of 100,000 edges; past this, orders have been hopeless)
 MAX_ESTIMATE = 1e9
+LAZY_SUMS = 20_000  # distinct partial sums past which an estimate stops counting them
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
 
@@ -109,35 +110,77 @@ def wide_sum(
     domains: Mapping[str, Sequence[Value]],
     checks: Sequence[Check],
     objective: Total | None = None,
-) -> WideSum | None:
-    """The one wide sum the expression checks read (and the objective, when given,
-    is), or None when all checks are tables and there is no objective;
-    Unsupported for anything else."""
+) -> tuple[WideSum | None, list[Check]]:
+    """The wide sum carried on the graph's edges, and the rules over wide sums it does
+    not take, as lazy checks (the graph carries their partial sums in its states).
+
+    The carried sum is the objective's, when given, else the one with the most
+    distinct values (a price, typically: too many to hold in states). It takes the
+    rules that read only it and read its summed components nowhere else, as long as
+    the other variables they read have few assignments. None when no rule is left
+    for it and there is no objective."""
     wide = [c for c in checks if c.allowed is None and not c.lazy]
     if not wide and objective is None:
-        return None
+        return None, []
     totals: dict[tuple[str, tuple[str, ...]], Total] = {}
-    if objective is not None:
-        totals[(objective.attr, objective.components)] = objective
     for check in wide:
         assert check.expr is not None
         for node in nodes(check.expr):
             if isinstance(node, Total):
-                totals[(node.attr, node.components)] = node
-    if len(totals) != 1:
-        raise Unsupported("not exactly one wide sum")
-    total = next(iter(totals.values()))
+                totals.setdefault((node.attr, node.components), node)
+    if objective is not None:
+        total = objective
+    elif totals:
+        total = max(totals.values(), key=lambda t: _spread(model, t, domains))
+    else:
+        return None, [_lazy(model, c, domains) for c in wide]
+    key = (total.attr, total.components)
     summed = {v for name in total.components for v in (name, qty_var(name))}
+    taken: list[Check] = []
+    side: list[Check] = []
     outer: dict[str, None] = {}
     for check in wide:
         assert check.expr is not None
-        for var in _direct_scope(model, check.expr, total):
-            outer[var] = None
-    if set(outer) & summed:
-        raise Unsupported("a sum's rule also reads a summed component directly")
+        reads = {(n.attr, n.components) for n in nodes(check.expr) if isinstance(n, Total)}
+        direct = _direct_scope(model, check.expr, total)
+        if reads == {key} and not set(direct) & summed:
+            taken.append(check)
+            outer.update(dict.fromkeys(direct))
+        else:
+            side.append(_lazy(model, check, domains))
     if math.prod(len(domains[v]) for v in outer) > MAX_OUTER:
-        raise Unsupported("too many assignments of the sum's other variables")
+        if objective is not None:
+            raise Unsupported("too many assignments of the sum's other variables")
+        side += [_lazy(model, c, domains) for c in taken]
+        taken, outer = [], {}
+    if not taken and objective is None:
+        return None, side
+    ws = _carried(model, total, domains, taken, list(outer))
+    return ws, side
 
+
+def _spread(model: Model, total: Total, domains: Mapping[str, Sequence[Value]]) -> int:
+    """How many distinct values a sum can take, about: its range in its own steps."""
+    try:
+        return _carried(model, total, domains, [], []).top
+    except Unsupported:
+        return 0
+
+
+def _lazy(model: Model, check: Check, domains: Mapping[str, Sequence[Value]]) -> Check:
+    assert check.expr is not None
+    classes = classes_of(model, check.expr, check.scope, domains)
+    return Check(check.scope, check.origin, check.expr, None, tuple(classes))
+
+
+def _carried(
+    model: Model,
+    total: Total,
+    domains: Mapping[str, Sequence[Value]],
+    checks: list[Check],
+    outer: list[str],
+) -> WideSum:
+    """A sum as integer steps over the graph's edges (see WideSum)."""
     contributions = _contributions(model, total, domains)
     if any(not table for table in contributions.values()):
         raise Unsupported("a summed component has no choice")
@@ -158,18 +201,17 @@ def wide_sum(
         if qty_var(name) not in domains
     }
     base = sum(lows.values(), Fraction(0))
-    return WideSum(total, wide, list(outer), base, step, units, top, fixed)
+    return WideSum(total, checks, outer, base, step, units, top, fixed)
 
 
-def _direct_scope(model: Model, expr: Any, total: Total) -> list[str]:
-    """The variables an expression reads outside the sum."""
+def _direct_scope(model: Model, expr: Any, total: Total | None) -> list[str]:
+    """The variables an expression reads outside the sum (None: outside every sum)."""
     found: dict[str, None] = {}
     stack = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, Total) and (node.attr, node.components) == (
-            total.attr,
-            total.components,
+        if isinstance(node, Total) and (
+            total is None or (node.attr, node.components) == (total.attr, total.components)
         ):
             continue
         if isinstance(node, AttrRef | ComponentRef | QtyRef | OptionRef | Total):
@@ -257,6 +299,8 @@ Completions = tuple[list[list[float]], dict[int, list[dict[Value, float]]]]
 
 # a check on a partial path: the variables it reads, and whether it holds for them
 PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
+
+SumShares = dict[str, dict[Value, Fraction]]  # per summed component: each part's share
 
 # per state of a level, its edges; and a layer of states: (rests, pending quantity) each
 Level = list[list[Edge]]
@@ -434,6 +478,12 @@ class Graph:
         self._rests: list[tuple[int, tuple[int, ...], Any]] = []
         # per lazy check and position: one value of each class
         self._representative: dict[tuple[int, int], dict[int, Value]] = {}
+        # per lazy check's rest: one assignment that leads to it; per lazy check: the
+        # variables it reads outside sums, and its sums
+        self._lazy_values: dict[int, dict[str, Value]] = {}
+        self._bounds: dict[tuple[str, str, str], Any] = {}  # see propagate.Scope.memo
+        self._lazy_decided: dict[tuple[int, tuple[int, ...], Any], int] = {}
+        self._lazy_info: dict[int, tuple[set[str], list[tuple[Total, SumShares]]]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
         self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
         self._start: dict[int, int] = {}
@@ -455,7 +505,9 @@ class Graph:
     def _initial(self, n: int) -> int:
         found = self._start.get(n)
         if found is None and self.tables[n].lazy:
-            found = self._start[n] = self._intern(n, tuple(range(len(self.tables[n].scope))), ())
+            everything = tuple(range(len(self.tables[n].scope)))
+            found = self._start[n] = self._intern(n, everything, self._lazy_key(n, {}))
+            self._lazy_values[found] = {}
         if found is None:
             check = self.tables[n]
             assert check.allowed is not None
@@ -491,21 +543,104 @@ class Graph:
     def _lazy_move(self, rest: int, pos: int, cls: int) -> int:
         """A lazy check's move: decided once every position is placed, or earlier when
         bounds reasoning over the graph's domains finds it true or false whatever
-        the open positions take."""
-        n, open_, taken = self._rests[rest]
+        the open positions take. Its rest is keyed by what its future depends on
+        (see _lazy_key), and keeps one assignment that led to it."""
+        n, open_, _ = self._rests[rest]
         check = self.tables[n]
         assert check.expr is not None
-        taken = tuple(sorted((*taken, (pos, cls))))
+        values = {**self._lazy_values[rest], check.scope[pos]: self._of_class(n, pos, cls)}
         left = tuple(p for p in open_ if p != pos)
-        values = {check.scope[p]: self._of_class(n, p, c) for p, c in taken}
         if not left:
             return -2 if check_holds(self.model, check, values) else -1
-        truth = abstract(Scope(self.model, values, self.domains, learn=False), check.expr)
+        key = (n, left, self._lazy_key(n, values))
+        found = self._lazy_decided.get(key)
+        if found is not None:  # another assignment with the same future
+            return found
+        # the graph's domains never change: what unset components can add is kept
+        truth = abstract(Scope(self.model, values, self.domains, self._bounds), check.expr)
         if truth == FALSE:
-            return -1
-        if truth == TRUE:
-            return -2
-        return self._intern(n, left, taken)
+            found = -1
+        elif truth == TRUE:
+            found = -2
+        else:
+            found = self._intern(*key)
+            self._lazy_values[found] = values
+        self._lazy_decided[key] = found
+        return found
+
+    def _lazy_key(self, n: int, values: Mapping[str, Value]) -> tuple[Any, ...]:
+        """What a lazy check's future depends on, given the values of some of its
+        variables: the classes of those it reads outside sums (and of a summed
+        part or quantity whose partner is still open), and each sum so far."""
+        check = self.tables[n]
+        outside, totals = self._lazy_reads(n)
+        kept: list[tuple[int, int]] = []
+        for p, var in enumerate(check.scope):
+            if var not in values:
+                continue
+            owner = var.removesuffix(".qty")
+            partner = qty_var(var) if owner == var else owner
+            waiting = partner in check.scope and partner not in values
+            if var in outside or waiting:
+                kept.append((p, check.classes[p][values[var]]))
+        sums: list[Fraction] = []
+        for total, unit in totals:
+            partial = Fraction(0)
+            for name in total.components:
+                qv = qty_var(name)
+                if name not in values or (qv in check.scope and qv not in values):
+                    continue
+                sku = values[name]
+                if sku is not None:
+                    qty = values.get(qv, self.model.components[name].qty_min)
+                    partial += cast(int, qty) * unit[name][sku]
+            sums.append(partial)
+        return tuple(kept), tuple(sums)
+
+    def _lazy_reads(self, n: int) -> tuple[set[str], list[tuple[Total, SumShares]]]:
+        """A lazy check's variables read outside sums, and its sums with their shares."""
+        info = self._lazy_info.get(n)
+        if info is None:
+            expr = self.tables[n].expr
+            assert expr is not None
+            totals = {(t.attr, t.components): t for t in nodes(expr) if isinstance(t, Total)}
+            info = self._lazy_info[n] = (
+                set(_direct_scope(self.model, expr, None)),
+                [(t, shares(self.model, t)) for t in totals.values()],
+            )
+        return info
+
+    def _lazy_rests(self, n: int, placed: frozenset[int]) -> float:
+        """About how many rests (log) a lazy check has once `placed` positions are set:
+        the classes of what it keeps, times the distinct values of each sum so far."""
+        check = self.tables[n]
+        outside, totals = self._lazy_reads(n)
+        log = 0.0
+        for p in placed:
+            var = check.scope[p]
+            owner = var.removesuffix(".qty")
+            partner = qty_var(var) if owner == var else owner
+            waiting = partner in check.scope and check.scope.index(partner) not in placed
+            if var in outside or waiting:
+                log += math.log(len({check.classes[p][x] for x in self.domains[var]}))
+        for total, unit in totals:
+            sums = {Fraction(0)}
+            for name in total.components:
+                if name not in check.scope or check.scope.index(name) not in placed:
+                    continue
+                qv = qty_var(name)
+                quantities = self.domains.get(qv, [self.model.components[name].qty_min])
+                adds = {
+                    cast(int, q) * unit[name][sku]
+                    for sku in self.domains[name]
+                    for q in quantities
+                    if sku is not None or q == 0 or qv not in self.domains
+                }
+                sums = {a + b for a in sums for b in adds}
+                if len(sums) > LAZY_SUMS:
+                    break
+            log += math.log(len(sums))
+        return log
 
     def _of_class(self, n: int, pos: int, cls: int) -> Value:
         """A value of the given class at a lazy check's position (they all read alike)."""
@@ -597,7 +732,9 @@ class Graph:
 
     def _build(self, variables: Sequence[str], first: Sequence[str], clock: Clock) -> None:
         """The levels, in the order estimated smallest (ordering.py)."""
-        order, estimate = variable_order(variables, self.tables, self.domains, clock, first)
+        order, estimate = variable_order(
+            variables, self.tables, self.domains, clock, first, self._lazy_rests
+        )
         if estimate > MAX_ESTIMATE:
             raise Unsupported("the graph would be too large")
         layer: Layer = ([()], [None])
@@ -1185,8 +1322,8 @@ def build_graphs(
     """Per assignment of the variables a wide sum's rules read directly (one entry
     when there is no such sum): where those rules hold, and the graph, shared by
     every entry. Unsupported when the group has a shape the sweep does not take."""
-    ws = wide_sum(model, domains, checks, objective)
-    tables = [c for c in checks if c.allowed is not None or c.lazy]
+    ws, side = wide_sum(model, domains, checks, objective)
+    tables = [c for c in checks if c.allowed is not None or c.lazy] + side
     out: Built = []
     graph: Graph | None = None
     for outer in outer_assignments(ws, domains):
