@@ -1,0 +1,134 @@
+"""Every engine path against the brute-force oracle on products of every shape family.
+
+The shape generator (benchmarks/shapes.py) writes products the way product
+engineers do: compatibility tables, rules between optional components, arithmetic
+over attributes and quantities, several sums at once, feature trees. Its small
+products are counted and their valid domains taken by the engine on each path in
+turn (the compiled graph as it chooses; every rule a lazy check; every rule over a
+sum held in the graph's states; the search and counter fallbacks) and compared
+with the oracle, with no request and with requests that select values."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from random import Random
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from atoconf.engine import problem, sweep
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.solve import count, domains
+from atoconf.language.build import load_text
+from atoconf.language.model import Model, Value
+from tests import oracle
+from tests.conftest import ROOT
+
+PER_FAMILY = 3  # products per family
+SEEDS = 40  # seeds tried per family
+MAX_ASSEMBLIES = 60_000  # the oracle walks every assembly: keep each product small
+
+
+def _shapes_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("shapes", ROOT / "benchmarks" / "shapes.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("shapes", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+shapes = _shapes_module()
+
+
+def _products() -> list[tuple[str, int]]:
+    """Per family, the seeds (of the first SEEDS) whose small products the oracle walks
+    fastest."""
+    out: list[tuple[str, int]] = []
+    for family in shapes.FAMILIES:
+        sizes = sorted((oracle.product_size(_model(family, s)), s) for s in range(1, SEEDS + 1))
+        out += [(family, seed) for size, seed in sizes[:PER_FAMILY] if size <= MAX_ASSEMBLIES]
+    return out
+
+
+@cache
+def _model(family: str, seed: int) -> Model:
+    shape = shapes.small(family, seed)
+    loaded = load_text(shape.text, f"{shape.name}.ato")
+    assert loaded.ok, loaded.diagnostics
+    return loaded.model
+
+
+def _requests(family: str, seed: int) -> list[dict[str, Value]]:
+    """No request; two values of the product's valid assembly; one value drawn at
+    random (which may leave nothing valid)."""
+    shape = shapes.small(family, seed)
+    model = _model(family, seed)
+    witness = [(k, v) for k, v in shape.witness.items() if v is not None]
+    variables = oracle.variables(model)
+    rng = Random(f"{family}:{seed}")
+    name = rng.choice(sorted(variables))
+    drawn = {name: rng.choice(list(variables[name]))}
+    return [{}, dict(witness[:2]), drawn]
+
+
+@cache
+def _expected(family: str, seed: int, index: int) -> tuple[int, dict[str, set[Any]]]:
+    model = _model(family, seed)
+    select = _requests(family, seed)[index]
+    keys = oracle.valid_assemblies(model, select)
+    found = oracle.domains_of(model, keys)
+    return len(keys), {k: {(type(v), v) for v in vs} for k, vs in found.items()}
+
+
+@contextmanager
+def _path(path: str, model: Model) -> Iterator[None]:
+    """One engine path forced for the duration (the model compiled again under it)."""
+    settings = {
+        "graph": [],
+        "lazy": [(problem, "TABLE_LIMIT", 0)],  # every rule a lazy check, no table
+        "sums in states": [(sweep, "MAX_OUTER", 0)],  # no sum carried on the edges
+        "fallback": [(sweep, "MAX_STATES", -1)],  # no graph: search and counter
+    }[path]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in settings]
+    for module, name, value in settings:
+        setattr(module, name, value)
+    CompiledModel.of(model).clear()
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
+        CompiledModel.of(model).clear()
+
+
+PATHS = ("graph", "lazy", "sums in states", "fallback")
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("family", "seed"), _products())
+def test_count_and_domains_agree_with_the_oracle(family: str, seed: int, path: str) -> None:
+    model = _model(family, seed)
+    for index, select in enumerate(_requests(family, seed)):
+        expected_count, expected_domains = _expected(family, seed, index)
+        with _path(path, model):
+            counted = count(model, select)
+            found = domains(model, select)
+        assert counted.exact and counted.stopped is None
+        assert counted.count == expected_count, (path, select)
+        if not expected_count:
+            assert not found.satisfiable, (path, select)
+            continue
+        assert found.satisfiable and found.stopped is None, (path, select)
+        for name, values in found.domains.items():
+            assert {(type(v), v) for v in values} == expected_domains[name], (path, select, name)
+
+
+def test_every_family_is_measured() -> None:
+    families = {family for family, _ in _products()}
+    assert families == set(shapes.FAMILIES)
