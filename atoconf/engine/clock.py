@@ -44,6 +44,11 @@ class Clock:
         if self.calls & 255 == 0:
             self.check()
 
+    def spend(self, steps: int) -> None:
+        """Count `steps` of work done at once (a pass over a graph's states)."""
+        self.calls += steps
+        self.check()
+
     def left(self) -> float | None:
         """Seconds to the deadline (None: no deadline); Stop when it has passed."""
         if self.deadline is None:

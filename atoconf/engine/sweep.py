@@ -745,6 +745,7 @@ class Graph:
             if len(layer[0]) > MAX_STATES:
                 raise Unsupported("too many states")
         self.final = len(layer[0])
+        self.states = sum(len(level) for level in self.levels)
         self.places = [
             {value: i for i, value in enumerate(self.domains[var])} for var in self.order
         ]
@@ -1220,7 +1221,7 @@ class Graph:
             if state is None:
                 continue
             if sign not in best:
-                clock.check()
+                clock.spend(self.states)
                 best[sign] = least_completions(arrays, self.final, sign, keeps)
             least = best[sign][n_outer][state]
             if least == math.inf or least > limit:
@@ -1230,7 +1231,7 @@ class Graph:
             starts = sources.setdefault(sign, {})
             starts[state] = min(starts.get(state, math.inf), -limit)
         for sign, starts in sources.items():
-            clock.check()
+            clock.spend(self.states)
             size = arrays[n_outer].states if n_outer < len(arrays) else self.final
             start = np.full(size, math.inf)
             for state, value in starts.items():
