@@ -94,6 +94,8 @@ def satisfiable(
                 return False
             continue
         try:
+            if not graphs_fit(model, clock):
+                raise Unsupported("the model's graphs do not fit")
             built = build_graphs(model, group, setup.domains, checks, clock)
             if not any(supported_in(built, group, None, clock).values()):
                 return False
@@ -113,6 +115,22 @@ _FLIPPED: dict[str, Literal["==", "!=", "<", "<=", ">", ">="]] = {
     ">": "<=",
     ">=": "<",
 }
+
+
+def graphs_fit(model: Model, clock: Clock) -> bool:
+    """Whether the whole space's graphs of the model could be built (trying once per
+    model). A request's own graph (with conditions, or fewer rules) is tried only
+    when they could: a model too large or too slow to compile whole is answered by
+    the fallbacks instead of paying for a failed build on every call."""
+    whole = whole_setup(model)
+    for group in whole.parts():
+        if len(group) == 1 and not whole.checks_within(group):
+            continue
+        try:
+            whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
+        except Unsupported:
+            return False
+    return True
 
 
 def negated(expr: Expr) -> Expr:
@@ -291,8 +309,17 @@ def count(
             continue
         try:
             try:
-                built = build_graphs(model, group, setup.domains, checks, clock)
-                found = count_of(built, clock)
+                if not graphs_fit(model, clock):
+                    raise Unsupported("the model's graphs do not fit")
+                if require or rules is not None:
+                    built = build_graphs(model, group, setup.domains, checks, clock)
+                    found = count_of(built, clock)
+                else:  # a request that only selects: the whole space's graphs, filtered
+                    whole = whole_setup(model)
+                    built = whole_space_graphs(
+                        model, group, whole.domains, whole.checks_within(group), clock
+                    )
+                    found = count_of(built, clock, setup.domains)
                 answered("count", GRAPH)
             except Unsupported as why:
                 answered("count", "counter", str(why))
@@ -401,6 +428,8 @@ def _sweep_domains(
     request's narrowed domains; one with `require` (or fewer rules) gets graphs of
     its own."""
     if own_graphs:
+        if not graphs_fit(model, clock):
+            raise Unsupported("the model's graphs do not fit")
         built = build_graphs(model, group, setup.domains, setup.checks_within(group), clock)
         return supported_in(built, group, None, clock)
     whole = whole_setup(model)

@@ -30,7 +30,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from atoconf.engine.clock import Clock
+from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.flows import (
     Floats,
@@ -52,6 +52,7 @@ MAX_STATES = 400_000  # states of one level before the sweep gives up
 # edges the variable order's estimate may foresee (an overestimate: tens of millions
 # have been graphs of 100,000 edges; past this, orders have been hopeless)
 MAX_ESTIMATE = 1e9
+BUILD_SECONDS = 10.0  # a whole space's graph not built in this long is not tried again
 LAZY_SUMS = 20_000  # distinct partial sums past which an estimate stops counting them
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
@@ -1350,10 +1351,19 @@ def whole_space_graphs(
     that only selects values is answered on them by filtering (see `supported`)."""
 
     def build() -> Built | None:
+        # compiling the whole space is part of loading the model, done once: it has
+        # its own time limit, not the deadline of the request that happens to ask first
+        # (a short deadline would stop it on every click and the model would never
+        # get its graphs)
+        own = Clock(BUILD_SECONDS, clock.cap)
         try:
-            return build_graphs(model, group, domains, checks, clock)
+            return build_graphs(model, group, domains, checks, own)
         except Unsupported:
             return None  # kept too: no use trying again for the next click
+        except Stop as stop:
+            if stop.reason == "deadline":
+                return None  # too slow to build: the fallbacks answer for this model
+            raise
 
     built = CompiledModel.of(model).get(("whole-space graphs", tuple(group)), build)
     if built is None:
@@ -1374,10 +1384,15 @@ def within_outer(
     return {**base, **{v: [value] for v, value in outer.items()}}
 
 
-def count_of(built: Built, clock: Clock) -> int:
+def count_of(
+    built: Built, clock: Clock, allowed: Mapping[str, Collection[Value]] | None = None
+) -> int:
+    """The complete paths of the graphs within `allowed` (None: all of them)."""
     total = 0
     for outer, segments, graph in built:
-        within = within_outer(graph, outer, None)
+        within = within_outer(graph, outer, allowed)
+        if outer and within is None:
+            continue
         total += graph.count(segments, within, clock)
     return total
 
