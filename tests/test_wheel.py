@@ -22,7 +22,15 @@ from tests import conftest
 from tests.conftest import CATALOGS, FIXTURES, ROOT
 
 SMOKE = FIXTURES / "wheel_smoke" / "lamp.ato"
-EXPECTED_DEPENDENCIES = {"lark", "pydantic", "typer", "rich", "python-constraint2", "sqlalchemy"}
+EXPECTED_DEPENDENCIES = {
+    "lark",
+    "pydantic",
+    "typer",
+    "rich",
+    "python-constraint2",
+    "sqlalchemy",
+    "numpy",
+}
 
 
 def run(

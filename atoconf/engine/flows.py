@@ -93,17 +93,7 @@ def least_completions(
     (inf: none); the last row is the final states' zeros."""
     rows: list[Floats] = [np.zeros(final)]
     for level, keep in zip(reversed(levels), reversed(keeps), strict=True):
-        below = rows[0]
-        row = np.full(level.states, np.inf)
-        if keep is None:
-            own = level.lo if sign == 1 else -level.hi
-            np.minimum.at(row, level.src, below[level.dst] + own)
-        else:
-            kept = keep[level.place]
-            edges = level.edge_of[kept]
-            x = below[level.dst[edges]] + sign * level.units[kept]
-            np.minimum.at(row, level.src[edges], x)
-        rows.insert(0, row)
+        rows.insert(0, _relax(level, rows[0], level.states, sign, keep, forward=False))
     return rows
 
 
@@ -121,8 +111,9 @@ def valid_places(
     reach = starts
     with np.errstate(invalid="ignore"):  # -inf + inf on dead edges, masked below
         for depth in range(top, len(levels)):
-            out.append(_valid_at(levels[depth], reach, best[depth + 1], sign, keeps[depth]))
-            reach = _reach_below(levels[depth], reach, sign, keeps[depth])
+            level, keep = levels[depth], keeps[depth]
+            out.append(_valid_at(level, reach, best[depth + 1], sign, keep))
+            reach = _relax(level, reach, level.children, sign, keep, forward=True)
     return out
 
 
@@ -139,17 +130,22 @@ def _valid_at(
     return found
 
 
-def _reach_below(level: LevelArrays, reach: Floats, sign: int, keep: Bools | None) -> Floats:
-    """The least signed sum of a path to each state of the next level."""
-    nxt = np.full(level.children, np.inf)
+def _relax(
+    level: LevelArrays, values: Floats, size: int, sign: int, keep: Bools | None, forward: bool
+) -> Floats:
+    """Per state on one side of a level's edges (the next level's when `forward`, else
+    this level's), the least value on the other side plus an edge value's signed
+    units, over the values the filter keeps."""
+    near, far = (level.src, level.dst) if forward else (level.dst, level.src)
+    out = np.full(size, np.inf)
     if keep is None:
         own = level.lo if sign == 1 else -level.hi
-        np.minimum.at(nxt, level.dst, reach[level.src] + own)
+        np.minimum.at(out, far, values[near] + own)
     else:
         kept = keep[level.place]
         edges = level.edge_of[kept]
-        np.minimum.at(nxt, level.dst[edges], reach[level.src[edges]] + sign * level.units[kept])
-    return nxt
+        np.minimum.at(out, far[edges], values[near[edges]] + sign * level.units[kept])
+    return out
 
 
 __all__ = ["LevelArrays", "keep_mask", "least_completions", "level_arrays", "valid_places"]

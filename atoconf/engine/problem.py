@@ -271,8 +271,7 @@ def _table(check: Check, model: Model, domains: Mapping[str, Sequence[Value]]) -
         return None
     classes = classes_of(model, check.expr, check.scope, domains)
     if math.prod(len(set(c.values())) for c in classes) > TABLE_LIMIT:
-        # too many rows to list: a lazy check, whose rows the sweep finds as it goes
-        return Check(check.scope, check.origin, check.expr, None, tuple(classes))
+        return lazy_check(model, check, domains, classes)
     representatives = []
     for mapping in classes:
         first: dict[int, Value] = {}
@@ -285,6 +284,20 @@ def _table(check: Check, model: Model, domains: Mapping[str, Sequence[Value]]) -
         if holds(model, check.expr, assembly_of(model, values)):
             allowed.add(tuple(cls for cls, _ in combo))
     return Check(check.scope, check.origin, check.expr, frozenset(allowed), tuple(classes))
+
+
+def lazy_check(
+    model: Model,
+    check: Check,
+    domains: Mapping[str, Sequence[Value]],
+    classes: Sequence[Mapping[Value, int]] | None = None,
+) -> Check:
+    """The check as a lazy one: its classes without rows, which the sweep finds as it
+    builds its graph (a table would be too large, or the rule reads a sum)."""
+    assert check.expr is not None
+    if classes is None:
+        classes = classes_of(model, check.expr, check.scope, domains)
+    return Check(check.scope, check.origin, check.expr, None, tuple(classes))
 
 
 def checks_for(

@@ -41,7 +41,7 @@ from atoconf.engine.flows import (
     valid_places,
 )
 from atoconf.engine.ordering import variable_order
-from atoconf.engine.problem import Check, check_holds, classes_of, nodes, scope_of
+from atoconf.engine.problem import Check, check_holds, lazy_check, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
@@ -134,7 +134,7 @@ def wide_sum(
     elif totals:
         total = max(totals.values(), key=lambda t: _spread(model, t, domains))
     else:
-        return None, [_lazy(model, c, domains) for c in wide]
+        return None, [lazy_check(model, c, domains) for c in wide]
     key = (total.attr, total.components)
     summed = {v for name in total.components for v in (name, qty_var(name))}
     taken: list[Check] = []
@@ -148,11 +148,11 @@ def wide_sum(
             taken.append(check)
             outer.update(dict.fromkeys(direct))
         else:
-            side.append(_lazy(model, check, domains))
+            side.append(lazy_check(model, check, domains))
     if math.prod(len(domains[v]) for v in outer) > MAX_OUTER:
         if objective is not None:
             raise Unsupported("too many assignments of the sum's other variables")
-        side += [_lazy(model, c, domains) for c in taken]
+        side += [lazy_check(model, c, domains) for c in taken]
         taken, outer = [], {}
     if not taken and objective is None:
         return None, side
@@ -166,12 +166,6 @@ def _spread(model: Model, total: Total, domains: Mapping[str, Sequence[Value]]) 
         return _carried(model, total, domains, [], []).top
     except Unsupported:
         return 0
-
-
-def _lazy(model: Model, check: Check, domains: Mapping[str, Sequence[Value]]) -> Check:
-    assert check.expr is not None
-    classes = classes_of(model, check.expr, check.scope, domains)
-    return Check(check.scope, check.origin, check.expr, None, tuple(classes))
 
 
 def _carried(
@@ -291,7 +285,6 @@ class Edge:
     units: list[int]  # per value: what it adds to the sum (all 0 without one)
     lo: int = 0  # the least and the most of units
     hi: int = 0
-    mask: int = 0  # the values as bits of their places in the variable's domain
 
 
 # per level and state the cheapest completion; for a part whose quantity is set just
@@ -750,11 +743,10 @@ class Graph:
         self.places = [
             {value: i for i, value in enumerate(self.domains[var])} for var in self.order
         ]
-        for level, places in zip(self.levels, self.places, strict=True):
+        for level in self.levels:
             for edges in level:
                 for e in edges:
                     e.lo, e.hi = min(e.units), max(e.units)
-                    e.mask = sum(1 << places[v] for v in e.values)
 
     def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer]:
         """One level for `var` after `layer`: per state its edges, and the states of
