@@ -53,7 +53,7 @@ MAX_STATES = 400_000  # states of one level before the sweep gives up
 # have been graphs of 100,000 edges; past this, orders have been hopeless)
 MAX_ESTIMATE = 1e9
 BUILD_SECONDS = 10.0  # a whole space's graph not built in this long is not tried again
-LAZY_SUMS = 20_000  # distinct partial sums past which an estimate stops counting them
+LAZY_SUMS = 20_000  # sums an estimate of a lazy check's rests lists, at most
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
 
@@ -630,9 +630,10 @@ class Graph:
                     for q in quantities
                     if sku is not None or q == 0 or qv not in self.domains
                 }
+                if len(sums) * len(adds) > LAZY_SUMS:
+                    log += math.log(len(adds))  # too many to list: at most this many more
+                    continue
                 sums = {a + b for a in sums for b in adds}
-                if len(sums) > LAZY_SUMS:
-                    break
             log += math.log(len(sums))
         return log
 
