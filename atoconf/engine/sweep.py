@@ -52,7 +52,7 @@ MAX_STATES = 400_000  # states of one level before the sweep gives up
 # edges the variable order's estimate may foresee (an overestimate: tens of millions
 # have been graphs of 100,000 edges; past this, orders have been hopeless)
 MAX_ESTIMATE = 1e9
-BUILD_SECONDS = 10.0  # a whole space's graph not built in this long is not tried again
+BUILD_SECONDS = 30.0  # a whole space's graph not built in this long is not tried again
 LAZY_SUMS = 20_000  # sums an estimate of a lazy check's rests lists, at most
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
