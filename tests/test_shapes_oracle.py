@@ -14,6 +14,7 @@ import importlib.util
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from functools import cache
 from random import Random
 from types import ModuleType
@@ -23,15 +24,17 @@ import pytest
 
 from atoconf.engine import problem, sweep
 from atoconf.engine.compiled import CompiledModel
-from atoconf.engine.solve import count, domains
+from atoconf.engine.problem import compiled, nodes
+from atoconf.engine.solve import count, domains, solve
 from atoconf.language.build import load_text
-from atoconf.language.model import Model, Value
+from atoconf.language.model import Model, Total, Value
 from tests import oracle
 from tests.conftest import ROOT
 
 PER_FAMILY = 3  # products per family
 SEEDS = 40  # seeds tried per family
 MAX_ASSEMBLIES = 60_000  # the oracle walks every assembly: keep each product small
+CHEAPEST = 5  # assemblies listed by price
 
 
 def _shapes_module() -> ModuleType:
@@ -92,7 +95,10 @@ def _path(path: str, model: Model) -> Iterator[None]:
     settings = {
         "graph": [],
         "lazy": [(problem, "TABLE_LIMIT", 0)],  # every rule a lazy check, no table
-        "sums in states": [(sweep, "MAX_OUTER", 0)],  # no sum carried on the edges
+        # no sum carried on the edges: every rule over one holds its sum in the states
+        "sums in states": [(sweep, "MAX_OUTER", 0), (sweep, "NARROW_SUM", 10**9)],
+        # ... or is checked on paths of a graph that leaves it out
+        "checked on paths": [(sweep, "MAX_OUTER", 0), (sweep, "NARROW_SUM", -1)],
         "fallback": [(sweep, "MAX_STATES", -1)],  # no graph: search and counter
     }[path]
     saved = [(module, name, getattr(module, name)) for module, name, _ in settings]
@@ -107,7 +113,7 @@ def _path(path: str, model: Model) -> Iterator[None]:
         CompiledModel.of(model).clear()
 
 
-PATHS = ("graph", "lazy", "sums in states", "fallback")
+PATHS = ("graph", "lazy", "sums in states", "checked on paths", "fallback")
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -119,6 +125,8 @@ def test_count_and_domains_agree_with_the_oracle(family: str, seed: int, path: s
         with _path(path, model):
             counted = count(model, select)
             found = domains(model, select)
+            cheapest = _cheapest(model, select)
+        assert cheapest == _expected_cheapest(family, seed, index), (path, select)
         assert counted.exact and counted.stopped is None
         assert counted.count == expected_count, (path, select)
         if not expected_count:
@@ -127,6 +135,36 @@ def test_count_and_domains_agree_with_the_oracle(family: str, seed: int, path: s
         assert found.satisfiable and found.stopped is None, (path, select)
         for name, values in found.domains.items():
             assert {(type(v), v) for v in values} == expected_domains[name], (path, select, name)
+
+
+def _price(model: Model) -> Total | None:
+    """The model's `total(price)`, taken from a rule that reads it."""
+    for check in compiled(model).checks:
+        for node in nodes(check.expr) if check.expr is not None else ():
+            if isinstance(node, Total) and node.attr == "price":
+                return node
+    return None
+
+
+def _cheapest(model: Model, select: dict[str, Value]) -> list[Fraction]:
+    """The prices of the five cheapest assemblies the engine lists."""
+    price = _price(model)
+    if price is None:
+        return []
+    found = solve(model, select, minimize=price, limit=CHEAPEST)
+    listed = [Fraction(a.objective) for a in found if a.objective is not None]
+    assert found.stopped is None
+    return listed
+
+
+@cache
+def _expected_cheapest(family: str, seed: int, index: int) -> list[Fraction]:
+    model = _model(family, seed)
+    price = _price(model)
+    if price is None:
+        return []
+    keys = oracle.valid_assemblies(model, _requests(family, seed)[index])
+    return sorted(oracle.objective_values(model, price, keys).values())[:CHEAPEST]
 
 
 def test_every_family_is_measured() -> None:

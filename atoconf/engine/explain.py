@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.results import JSON_VERSION, AssemblyResult, assembly_result
-from atoconf.engine.solve import domains, solve, witness
+from atoconf.engine.solve import domains, satisfiable, solve, witness
 from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5
@@ -126,6 +126,8 @@ class _Oracle:
         self.clock = clock
         self.calls = 0
         self.cache: dict[frozenset[Candidate], dict[str, Value] | None] = {}
+        self.truth: dict[frozenset[Candidate], bool] = {}
+        self.rules = frozenset(Candidate("rule", name, name) for name in model.rules)
 
     def witness(self, members: frozenset[Candidate]) -> dict[str, Value] | None:
         found = self.cache.get(members, _UNKNOWN)
@@ -143,7 +145,18 @@ class _Oracle:
         return result
 
     def consistent(self, members: frozenset[Candidate]) -> bool:
-        return self.witness(members) is not None
+        if members in self.cache:
+            return self.cache[members] is not None
+        if any(c.kind == "require" for c in members) or self.rules - members:
+            return self.witness(members) is not None
+        # every rule and only selects: decided on the model's compiled graphs
+        found = self.truth.get(members)
+        if found is None:
+            self.calls += 1
+            self.clock.check()
+            select = {c.key: self.request.selects[c.key] for c in members if c.kind == "select"}
+            found = self.truth[members] = satisfiable(self.model, select, [], None, self.clock)
+        return found
 
 
 _UNKNOWN = object()

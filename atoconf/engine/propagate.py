@@ -73,7 +73,7 @@ def qty_var(component: str) -> str:
 class Scope:
     """The current state of a search: fixed values and the domains of the others."""
 
-    __slots__ = ("assigned", "domains", "learn", "memo", "model")
+    __slots__ = ("assigned", "domains", "learn", "memo", "model", "totals")
 
     def __init__(
         self,
@@ -82,6 +82,7 @@ class Scope:
         domains: Mapping[str, Sequence[Value]],
         memo: dict[tuple[str, str, str], Abstract] | None = None,
         learn: bool = True,
+        totals: Mapping[tuple[str, tuple[str, ...]], Interval] | None = None,
     ) -> None:
         self.model = model
         self.assigned = assigned
@@ -92,6 +93,9 @@ class Scope:
         # a search whose domains shrink reads a memo made from the full domains
         # (looser, still sound) and must not write what its narrowed domains allow
         self.learn = learn
+        # what sums can still be, when the caller knows better than the domains (the
+        # completions a decision graph allows): (attribute, components) -> interval
+        self.totals = totals
 
     def remembered(self, key: tuple[str, str, str], component: str) -> Abstract | None:
         if self.memo is None or component in self.assigned or qty_var(component) in self.assigned:
@@ -348,6 +352,8 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                 return abstract(scope, expr.else_)
             return _hull(abstract(scope, expr.then), abstract(scope, expr.else_))
         case Total():
+            if scope.totals is not None and (expr.attr, expr.components) in scope.totals:
+                return scope.totals[(expr.attr, expr.components)]
             total = Interval(Fraction(0), Fraction(0))
             model = scope.model
             for name in expr.components:

@@ -96,8 +96,16 @@ def satisfiable(
         try:
             if not graphs_fit(model, clock):
                 raise Unsupported("the model's graphs do not fit")
-            built = build_graphs(model, group, setup.domains, checks, clock)
-            if not any(supported_in(built, group, None, clock).values()):
+            if require or rules is not None or allowed is not None:
+                built = build_graphs(model, group, setup.domains, checks, clock)
+                narrowed = None
+            else:  # the whole space's graphs (kept per model) answer a request that selects
+                whole = whole_setup(model)
+                built = whole_space_graphs(
+                    model, group, whole.domains, whole.checks_within(group), clock
+                )
+                narrowed = setup.domains
+            if not any(supported_in(built, group, narrowed, clock, one=True).values()):
                 return False
             continue
         except Unsupported:

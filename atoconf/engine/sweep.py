@@ -44,6 +44,7 @@ from atoconf.engine.ordering import variable_order
 from atoconf.engine.problem import Check, check_holds, lazy_check, nodes, scope_of
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
+from atoconf.engine.witnesses import Start, witnessed
 from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
@@ -54,6 +55,7 @@ MAX_STATES = 400_000  # states of one level before the sweep gives up
 MAX_ESTIMATE = 1e9
 BUILD_SECONDS = 30.0  # a whole space's graph not built in this long is not tried again
 LAZY_SUMS = 20_000  # sums an estimate of a lazy check's rests lists, at most
+NARROW_SUM = 64  # distinct values of a sum (about) that a side rule's states may hold
 ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
 
 
@@ -455,6 +457,7 @@ class Graph:
         ws: WideSum | None,
         clock: Clock,
         first: Sequence[str] = (),
+        unchecked: Sequence[Check] = (),
     ) -> None:
         tables = [c for c in checks if (c.allowed is not None or c.lazy) and c.scope]
         self.model = model
@@ -475,7 +478,8 @@ class Graph:
         # per lazy check's rest: one assignment that leads to it; per lazy check: the
         # variables it reads outside sums, and its sums
         self._lazy_values: dict[int, dict[str, Value]] = {}
-        self._bounds: dict[tuple[str, str, str], Any] = {}  # see propagate.Scope.memo
+        # what unset components can add, over the graph's domains (propagate.Scope.memo)
+        self.bounds_memo: dict[tuple[str, str, str], Any] = {}
         self._lazy_decided: dict[tuple[int, tuple[int, ...], Any], int] = {}
         self._lazy_info: dict[int, tuple[set[str], list[tuple[Total, SumShares]]]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
@@ -484,7 +488,51 @@ class Graph:
         self.order: list[str] = []
         self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
         self._arrays: list[LevelArrays] | None = None
+        self._steps: dict[tuple[int, int], dict[Value, tuple[int, int]]] = {}
         self._build(variables, first, clock)
+        # rules left out of the levels, checked on paths (witnesses.py): their rests
+        # move like a lazy check's, so they are tables past the levels' own
+        self.unchecked = list(range(len(tables), len(tables) + len(unchecked)))
+        tables.extend(unchecked)
+
+    def unchecked_start(self) -> tuple[int, ...]:
+        """The rests of the unchecked rules before any variable is set."""
+        return tuple(self._initial(n) for n in self.unchecked)
+
+    def unchecked_step(
+        self, rests: tuple[int, ...], var: str, value: Value
+    ) -> tuple[int, ...] | None:
+        """The unchecked rules' rests once `var` takes `value`: -2 for a rule that holds
+        whatever comes next; None when one fails."""
+        out = list(rests)
+        for i, n in enumerate(self.unchecked):
+            check = self.tables[n]
+            if out[i] == -2 or var not in check.scope:
+                continue
+            pos = check.scope.index(var)
+            out[i] = self._move(out[i], pos, check.classes[pos][value])
+            if out[i] == -1:
+                return None
+        return tuple(out)
+
+    def step(self, depth: int, state: int, value: Value) -> tuple[int, int] | None:
+        """Where a value leads from a state, and what it adds to the sum (None: nowhere)."""
+        moves = self._steps.get((depth, state))
+        if moves is None:
+            moves = self._steps[(depth, state)] = {
+                v: (e.child, u)
+                for e in self.levels[depth][state]
+                for v, u in zip(e.values, e.units, strict=True)
+            }
+        return moves.get(value)
+
+    def holds_unchecked(self, values: Mapping[str, Value]) -> bool:
+        """Whether a complete path satisfies the rules left out of the levels."""
+        return all(check_holds(self.model, self.tables[n], values) for n in self.unchecked)
+
+    def _holds(self, n: int) -> Callable[[Mapping[str, Value]], bool]:
+        check = self.tables[n]
+        return lambda values: check_holds(self.model, check, values)
 
     # rests: what a table still allows for its open positions
 
@@ -551,7 +599,7 @@ class Graph:
         if found is not None:  # another assignment with the same future
             return found
         # the graph's domains never change: what unset components can add is kept
-        truth = abstract(Scope(self.model, values, self.domains, self._bounds), check.expr)
+        truth = abstract(Scope(self.model, values, self.domains, self.bounds_memo), check.expr)
         if truth == FALSE:
             found = -1
         elif truth == TRUE:
@@ -616,7 +664,7 @@ class Graph:
             partner = qty_var(var) if owner == var else owner
             waiting = partner in check.scope and check.scope.index(partner) not in placed
             if var in outside or waiting:
-                log += math.log(len({check.classes[p][x] for x in self.domains[var]}))
+                log += math.log(max(len({check.classes[p][x] for x in self.domains[var]}), 1))
         for total, unit in totals:
             sums = {Fraction(0)}
             for name in total.components:
@@ -634,7 +682,7 @@ class Graph:
                     log += math.log(len(adds))  # too many to list: at most this many more
                     continue
                 sums = {a + b for a in sums for b in adds}
-            log += math.log(len(sums))
+            log += math.log(max(len(sums), 1))  # no sums: a component without a choice
         return log
 
     def _of_class(self, n: int, pos: int, cls: int) -> Value:
@@ -832,6 +880,8 @@ class Graph:
         """The number of complete paths within `allowed` (whose sum the segments
         allow): each run of sums where the rules hold is a difference of two
         `at_most` counts."""
+        if self.unchecked:
+            raise Unsupported("some rules are checked on paths, not counted in the graph")
         if segments is not None and not any(ok for _, _, ok in segments):
             return 0
         filters = self._filters(allowed)
@@ -1062,7 +1112,9 @@ class Graph:
             here = so_far + sign * u
             path = (*path, value)
             if depth + 1 == last:
-                yield sign * here, dict(zip(self.order, path, strict=True))
+                found = dict(zip(self.order, path, strict=True))
+                if not self.unchecked or self.holds_unchecked(found):
+                    yield sign * here, found
                 continue
             below = options(depth + 1, child)
             if below:
@@ -1094,7 +1146,8 @@ class Graph:
             return
         index = {v: i for i, v in enumerate(self.order)}
         checks_at: list[list[Callable[[Mapping[str, Value]], bool]]] = [[] for _ in self.order]
-        for scope, check in checks:
+        unchecked = [(self.tables[n].scope, self._holds(n)) for n in self.unchecked]
+        for scope, check in [*checks, *unchecked]:
             if not all(v in index for v in scope):
                 raise Unsupported("a check reads variables outside this graph")
             checks_at[max((index[v] for v in scope), default=0)].append(check)
@@ -1185,10 +1238,12 @@ class Graph:
         entries: Sequence[tuple[Mapping[str, Value], Sequence[tuple[int, int, bool]] | None]],
         allowed: Mapping[str, Collection[Value]] | None,
         clock: Clock,
+        one: bool = False,
     ) -> dict[str, set[tuple[type, Value]]]:
         """Per variable, the values on some complete path within `allowed` (a request's
         narrowed domains; None: every value) whose sum lies where the rules of its
-        outer assignment hold (`entries`: per outer assignment, its truth segments).
+        outer assignment hold (`entries`: per outer assignment, its truth segments);
+        with `one` and rules left out of the levels, those of one such path.
         Unsupported when the rules hold on separate ranges of the sum.
 
         In signed units x (the sum, or minus the sum for a lower bound), an outer
@@ -1201,6 +1256,7 @@ class Graph:
         n_outer = len(self.ws.outer) if self.ws is not None else 0
         best: dict[int, list[Floats]] = {}
         sources: dict[int, dict[int, float]] = {}
+        witness_starts: list[Start] = []
         arrays = self.arrays()
         keeps = [
             keep_mask(level, None if keep is None else [places[v] for v in keep if v in places])
@@ -1224,6 +1280,13 @@ class Graph:
                 out[var].add((type(outer[var]), outer[var]))
             starts = sources.setdefault(sign, {})
             starts[state] = min(starts.get(state, math.inf), -limit)
+            if self.unchecked:
+                rests: tuple[int, ...] | None = self.unchecked_start()
+                for var in self.order[:n_outer]:
+                    if rests is not None:
+                        rests = self.unchecked_step(rests, var, outer[var])
+                if rests is not None:
+                    witness_starts.append((outer, sign, -limit, state, rests))
         for sign, starts in sources.items():
             clock.spend(self.states)
             size = arrays[n_outer].states if n_outer < len(arrays) else self.final
@@ -1234,6 +1297,9 @@ class Graph:
             for var, bits in zip(self.order[n_outer:], found, strict=True):
                 domain = self.domains[var]
                 out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
+        if self.unchecked:  # what the levels allow still needs a witness
+            least = {sign: [row.tolist() for row in rows] for sign, rows in best.items()}
+            return witnessed(self, out, witness_starts, filters, least, keeps, clock, one)
         return out
 
     def arrays(self) -> list[LevelArrays]:
@@ -1293,6 +1359,15 @@ def _bound(
     raise Unsupported("the sum's rules allow a range strictly inside the sum's")
 
 
+def _narrow_sums(model: Model, check: Check, domains: Mapping[str, Sequence[Value]]) -> bool:
+    """Whether a rule over sums the graph does not carry may hold its partial sums in
+    the states: each takes few values. A wide one (a weight in grams) would multiply
+    the states past use; its rule is checked on paths instead (witnesses.py)."""
+    assert check.expr is not None
+    totals = {(t.attr, t.components): t for t in nodes(check.expr) if isinstance(t, Total)}
+    return all(0 <= _spread(model, t, domains) <= NARROW_SUM for t in totals.values())
+
+
 def outer_assignments(
     ws: WideSum | None, domains: Mapping[str, Sequence[Value]]
 ) -> Iterator[dict[str, Value]]:
@@ -1318,7 +1393,9 @@ def build_graphs(
     when there is no such sum): where those rules hold, and the graph, shared by
     every entry. Unsupported when the group has a shape the sweep does not take."""
     ws, side = wide_sum(model, domains, checks, objective)
-    tables = [c for c in checks if c.allowed is not None or c.lazy] + side
+    narrow = [c for c in side if _narrow_sums(model, c, domains)]
+    tables = [c for c in checks if c.allowed is not None or c.lazy] + narrow
+    unchecked = [c for c in side if c not in narrow]
     out: Built = []
     graph: Graph | None = None
     for outer in outer_assignments(ws, domains):
@@ -1328,7 +1405,7 @@ def build_graphs(
         if graph is None:
             # one graph for every outer assignment: those variables come first, and
             # each assignment reads the graph through a filter on them
-            graph = Graph(model, group, domains, tables, ws, clock, first=list(outer))
+            graph = Graph(model, group, domains, tables, ws, clock, list(outer), unchecked)
         out.append((outer, segments, graph))
     return out
 
@@ -1395,14 +1472,16 @@ def supported_in(
     group: Sequence[str],
     allowed: Mapping[str, Collection[Value]] | None,
     clock: Clock,
+    one: bool = False,
 ) -> dict[str, set[tuple[type, Value]]]:
     """Per variable of the group, the values on some complete path of the graph within
-    `allowed`; Unsupported when the graph cannot tell."""
+    `allowed` (with `one`, maybe only those of one path: enough to tell that there is
+    one); Unsupported when the graph cannot tell."""
     out: dict[str, set[tuple[type, Value]]] = {v: set() for v in group}
     if not built:
         return out
     graph = built[0][2]  # every entry shares one graph
     entries = [(outer, segments) for outer, segments, _ in built]
-    for var, values in graph.supported(entries, allowed, clock).items():
+    for var, values in graph.supported(entries, allowed, clock, one).items():
         out[var] |= values
     return out

@@ -1,0 +1,399 @@
+"""Exact valid values on a graph that leaves some rules out of its levels.
+
+A rule over a second sum (a weight budget beside the price budget the graph
+carries) would put that sum's partial values into the graph's states, which
+multiplies them past any use. Such rules are left out of the levels instead
+(sweep.Graph.unchecked): the graph then holds every valid assembly and some
+invalid ones, so a value it rules out is surely invalid, and a value it allows
+is valid once a witness is found: a complete path through it that keeps the
+carried sum in bounds and satisfies the unchecked rules.
+
+The witness search walks the graph depth first. Each unchecked rule moves
+along the path like a lazy check (bounds reasoning decides it as soon as the
+rest of the path cannot change the answer), the carried sum is bounded by the
+cheapest completion of each state, and a failed (state, rests) is remembered
+with the slack it had, so no part of the graph is searched twice for nothing.
+Values nobody has witnessed yet are tried first: one path then witnesses a new
+value on many levels at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from atoconf.engine.clock import Clock
+from atoconf.engine.flows import Bools, Floats, Ints, keep_mask, least_completions
+from atoconf.engine.problem import nodes
+from atoconf.engine.propagate import FALSE, Interval, Scope, abstract, qty_var
+from atoconf.engine.sums import shares
+from atoconf.language.model import Total, Value
+
+if TYPE_CHECKING:
+    from atoconf.engine.sweep import Graph
+
+# an outer assignment's start: its values, sign, minus its bound, state, unchecked rests
+Start = tuple[Mapping[str, Value], int, float, int, tuple[int, ...]]
+
+
+class _SideSum:
+    """A sum an unchecked rule reads, along the graph: what each step adds, and the
+    least and most a completion of each state can add within the request's filters
+    (so a rule like `total(weight) <= 9000` fails as soon as the path so far plus the
+    lightest completion the graph still allows passes it, far sooner than with the
+    lightest part of each component). Integer units of 1/scale. A part's quantity is
+    on the path one level before it, so a part's level is bounded per quantity."""
+
+    def __init__(self, graph: Graph, total: Total, keeps: Sequence[Bools | None]) -> None:
+        self.key = (total.attr, total.components)
+        exact = shares(graph.model, total)
+        self.scale = math.lcm(*(x.denominator for per in exact.values() for x in per.values()))
+        order = graph.order
+        index = {var: d for d, var in enumerate(order)}
+        self.graph = graph
+        self.share: dict[str, dict[Value, int]] = {}
+        self.qty_of: dict[int, str] = {}  # a part's level -> its quantity variable
+        self.fixed: dict[str, int] = {}
+        for name in total.components:
+            if name not in index:
+                continue
+            self.share[name] = {sku: int(x * self.scale) for sku, x in exact[name].items()}
+            qv = qty_var(name)
+            if index.get(qv, -2) + 1 == index[name]:
+                self.qty_of[index[name]] = qv
+            else:
+                self.fixed[name] = graph.model.components[name].qty_min
+        arrays = graph.arrays()
+        last = len(arrays)
+        self.lo: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
+        self.hi: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
+        # a part's level after its quantity: per quantity, the bounds of each state
+        self.per_qty: dict[int, dict[int, tuple[Floats, Floats]]] = {}
+        for depth in range(last - 1, -1, -1):
+            level, keep = arrays[depth], keeps[depth]
+            var = order[depth]
+            ok = keep[level.place] if keep is not None else np.ones(len(level.place), np.bool_)
+            src = level.src[level.edge_of][ok]
+            dst = level.dst[level.edge_of][ok]
+            places = level.place[ok]
+            if depth in self.qty_of:
+                units = self._units(var, level.places)[places]
+                quantities = {int(cast(int, q)) for q in graph.domains[self.qty_of[depth]]}
+                self.per_qty[depth] = {
+                    q: self._relax(level.states, src, dst, q * units, depth + 1) for q in quantities
+                }
+                continue
+            if depth + 1 in self.qty_of:  # a quantity: its part's bounds per value
+                lows, highs = np.full(level.states, np.inf), np.full(level.states, -np.inf)
+                domain = graph.domains[var]
+                for q, (part_lo, part_hi) in self.per_qty[depth + 1].items():
+                    mine = np.array([domain[i] == q for i in places.tolist()], dtype=np.bool_)
+                    np.minimum.at(lows, src[mine], part_lo[dst[mine]])
+                    np.maximum.at(highs, src[mine], part_hi[dst[mine]])
+                self.lo[depth], self.hi[depth] = lows, highs
+                continue
+            units = self._units(var, level.places)[places] * self.fixed.get(var, 0)
+            self.lo[depth], self.hi[depth] = self._relax(level.states, src, dst, units, depth + 1)
+
+    def _units(self, var: str, size: int) -> Floats:
+        per = self.share.get(var)
+        if per is None:
+            return np.zeros(size)
+        return np.array([per[v] for v in self.graph.domains[var]], dtype=np.float64)
+
+    def _relax(
+        self, states: int, src: Ints, dst: Ints, units: Floats, below: int
+    ) -> tuple[Floats, Floats]:
+        lows, highs = np.full(states, np.inf), np.full(states, -np.inf)
+        np.minimum.at(lows, src, units + self.lo[below][dst])
+        np.maximum.at(highs, src, units + self.hi[below][dst])
+        return lows, highs
+
+    def adds(self, depth: int, value: Value, path: Mapping[str, Value]) -> int:
+        """What a step adds to the sum."""
+        var = self.graph.order[depth]
+        per = self.share.get(var)
+        if per is None:
+            return 0
+        qv = self.qty_of.get(depth)
+        qty = cast(int, path[qv]) if qv is not None else self.fixed[var]
+        return qty * per[value]
+
+    def ahead(self, depth: int, state: int, path: Mapping[str, Value]) -> tuple[float, float]:
+        """The least and most a completion from a state at `depth` adds (inf: none)."""
+        qv = self.qty_of.get(depth)
+        if qv is not None:
+            lows, highs = self.per_qty[depth][cast(int, path[qv])]
+        else:
+            lows, highs = self.lo[depth], self.hi[depth]
+        return float(lows[state]), float(highs[state])
+
+
+class _Search:
+    def __init__(
+        self,
+        graph: Graph,
+        filters: Sequence[set[Value] | None],
+        least: Mapping[int, Sequence[Sequence[float]]],
+        fresh: list[set[Value]],
+        keeps: Sequence[Bools | None],
+        clock: Clock,
+    ) -> None:
+        self.graph = graph
+        self.filters = filters
+        self.base_least = self.least = least
+        self.keeps = keeps
+        self.arrays = graph.arrays()
+        self.fresh = fresh
+        self.clock = clock
+        # (sign, depth, state, rests, target still ahead) -> the most slack that failed
+        self.failed: dict[tuple[Any, ...], float] = {}
+        self.rules = [graph.tables[n] for n in graph.unchecked]
+        totals = {
+            (t.attr, t.components): t
+            for rule in self.rules
+            for t in nodes(rule.expr)  # type: ignore[arg-type]
+            if isinstance(t, Total)
+        }
+        self.sums = [_SideSum(graph, total, keeps) for total in totals.values()]
+        self.reads = [
+            sorted({(t.attr, t.components) for t in nodes(rule.expr) if isinstance(t, Total)})  # type: ignore[arg-type]
+            for rule in self.rules
+        ]
+        self.decided: dict[tuple[Any, ...], bool] = {}
+        self.partial = [0] * len(self.sums)
+        self.path_values: dict[str, Value] = {}
+        # the domains bounds reasoning reads: the request's, and the target's value
+        self.narrowed = {
+            var: graph.domains[var]
+            if keep is None
+            else [x for x in graph.domains[var] if x in keep]
+            for var, keep in zip(graph.order, filters, strict=True)
+        }
+        self.domains = self.narrowed
+        self.target: tuple[int, Value] | None = None
+
+    def start(self, outer: Mapping[str, Value], target: tuple[int, Value] | None) -> None:
+        """A fresh path that has taken the outer values (the graph's first levels), to
+        go through `target` (depth, value)."""
+        self.target = target
+        self.domains = dict(self.narrowed)
+        self.least = self.base_least
+        if target is not None:
+            depth, value = target
+            var = self.graph.order[depth]
+            self.domains[var] = [value]
+            # the cheapest completions that pass through the target: a path that cannot
+            # reach it is cut at once, not found out at the target's level
+            keeps = list(self.keeps)
+            keeps[depth] = keep_mask(self.arrays[depth], [self.graph.places[depth][value]])
+            self.least = {
+                sign: [
+                    row.tolist()
+                    for row in least_completions(self.arrays, self.graph.final, sign, keeps)
+                ]
+                for sign in self.base_least
+            }
+        self.path_values = dict(outer)
+        self.partial = [
+            sum(side.adds(d, outer[var], outer) for d, var in enumerate(outer))
+            for side in self.sums
+        ]
+
+    def path(
+        self,
+        sign: int,
+        depth: int,
+        state: int,
+        y: float,
+        rests: tuple[int, ...],
+        target: tuple[int, Value] | None,
+    ) -> list[Value] | None:
+        """The values of a valid completion from `state`, last level first; `y` is the
+        signed sum so far minus the bound (a path is valid when it ends at most 0);
+        `target` (depth, value) a value the path must take."""
+        graph = self.graph
+        if depth == len(graph.levels):
+            return []
+        ahead = target if target is not None and target[0] >= depth else None
+        key = (sign, depth, state, rests, ahead)
+        failed = self.failed.get(key)
+        if failed is not None and y >= failed:
+            return None
+        self.clock.tick()
+        var = graph.order[depth]
+        keep = self.filters[depth]
+        below = self.least[sign][depth + 1]
+        fresh = self.fresh[depth]
+        only = ahead is not None and ahead[0] == depth
+        options: list[tuple[bool, float, float, Value, int]] = []
+        for edge in graph.levels[depth][state]:
+            rest = below[edge.child]
+            if rest == math.inf:
+                continue
+            for value, units in zip(edge.values, edge.units, strict=True):
+                if (keep is not None and value not in keep) or (only and value != ahead[1]):  # type: ignore[index]
+                    continue
+                after = y + sign * units
+                if after + rest > 0:
+                    continue
+                options.append((value not in fresh, after + rest, after, value, edge.child))
+        options.sort(key=lambda o: (o[0], o[1]))
+        before = list(self.partial)
+        for _, _, after, value, child in options:
+            moved = graph.unchecked_step(rests, var, value)
+            if moved is None:
+                continue
+            self.path_values[var] = value
+            if not self._may_hold(depth, child, moved, before):
+                continue
+            found = self.path(sign, depth + 1, child, after, moved, target)
+            if found is not None:
+                found.append(value)
+                return found
+        self.partial[:] = before
+        self.path_values.pop(var, None)
+        self.failed[key] = min(y, self.failed.get(key, math.inf))
+        return None
+
+    def _may_hold(self, depth: int, child: int, rests: tuple[int, ...], before: list[int]) -> bool:
+        """Whether the unchecked rules still open may hold on some completion from
+        `child`, with each sum they read bounded by what the graph's completions add."""
+        path = self.path_values
+        totals: dict[tuple[str, tuple[str, ...]], Interval] = {}
+        for k, side in enumerate(self.sums):
+            self.partial[k] = before[k] + side.adds(depth, path[self.graph.order[depth]], path)
+            lo, hi = side.ahead(depth + 1, child, path)
+            if lo == math.inf:
+                return False
+            so_far = self.partial[k]
+            totals[side.key] = Interval(
+                Fraction(so_far + int(lo), side.scale), Fraction(so_far + int(hi), side.scale)
+            )
+        for n, (rule, rest) in enumerate(zip(self.rules, rests, strict=True)):
+            if rest == -2:
+                continue
+            # the rest says what the rule's future depends on (the classes it reads
+            # and its sums so far): with the same bounds on the sums, the same answer
+            bounds = tuple(totals[key] for key in self.reads[n])
+            decision = (n, rest, bounds, self.target)
+            known = self.decided.get(decision)
+            if known is None:
+                # the memo of what unset components add is the graph's (its domains are
+                # wider than these: looser, still sound), read but not written
+                scope = Scope(
+                    self.graph.model,
+                    path,
+                    self.domains,
+                    self.graph.bounds_memo,
+                    learn=False,
+                    totals=totals,
+                )
+                known = abstract(scope, rule.expr) != FALSE  # type: ignore[arg-type]
+                self.decided[decision] = known
+            if not known:
+                return False
+        return True
+
+
+def witnessed(
+    graph: Graph,
+    candidates: Mapping[str, set[tuple[type, Value]]],
+    starts: Sequence[Start],
+    filters: Sequence[set[Value] | None],
+    least: Mapping[int, Sequence[Sequence[float]]],
+    keeps: Sequence[Bools | None],
+    clock: Clock,
+    one: bool = False,
+) -> dict[str, set[tuple[type, Value]]]:
+    """Of the values the graph allows (`candidates`), those on a valid path: per value
+    not yet seen on one, a search for a path through it from each outer start. With
+    `one`, the values of the first valid path found (none: there is no valid path)."""
+    n_outer = len(graph.ws.outer) if graph.ws is not None else 0
+    out: dict[str, set[tuple[type, Value]]] = {var: set() for var in graph.order}
+    fresh = [{value for _, value in candidates[var]} for var in graph.order]
+    search = _Search(graph, filters, least, fresh, keeps, clock)
+    # the outer assignment with the most room for the sum first: a value that is valid
+    # at all is most often valid there
+    starts = sorted(starts, key=lambda start: start[2])
+    found_paths: list[tuple[Start, list[Value]]] = []
+
+    def take(start: Start, values: list[Value]) -> None:
+        found_paths.insert(0, (start, values))
+        del found_paths[SWAPS:]
+        for d, (name, v) in enumerate(zip(graph.order, values, strict=True)):
+            out[name].add((type(v), v))
+            fresh[d].discard(v)
+
+    for depth, var in enumerate(graph.order):
+        for key in sorted(candidates[var] - out[var], key=repr):
+            if key in out[var]:
+                continue
+            if one and found_paths:
+                return out
+            value = key[1]
+            swapped = next(
+                (
+                    (start, values)
+                    for start, values in found_paths
+                    if _swap(graph, start, values, depth, value, filters)
+                ),
+                None,
+            )
+            if swapped is not None:
+                start, values = swapped
+                take(start, [value if d == depth else v for d, v in enumerate(values)])
+                continue
+            for start in starts:
+                outer, sign, y, state, rests = start
+                if depth < n_outer and outer[var] != value:
+                    continue
+                target = (depth, value) if depth >= n_outer else None
+                search.start(outer, target)
+                path = search.path(sign, n_outer, state, y, rests, target)
+                if path is not None:
+                    take(start, [outer[v] for v in graph.order[:n_outer]] + path[::-1])
+                    break
+    return out
+
+
+SWAPS = 8  # witnesses kept to try a value in, in place of the one they have
+
+
+def _swap(
+    graph: Graph,
+    start: Start,
+    values: Sequence[Value],
+    depth: int,
+    value: Value,
+    filters: Sequence[set[Value] | None],
+) -> bool:
+    """Whether a witness with `value` in place of its own at `depth` is one too."""
+    if values[depth] == value:
+        return True
+    _, sign, y, _, _ = start
+    state = 0
+    units = 0
+    for d, v in enumerate(values):
+        if d == depth:
+            v = value
+        keep = filters[d]
+        if keep is not None and v not in keep:
+            return False
+        step = graph.step(d, state, v)
+        if step is None:
+            return False
+        state, u = step
+        units += u
+    if y + sign * units > 0:
+        return False
+    swapped = dict(zip(graph.order, values, strict=True))
+    swapped[graph.order[depth]] = value
+    return graph.holds_unchecked(swapped)
+
+
+__all__ = ["Start", "witnessed"]
