@@ -119,6 +119,36 @@ def variables_of(model: Model) -> dict[str, Variable]:
     return out
 
 
+def direct_scope(model: Model, expr: Any, total: Total | None) -> list[str]:
+    """The variables an expression reads outside the sum (None: outside every sum)."""
+    found: dict[str, None] = {}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Total) and (
+            total is None or (node.attr, node.components) == (total.attr, total.components)
+        ):
+            continue
+        if isinstance(node, AttrRef | ComponentRef | QtyRef | OptionRef | Total):
+            found.update(dict.fromkeys(scope_of(model, node)))
+            continue
+        stack.extend(_children(node))
+    return list(found)
+
+
+def _children(node: Any) -> list[Any]:
+    out: list[Any] = []
+    for name in ("args", "items"):
+        child = getattr(node, name, None)
+        if isinstance(child, tuple):
+            out.extend(child)
+    for name in ("operand", "left", "right", "element", "container", "cond", "then", "else_"):
+        child = getattr(node, name, None)
+        if child is not None and not isinstance(child, tuple):
+            out.append(child)
+    return out
+
+
 def nodes(expr: Expr) -> Iterator[Any]:
     """Every node of an expression, parents before children."""
     stack: list[Any] = [expr]

@@ -41,11 +41,11 @@ from atoconf.engine.flows import (
     valid_places,
 )
 from atoconf.engine.ordering import variable_order
-from atoconf.engine.problem import Check, check_holds, lazy_check, nodes, scope_of
+from atoconf.engine.problem import Check, check_holds, direct_scope, lazy_check, nodes
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
-from atoconf.language.model import AttrRef, ComponentRef, Model, OptionRef, QtyRef, Total, Value
+from atoconf.language.model import Model, Total, Value
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
 MAX_SUM_STEPS = 400_000  # distinct sums a counting polynomial may track
@@ -145,10 +145,14 @@ def wide_sum(
     for check in wide:
         assert check.expr is not None
         reads = {(n.attr, n.components) for n in nodes(check.expr) if isinstance(n, Total)}
-        direct = _direct_scope(model, check.expr, total)
+        direct = direct_scope(model, check.expr, total)
         if reads == {key} and not set(direct) & summed:
             taken.append(check)
-            outer.update(dict.fromkeys(direct))
+            for var in direct:
+                # a part's quantity comes right before it in every order
+                if qty_var(var) in domains:
+                    outer[qty_var(var)] = None
+                outer[var] = None
         else:
             side.append(lazy_check(model, check, domains))
     if math.prod(len(domains[v]) for v in outer) > MAX_OUTER:
@@ -199,36 +203,6 @@ def _carried(
     }
     base = sum(lows.values(), Fraction(0))
     return WideSum(total, checks, outer, base, step, units, top, fixed)
-
-
-def _direct_scope(model: Model, expr: Any, total: Total | None) -> list[str]:
-    """The variables an expression reads outside the sum (None: outside every sum)."""
-    found: dict[str, None] = {}
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Total) and (
-            total is None or (node.attr, node.components) == (total.attr, total.components)
-        ):
-            continue
-        if isinstance(node, AttrRef | ComponentRef | QtyRef | OptionRef | Total):
-            found.update(dict.fromkeys(scope_of(model, node)))
-            continue
-        stack.extend(_children(node))
-    return list(found)
-
-
-def _children(node: Any) -> list[Any]:
-    out: list[Any] = []
-    for name in ("args", "items"):
-        child = getattr(node, name, None)
-        if isinstance(child, tuple):
-            out.extend(child)
-    for name in ("operand", "left", "right", "element", "container", "cond", "then", "else_"):
-        child = getattr(node, name, None)
-        if child is not None and not isinstance(child, tuple):
-            out.append(child)
-    return out
 
 
 def truth_segments(
@@ -647,7 +621,7 @@ class Graph:
             assert expr is not None
             totals = {(t.attr, t.components): t for t in nodes(expr) if isinstance(t, Total)}
             info = self._lazy_info[n] = (
-                set(_direct_scope(self.model, expr, None)),
+                set(direct_scope(self.model, expr, None)),
                 [(t, shares(self.model, t)) for t in totals.values()],
             )
         return info

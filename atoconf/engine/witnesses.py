@@ -28,7 +28,7 @@ import numpy as np
 
 from atoconf.engine.clock import Clock
 from atoconf.engine.flows import Bools, Floats, Ints, keep_mask, least_completions
-from atoconf.engine.problem import nodes
+from atoconf.engine.problem import direct_scope, nodes
 from atoconf.engine.propagate import FALSE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.language.model import Total, Value
@@ -98,6 +98,12 @@ class _SideSum:
                 continue
             units = self._units(var, level.places)[places] * self.fixed.get(var, 0)
             self.lo[depth], self.hi[depth] = self._relax(level.states, src, dst, units, depth + 1)
+        # the search reads single states: lists are faster to index than arrays
+        self.lists = [(lo.tolist(), hi.tolist()) for lo, hi in zip(self.lo, self.hi, strict=True)]
+        self.per_qty_lists = {
+            depth: {q: (lo.tolist(), hi.tolist()) for q, (lo, hi) in per.items()}
+            for depth, per in self.per_qty.items()
+        }
 
     def _units(self, var: str, size: int) -> Floats:
         per = self.share.get(var)
@@ -127,10 +133,10 @@ class _SideSum:
         """The least and most a completion from a state at `depth` adds (inf: none)."""
         qv = self.qty_of.get(depth)
         if qv is not None:
-            lows, highs = self.per_qty[depth][cast(int, path[qv])]
+            lows, highs = self.per_qty_lists[depth][cast(int, path[qv])]
         else:
-            lows, highs = self.lo[depth], self.hi[depth]
-        return float(lows[state]), float(highs[state])
+            lows, highs = self.lists[depth]
+        return lows[state], highs[state]
 
 
 class _Search:
@@ -160,11 +166,20 @@ class _Search:
             if isinstance(t, Total)
         }
         self.sums = [_SideSum(graph, total, keeps) for total in totals.values()]
+        # per rule, the sums it reads (their indexes in self.sums)
+        index = {side.key: k for k, side in enumerate(self.sums)}
         self.reads = [
-            sorted({(t.attr, t.components) for t in nodes(rule.expr) if isinstance(t, Total)})  # type: ignore[arg-type]
+            sorted(
+                {index[(t.attr, t.components)] for t in nodes(rule.expr) if isinstance(t, Total)}  # type: ignore[arg-type]
+            )
             for rule in self.rules
         ]
         self.decided: dict[tuple[Any, ...], bool] = {}
+        # what the rules read outside their sums (a guard option): its values are
+        # ordered by whether they settle a rule
+        self.scoped = {
+            var for rule in self.rules for var in direct_scope(graph.model, rule.expr, None)
+        }
         self.partial = [0] * len(self.sums)
         self.path_values: dict[str, Value] = {}
         # the domains bounds reasoning reads: the request's, and the target's value
@@ -219,7 +234,7 @@ class _Search:
         graph = self.graph
         if depth == len(graph.levels):
             return []
-        ahead = target if target is not None and target[0] >= depth else None
+        ahead = self._ahead(target, depth)
         key = (sign, depth, state, rests, ahead)
         failed = self.failed.get(key)
         if failed is not None and y >= failed:
@@ -230,7 +245,8 @@ class _Search:
         below = self.least[sign][depth + 1]
         fresh = self.fresh[depth]
         only = ahead is not None and ahead[0] == depth
-        options: list[tuple[bool, float, float, Value, int]] = []
+        options: list[tuple[int, bool, float, float, Value, int, tuple[int, ...] | None]] = []
+        reads = var in self.scoped
         for edge in graph.levels[depth][state]:
             rest = below[edge.child]
             if rest == math.inf:
@@ -241,12 +257,22 @@ class _Search:
                 after = y + sign * units
                 if after + rest > 0:
                     continue
-                options.append((value not in fresh, after + rest, after, value, edge.child))
-        options.sort(key=lambda o: (o[0], o[1]))
+                moved = graph.unchecked_step(rests, var, value) if reads else None
+                if reads and moved is None:
+                    continue
+                # values that settle an unchecked rule first (a guard that switches it
+                # off), then values no witness has, then the most room for the sum
+                open_ = sum(r != -2 for r in moved) if moved is not None else 0
+                fresh_ = value not in fresh
+                options.append((open_, fresh_, after + rest, after, value, edge.child, moved))
+        options.sort(key=lambda o: o[:3])
         before = list(self.partial)
-        for _, _, after, value, child in options:
-            moved = graph.unchecked_step(rests, var, value)
+        for _, _, _, after, value, child, moved_ in options:
+            moved = moved_ if moved_ is not None else graph.unchecked_step(rests, var, value)
             if moved is None:
+                continue
+            done = self.failed.get((sign, depth + 1, child, moved, self._ahead(target, depth + 1)))
+            if done is not None and after >= done:
                 continue
             self.path_values[var] = value
             if not self._may_hold(depth, child, moved, before):
@@ -260,29 +286,35 @@ class _Search:
         self.failed[key] = min(y, self.failed.get(key, math.inf))
         return None
 
+    @staticmethod
+    def _ahead(target: tuple[int, Value] | None, depth: int) -> tuple[int, Value] | None:
+        """The target while the path has still to take it."""
+        return target if target is not None and target[0] >= depth else None
+
     def _may_hold(self, depth: int, child: int, rests: tuple[int, ...], before: list[int]) -> bool:
         """Whether the unchecked rules still open may hold on some completion from
         `child`, with each sum they read bounded by what the graph's completions add."""
         path = self.path_values
-        totals: dict[tuple[str, tuple[str, ...]], Interval] = {}
+        value = path[self.graph.order[depth]]
+        spans: list[tuple[int, int]] = []
         for k, side in enumerate(self.sums):
-            self.partial[k] = before[k] + side.adds(depth, path[self.graph.order[depth]], path)
+            so_far = self.partial[k] = before[k] + side.adds(depth, value, path)
             lo, hi = side.ahead(depth + 1, child, path)
             if lo == math.inf:
                 return False
-            so_far = self.partial[k]
-            totals[side.key] = Interval(
-                Fraction(so_far + int(lo), side.scale), Fraction(so_far + int(hi), side.scale)
-            )
-        for n, (rule, rest) in enumerate(zip(self.rules, rests, strict=True)):
+            spans.append((so_far + int(lo), so_far + int(hi)))
+        for n, rest in enumerate(rests):
             if rest == -2:
                 continue
             # the rest says what the rule's future depends on (the classes it reads
             # and its sums so far): with the same bounds on the sums, the same answer
-            bounds = tuple(totals[key] for key in self.reads[n])
-            decision = (n, rest, bounds, self.target)
+            decision = (n, rest, tuple(spans[k] for k in self.reads[n]), self.target)
             known = self.decided.get(decision)
             if known is None:
+                totals = {
+                    side.key: Interval(Fraction(lo, side.scale), Fraction(hi, side.scale))
+                    for side, (lo, hi) in zip(self.sums, spans, strict=True)
+                }
                 # the memo of what unset components add is the graph's (its domains are
                 # wider than these: looser, still sound), read but not written
                 scope = Scope(
@@ -293,7 +325,7 @@ class _Search:
                     learn=False,
                     totals=totals,
                 )
-                known = abstract(scope, rule.expr) != FALSE  # type: ignore[arg-type]
+                known = abstract(scope, self.rules[n].expr) != FALSE  # type: ignore[arg-type]
                 self.decided[decision] = known
             if not known:
                 return False
