@@ -11,6 +11,7 @@ import pytest
 
 import atoconf
 from atoconf.engine import sweep
+from atoconf.engine.problem import compiled
 from tests.conftest import BIKE, PC
 
 
@@ -68,3 +69,41 @@ def test_a_fallback_is_named_with_its_reason(
     fallbacks = [p for p in _paths(caplog) if p[1] != "graph"]
     assert fallbacks, "the search fallback was not reported"
     assert all(op == "domains" and path == "search" and reason for op, path, reason in fallbacks)
+
+
+LINEAR = """product skid
+type Frame {
+  length: int
+}
+type Part {
+  length: int
+  spacer: bool default false
+}
+parts Frame {
+  "F-1" "short": length=900
+  "F-2" "long": length=1400
+}
+parts Part {
+  "P-1" "pump": length=500
+  "P-2" "big pump": length=700
+  "C-1" "coupling": length=0, spacer=true
+}
+component frame: Frame
+component pump: Part
+component coupling: Part
+rule fits:
+  frame.length >= pump.length + 2 * pump.length - pump.length
+    + (if coupling.spacer then 140 else 40)
+"""
+
+
+def test_a_lazy_comparison_keys_its_own_terms_by_their_sum() -> None:
+    """A variable read in one term of its own is keyed by the term's signed value; one
+    read in two terms is not (its classes decide)."""
+    model = atoconf.loads(LINEAR).model
+    rule = next(c for c in compiled(model).checks if c.origin.name == "fits")
+    domains = {v: list(x.domain) for v, x in compiled(model).variables.items()}
+    terms = sweep.linear_terms(model, rule.expr, domains)
+    assert set(terms) == {"frame", "coupling"}
+    assert terms["frame"] == {"F-1": 900, "F-2": 1400}
+    assert terms["coupling"] == {"P-1": -40, "P-2": -40, "C-1": -140}

@@ -45,7 +45,7 @@ from atoconf.engine.problem import Check, check_holds, direct_scope, lazy_check,
 from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
-from atoconf.language.model import Model, Total, Value
+from atoconf.language.model import Binary, Compare, Model, Total, Unary, Value
 
 MAX_OUTER = 256  # assignments of the variables a sum's rules read directly
 MAX_SUM_STEPS = 400_000  # distinct sums a counting polynomial may track
@@ -203,6 +203,46 @@ def _carried(
     }
     base = sum(lows.values(), Fraction(0))
     return WideSum(total, checks, outer, base, step, units, top, fixed)
+
+
+def linear_terms(
+    model: Model, expr: Any, domains: Mapping[str, Sequence[Value]]
+) -> dict[str, dict[Value, Fraction]]:
+    """For a comparison of sums of terms, the variables that each appear in exactly one
+    term and in nothing else, with each value's term (signed: minus on the right
+    side). Empty for any other expression, or one over a `total`."""
+    if not isinstance(expr, Compare) or any(isinstance(t, Total) for t in nodes(expr)):
+        return {}
+    terms = _signed_terms(expr.left, 1) + _signed_terms(expr.right, -1)
+    reads = [direct_scope(model, term, None) for term, _ in terms]
+    seen: dict[str, int] = {}
+    for scope in reads:
+        for var in scope:
+            seen[var] = seen.get(var, 0) + 1
+    out: dict[str, dict[Value, Fraction]] = {}
+    for (term, sign), scope in zip(terms, reads, strict=True):
+        if len(scope) != 1 or seen[scope[0]] != 1:
+            continue
+        var = scope[0]
+        values: dict[Value, Fraction] = {}
+        for value in domains[var]:
+            found = abstract(Scope(model, {var: value}, domains), term)
+            if not isinstance(found, Interval) or not found.exact:
+                break  # an absent part's attribute, say: the classes decide
+            assert found.lo is not None
+            values[value] = sign * found.lo
+        else:
+            out[var] = values
+    return out
+
+
+def _signed_terms(expr: Any, sign: int) -> list[tuple[Any, int]]:
+    if isinstance(expr, Binary) and expr.op in ("+", "-"):
+        right = sign if expr.op == "+" else -sign
+        return _signed_terms(expr.left, sign) + _signed_terms(expr.right, right)
+    if isinstance(expr, Unary) and expr.op == "neg":
+        return _signed_terms(expr.operand, -sign)
+    return [(expr, sign)]
 
 
 def truth_segments(
@@ -456,6 +496,7 @@ class Graph:
         self.bounds_memo: dict[tuple[str, str, str], Any] = {}
         self._lazy_decided: dict[tuple[int, tuple[int, ...], Any], int] = {}
         self._lazy_info: dict[int, tuple[set[str], list[tuple[Total, SumShares]]]] = {}
+        self._linear: dict[int, dict[str, dict[Value, Fraction]]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
         self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
         self._start: dict[int, int] = {}
@@ -590,9 +631,10 @@ class Graph:
         part or quantity whose partner is still open), and each sum so far."""
         check = self.tables[n]
         outside, totals = self._lazy_reads(n)
+        linear = self._lazy_linear(n)
         kept: list[tuple[int, int]] = []
         for p, var in enumerate(check.scope):
-            if var not in values:
+            if var not in values or var in linear:
                 continue
             owner = var.removesuffix(".qty")
             partner = qty_var(var) if owner == var else owner
@@ -611,7 +653,20 @@ class Graph:
                     qty = values.get(qv, self.model.components[name].qty_min)
                     partial += cast(int, qty) * unit[name][sku]
             sums.append(partial)
-        return tuple(kept), tuple(sums)
+        terms = sum((linear[var][values[var]] for var in linear if var in values), Fraction(0))
+        return tuple(kept), tuple(sums), terms
+
+    def _lazy_linear(self, n: int) -> dict[str, dict[Value, Fraction]]:
+        """The variables a lazy check reads each in a term of its own of a comparison
+        of sums (`base.length >= pump.length + motor.length + 40`), with each value's
+        signed term: the check's future depends on their terms' sum so far, which
+        takes far fewer values than their classes together."""
+        found = self._linear.get(n)
+        if found is None:
+            expr = self.tables[n].expr
+            assert expr is not None
+            found = self._linear[n] = linear_terms(self.model, expr, self.domains)
+        return found
 
     def _lazy_reads(self, n: int) -> tuple[set[str], list[tuple[Total, SumShares]]]:
         """A lazy check's variables read outside sums, and its sums with their shares."""
