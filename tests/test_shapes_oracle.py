@@ -5,8 +5,10 @@ engineers do: compatibility tables, rules between optional components, arithmeti
 over attributes and quantities, several sums at once, feature trees. Its small
 products are counted and their valid domains taken by the engine on each path in
 turn (the compiled graph as it chooses; every rule a lazy check; every rule over a
-sum held in the graph's states; the search and counter fallbacks) and compared
-with the oracle, with no request and with requests that select values."""
+sum held in the graph's states, or checked on paths; the search and counter
+fallbacks) and compared with the oracle, with no request and with requests that
+select values: the count, the valid domains, whether there is an assembly, and the
+prices of the five cheapest."""
 
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ from typing import Any
 import pytest
 
 from atoconf.engine import problem, sweep
+from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.problem import compiled, nodes
-from atoconf.engine.solve import count, domains, solve
+from atoconf.engine.solve import count, domains, satisfiable, solve
 from atoconf.language.build import load_text
 from atoconf.language.model import Model, Total, Value
 from tests import oracle
@@ -63,7 +66,7 @@ def _products() -> list[tuple[str, int]]:
 def _model(family: str, seed: int) -> Model:
     shape = shapes.small(family, seed)
     loaded = load_text(shape.text, f"{shape.name}.ato")
-    assert loaded.ok, loaded.diagnostics
+    assert loaded.ok and loaded.model is not None, loaded.diagnostics
     return loaded.model
 
 
@@ -126,7 +129,9 @@ def test_count_and_domains_agree_with_the_oracle(family: str, seed: int, path: s
             counted = count(model, select)
             found = domains(model, select)
             cheapest = _cheapest(model, select)
+            possible = satisfiable(model, select, [], None, Clock())
         assert cheapest == _expected_cheapest(family, seed, index), (path, select)
+        assert possible == (expected_count > 0), (path, select)
         assert counted.exact and counted.stopped is None
         assert counted.count == expected_count, (path, select)
         if not expected_count:

@@ -14,7 +14,9 @@ that read it become a predicate on the sum once the few variables they read
 directly (options, typically) are fixed; those are enumerated, and the sum is
 carried through the graph: as a polynomial when counting (the coefficient of
 x^s counts completions adding s, packed into one integer), as the smallest or
-largest completion when looking for valid values.
+largest completion when looking for valid values. A rule over another sum is a
+lazy check holding that sum so far in the states when it takes few values;
+otherwise it is left out of the levels and checked on paths (witnesses.py).
 """
 
 from __future__ import annotations
