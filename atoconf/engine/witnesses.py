@@ -8,13 +8,16 @@ invalid ones, so a value it rules out is surely invalid, and a value it allows
 is valid once a witness is found: a complete path through it that keeps the
 carried sum in bounds and satisfies the unchecked rules.
 
-The witness search walks the graph depth first. Each unchecked rule moves
-along the path like a lazy check (bounds reasoning decides it as soon as the
-rest of the path cannot change the answer), the carried sum is bounded by the
-cheapest completion of each state, and a failed (state, rests) is remembered
-with the slack it had, so no part of the graph is searched twice for nothing.
-Values nobody has witnessed yet are tried first: one path then witnesses a new
-value on many levels at once.
+A value is first tried in place of its own in one of the last few witnesses
+(most values are valid in someone else's assembly). Otherwise the witness
+search walks the graph depth first, through the value. Each unchecked rule
+moves along the path like a lazy check, and is also bounded with every sum it
+reads taken as the sum so far plus the least and most the graph's completions
+can add; the carried sum is bounded by the cheapest completion through the
+value; a failed (state, rests) is remembered with the slack it had, so no part
+of the graph is searched twice for nothing. At each step, values that settle a
+rule (a guard that switches it off) go first, then values no witness has yet
+(one path then witnesses new values on many levels), then the most room.
 """
 
 from __future__ import annotations
