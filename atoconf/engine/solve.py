@@ -27,6 +27,7 @@ from atoconf.engine.results import (
 )
 from atoconf.engine.setup import Setup, whole_setup, with_defaults
 from atoconf.engine.sweep import (
+    Built,
     Unsupported,
     build_graphs,
     count_of,
@@ -96,15 +97,8 @@ def satisfiable(
         try:
             if not graphs_fit(model, clock):
                 raise Unsupported("the model's graphs do not fit")
-            if require or rules is not None or allowed is not None:
-                built = build_graphs(model, group, setup.domains, checks, clock)
-                narrowed = None
-            else:  # the whole space's graphs (kept per model) answer a request that selects
-                whole = whole_setup(model)
-                built = whole_space_graphs(
-                    model, group, whole.domains, whole.checks_within(group), clock
-                )
-                narrowed = setup.domains
+            own = bool(require) or rules is not None or allowed is not None
+            built, narrowed = _group_graphs(model, setup, group, own, clock)
             if not any(supported_in(built, group, narrowed, clock, one=True).values()):
                 return False
             continue
@@ -319,15 +313,9 @@ def count(
             try:
                 if not graphs_fit(model, clock):
                     raise Unsupported("the model's graphs do not fit")
-                if require or rules is not None:
-                    built = build_graphs(model, group, setup.domains, checks, clock)
-                    found = count_of(built, clock)
-                else:  # a request that only selects: the whole space's graphs, filtered
-                    whole = whole_setup(model)
-                    built = whole_space_graphs(
-                        model, group, whole.domains, whole.checks_within(group), clock
-                    )
-                    found = count_of(built, clock, setup.domains)
+                own = bool(require) or rules is not None
+                built, narrowed = _group_graphs(model, setup, group, own, clock)
+                found = count_of(built, clock, narrowed)
                 answered("count", GRAPH)
             except Unsupported as why:
                 answered("count", "counter", str(why))
@@ -431,18 +419,26 @@ def domains(
 def _sweep_domains(
     model: Model, setup: Setup, group: list[str], own_graphs: bool, clock: Clock
 ) -> dict[str, set[tuple[type, Value]]]:
-    """A group's valid values from the sweep: a request that only selects is answered
-    on the graphs of the whole space (built once per model), filtered by the
-    request's narrowed domains; one with `require` (or fewer rules) gets graphs of
-    its own."""
-    if own_graphs:
+    """A group's valid values from the sweep (see _group_graphs)."""
+    built, narrowed = _group_graphs(model, setup, group, own_graphs, clock)
+    return supported_in(built, group, narrowed, clock)
+
+
+def _group_graphs(
+    model: Model, setup: Setup, group: list[str], own: bool, clock: Clock
+) -> tuple[Built, Mapping[str, Sequence[Value]] | None]:
+    """A group's graphs and the filter to read them through: a request that only
+    selects is answered on the graphs of the whole space (built once per model),
+    filtered by the request's narrowed domains; one with `require` (or fewer rules,
+    or narrowed values; `own`) gets graphs of its own, read whole."""
+    if own:
         if not graphs_fit(model, clock):
             raise Unsupported("the model's graphs do not fit")
-        built = build_graphs(model, group, setup.domains, setup.checks_within(group), clock)
-        return supported_in(built, group, None, clock)
+        checks = setup.checks_within(group)
+        return build_graphs(model, group, setup.domains, checks, clock), None
     whole = whole_setup(model)
     built = whole_space_graphs(model, group, whole.domains, whole.checks_within(group), clock)
-    return supported_in(built, group, setup.domains, clock)
+    return built, setup.domains
 
 
 def _witness(supported: dict[str, set[Any]], values: Mapping[str, Value]) -> None:
