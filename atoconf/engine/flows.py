@@ -39,40 +39,40 @@ class LevelArrays:
 
 
 def level_arrays(
-    edges_per_state: Sequence[Sequence[tuple[int, Sequence[int], Sequence[int]]]],
+    states: int,
     children: int,
+    src: Sequence[int],
+    dst: Sequence[int],
+    group: Sequence[int],
+    groups: Sequence[tuple[Sequence[int], Sequence[int], int, int]],
     places: int,
 ) -> LevelArrays:
-    """Arrays of one level from, per state, its edges as (child, value places, units)."""
-    src: list[int] = []
-    dst: list[int] = []
-    edge_of: list[int] = []
-    place: list[int] = []
-    units: list[int] = []
-    for state, edges in enumerate(edges_per_state):
-        for child, value_places, value_units in edges:
-            n = len(src)
-            src.append(state)
-            dst.append(child)
-            edge_of.extend([n] * len(value_places))
-            place.extend(value_places)
-            units.extend(value_units)
-    units_array = np.array(units, dtype=np.float64)
-    edge_array = np.array(edge_of, dtype=np.int64)
-    lo = np.full(len(src), np.inf)
-    hi = np.full(len(src), -np.inf)
-    np.minimum.at(lo, edge_array, units_array)
-    np.maximum.at(hi, edge_array, units_array)
+    """Arrays of one level from its edges as columns (source state, child, group) and
+    the groups of values the edges carry (value places, units, least and most unit):
+    edges share groups, so each group's values are copied out by index arithmetic, not
+    per edge in Python."""
+    sizes = np.array([len(g[0]) for g in groups], dtype=np.int64)
+    flat_place = np.fromiter((x for g in groups for x in g[0]), dtype=np.int64)
+    flat_units = np.fromiter((u for g in groups for u in g[1]), dtype=np.float64)
+    starts = np.cumsum(sizes) - sizes
+    group_lo = np.array([g[2] for g in groups], dtype=np.float64)
+    group_hi = np.array([g[3] for g in groups], dtype=np.float64)
+    edge_group = np.array(group, dtype=np.int64)
+    per_edge = sizes[edge_group]
+    edge_of = np.repeat(np.arange(len(edge_group)), per_edge)
+    # the i-th value overall is value (i - the edge's first) of the edge's group
+    first = np.cumsum(per_edge) - per_edge
+    index = np.arange(len(edge_of)) + np.repeat(starts[edge_group] - first, per_edge)
     return LevelArrays(
-        states=len(edges_per_state),
+        states=states,
         children=children,
         src=np.array(src, dtype=np.int64),
         dst=np.array(dst, dtype=np.int64),
-        lo=lo,
-        hi=hi,
-        edge_of=edge_array,
-        place=np.array(place, dtype=np.int64),
-        units=units_array,
+        lo=group_lo[edge_group],
+        hi=group_hi[edge_group],
+        edge_of=edge_of,
+        place=flat_place[index],
+        units=flat_units[index],
         places=places,
     )
 

@@ -314,6 +314,18 @@ PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
 
 SumShares = dict[str, dict[Value, Fraction]]  # per summed component: each part's share
 
+
+@dataclass
+class EdgeTable:
+    """A level's edges as columns (source state, child, group) beside the groups of
+    values they carry (values, units, least and most unit): many edges share a group."""
+
+    src: list[int]
+    dst: list[int]
+    group: list[int]
+    groups: list[tuple[list[Value], list[int], int, int]]
+
+
 # per state of a level, its edges; and a layer of states: (rests, pending quantity) each
 Level = list[list[Edge]]
 Layer = tuple[list[tuple[tuple[int, int], ...]], list[Any]]
@@ -505,6 +517,7 @@ class Graph:
         self.order: list[str] = []
         self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
         self._arrays: list[LevelArrays] | None = None
+        self._edge_tables: list[EdgeTable] = []  # until `arrays` reads them
         self._steps: dict[tuple[int, int], dict[Value, tuple[int, int]]] = {}
         self._build(variables, first, clock)
         # rules left out of the levels, checked on paths (witnesses.py): their rests
@@ -786,6 +799,43 @@ class Graph:
             frontier = deeper
         return frontier
 
+    @staticmethod
+    def _edge_groups(
+        frontier: list[tuple[Any, tuple[tuple[int, int], ...]]],
+        moved_ids: dict[tuple[tuple[int, int], ...], int],
+        moved_of: list[tuple[tuple[int, int], ...]],
+        after_qty: bool,
+        shares: Mapping[tuple[Value, Any], int],
+        pending: Any,
+        numbered: list[tuple[list[Value], list[int], int, int]],
+    ) -> list[tuple[int, Any, int]]:
+        """A walk's leaves as edges to be: per (moved rests id, child's pending
+        quantity) the values and their units (after a quantity: the parts that take it),
+        appended to `numbered` with their least and most units; each as its number."""
+        grouped: dict[tuple[int, Any], tuple[list[Value], list[int]]] = {}
+        for by_pending, moved in frontier:
+            mid = moved_ids.get(moved)
+            if mid is None:
+                mid = moved_ids[moved] = len(moved_of)
+                moved_of.append(moved)
+            for child_pending, edge in by_pending.values():
+                values, units = edge.values, edge.units
+                if after_qty:
+                    kept = [(v, shares[(v, pending)]) for v in values if (v, pending) in shares]
+                    values, units = [v for v, _ in kept], [u for _, u in kept]
+                    if not values:
+                        continue
+                found = grouped.get((mid, child_pending))
+                if found is None:
+                    grouped[(mid, child_pending)] = (values, units)
+                else:
+                    grouped[(mid, child_pending)] = (found[0] + values, found[1] + units)
+        out: list[tuple[int, Any, int]] = []
+        for (mid, cp), (values, units) in grouped.items():
+            out.append((mid, cp, len(numbered)))
+            numbered.append((values, units, min(units), max(units)))
+        return out
+
     def _moves_from(self, rest: int, pos: int) -> dict[int, int]:
         """Every class's move from one rest at one position."""
         key = (rest, pos)
@@ -813,9 +863,10 @@ class Graph:
             raise Unsupported("the graph would be too large")
         layer: Layer = ([()], [None])
         for var in order:
-            level, layer = self._level(var, layer, clock)
+            level, layer, table = self._level(var, layer, clock)
             self.order.append(var)
             self.levels.append(level)
+            self._edge_tables.append(table)
             if len(layer[0]) > MAX_STATES:
                 raise Unsupported("too many states")
         self.final = len(layer[0])
@@ -823,28 +874,31 @@ class Graph:
         self.places = [
             {value: i for i, value in enumerate(self.domains[var])} for var in self.order
         ]
-        for level in self.levels:
-            for edges in level:
-                for e in edges:
-                    e.lo, e.hi = min(e.units), max(e.units)
 
-    def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer]:
-        """One level for `var` after `layer`: per state its edges, and the states of
-        the next layer."""
+    def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer, EdgeTable]:
+        """One level for `var` after `layer`: per state its edges, the states of the
+        next layer, and the edges as a table for `arrays`."""
         states, pending_of = layer
         touching = self.touching[var]
         touched = {n for n, _ in touching}
         # a summed part whose quantity the state holds: its units per quantity
         after_qty = self.ws is not None and var in self.summed and var not in self.ws.fixed
         shares = self.ws.units[var] if self.ws is not None and after_qty else {}
-        by_qty: dict[tuple[int, Any], tuple[list[Value], list[int]]] = {}
         # tables with few classes of this variable first: the trie branches late
         touching = sorted(
             self.touching[var], key=lambda t: len(set(self.tables[t[0]].classes[t[1]].values()))
         )
         trie = self._groups(var, touching)
-        walks: dict[tuple[int, ...], list[tuple[Any, tuple[tuple[int, int], ...]]]] = {}
-        next_ids: dict[tuple[Any, ...], int] = {}
+        # per touched rests (and pending quantity): the values they allow, grouped by
+        # the rests they move to (an id) and the child's pending quantity. Many states
+        # share their touched rests; ids keep the child keys short (a tuple's hash is
+        # recomputed on every lookup)
+        groups_of: dict[tuple[Any, ...], list[tuple[int, Any, int]]] = {}
+        table = EdgeTable([], [], [], [])
+        moved_ids: dict[tuple[tuple[int, int], ...], int] = {}
+        moved_of: list[tuple[tuple[int, int], ...]] = []
+        untouched_ids: dict[tuple[tuple[int, int], ...], int] = {}
+        next_ids: dict[tuple[int, int, Any], int] = {}
         next_states: list[tuple[tuple[int, int], ...]] = []
         next_pending: list[Any] = []
         level: Level = []
@@ -852,41 +906,36 @@ class Graph:
             clock.tick()
             rests = dict(state)
             untouched = tuple(item for item in state if item[0] not in touched)
-            # the trie walk depends only on the rests of the touched tables, which
-            # many states share: (leaf, the rests moved) per such rests
+            uid = untouched_ids.setdefault(untouched, len(untouched_ids))
             touched_rests = tuple(rests.get(n, -1) for n, _ in touching)
-            frontier = walks.get(touched_rests)
-            if frontier is None:
-                frontier = walks[touched_rests] = self._walk(trie, touching, rests)
-            by_child: dict[int, Edge] = {}
-            for by_pending, moved_key in frontier:
-                for child_pending, edge in by_pending.values():
-                    values, units = edge.values, edge.units
-                    if after_qty:
-                        cached = by_qty.get((id(edge), pending))
-                        if cached is None:
-                            kept = [
-                                (v, shares[(v, pending)]) for v in values if (v, pending) in shares
-                            ]
-                            cached = by_qty[(id(edge), pending)] = (
-                                [v for v, _ in kept],
-                                [u for _, u in kept],
-                            )
-                        values, units = cached
-                        if not values:
-                            continue
-                    key = (untouched, moved_key, child_pending)
-                    child = next_ids.get(key)
-                    if child is None:
-                        child = next_ids[key] = len(next_states)
-                        next_states.append(tuple(sorted(untouched + moved_key)))
-                        next_pending.append(child_pending)
-                    found = by_child.get(child)
-                    if found is None:
-                        by_child[child] = Edge(values, child, units)
-                    else:  # a copy: the group's lists are shared between states
-                        by_child[child] = Edge(found.values + values, child, found.units + units)
-            level.append(list(by_child.values()))
+            groups = groups_of.get((touched_rests, pending if after_qty else None))
+            if groups is None:
+                groups = self._edge_groups(
+                    self._walk(trie, touching, rests),
+                    moved_ids,
+                    moved_of,
+                    after_qty,
+                    shares,
+                    pending,
+                    table.groups,
+                )
+                groups_of[(touched_rests, pending if after_qty else None)] = groups
+            edges: list[Edge] = []
+            source = len(level)
+            for mid, child_pending, group in groups:
+                key = (uid, mid, child_pending)
+                child = next_ids.get(key)
+                if child is None:
+                    child = next_ids[key] = len(next_states)
+                    next_states.append(tuple(sorted(untouched + moved_of[mid])))
+                    next_pending.append(child_pending)
+                # the lists are shared between states: nothing changes them
+                values, units, lo, hi = table.groups[group]
+                edges.append(Edge(values, child, units, lo, hi))
+                table.src.append(source)
+                table.dst.append(child)
+                table.group.append(group)
+            level.append(edges)
         # two keys may name one state (the same rests reached two ways); edges of one
         # state that now share a child are summed as they are
         merged: dict[tuple[Any, ...], int] = {}
@@ -898,7 +947,8 @@ class Graph:
             for edges in level:
                 for e in edges:
                     e.child = remap[e.child]
-        return level, ([k[0] for k in merged], [k[1] for k in merged])
+            table.dst = [remap[child] for child in table.dst]
+        return level, ([k[0] for k in merged], [k[1] for k in merged]), table
 
     # what flows backward
 
@@ -1338,15 +1388,19 @@ class Graph:
         if self._arrays is None:
             self._arrays = [
                 level_arrays(
-                    [
-                        [(e.child, [places[v] for v in e.values], e.units) for e in edges]
-                        for edges in level
-                    ],
+                    len(self.levels[depth]),
                     len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final,
+                    table.src,
+                    table.dst,
+                    table.group,
+                    [([places[v] for v in vs], us, lo, hi) for vs, us, lo, hi in table.groups],
                     len(places),
                 )
-                for depth, (level, places) in enumerate(zip(self.levels, self.places, strict=True))
+                for depth, (table, places) in enumerate(
+                    zip(self._edge_tables, self.places, strict=True)
+                )
             ]
+            self._edge_tables = []
         return self._arrays
 
     def _follow(
