@@ -364,6 +364,11 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                     continue
                 comp = model.components[name]
                 quantities = scope.quantities(comp)
+                if name not in scope.assigned and scope.memo is not None:
+                    # the quantity is set, the part is not: the hull of the parts'
+                    # units times the quantities is the hull of each part's product
+                    total = _add(total, _times_units(scope, name, expr.attr, quantities))
+                    continue
                 options_: list[Interval] = []
                 for sku in scope.skus(name):
                     if sku is None:
@@ -414,6 +419,26 @@ def abstract(scope: Scope, expr: Expr) -> Abstract:
                 return _neg(arg)
             return Interval(Fraction(0), max(-arg.lo, arg.hi))
     return ANY  # pragma: no cover
+
+
+def _times_units(scope: Scope, name: str, attr: str, quantities: Interval) -> Interval:
+    """What an unset part adds to a total at the given quantities (0 if it may be
+    absent), from the hull of its parts' units, remembered while the part is unset."""
+    assert scope.memo is not None
+    key = ("unit", name, attr)
+    units = scope.memo.get(key)
+    skus = scope.skus(name)
+    if not isinstance(units, Interval):
+        model = scope.model
+        values = [part_value(model, sku, attr) for sku in skus if sku is not None]
+        units = Interval.of(v if isinstance(v, Fraction) else Fraction(0) for v in values)
+        if scope.learn:
+            scope.memo[key] = units
+    zero = Interval(Fraction(0), Fraction(0))
+    if units.lo is None:  # no part left: only absence
+        return zero if None in skus else ANY
+    present = _mul(quantities, units)
+    return _hull(present, zero) if None in skus else present  # type: ignore[return-value]
 
 
 def _lists_none(container: Expr) -> bool:

@@ -556,9 +556,14 @@ class Graph:
             }
         return moves.get(value)
 
-    def holds_unchecked(self, values: Mapping[str, Value]) -> bool:
-        """Whether a complete path satisfies the rules left out of the levels."""
-        return all(check_holds(self.model, self.tables[n], values) for n in self.unchecked)
+    def holds_unchecked(self, values: Mapping[str, Value], changed: str | None = None) -> bool:
+        """Whether a complete path satisfies the rules left out of the levels (those
+        that read `changed`: the others hold already)."""
+        return all(
+            check_holds(self.model, self.tables[n], values)
+            for n in self.unchecked
+            if changed is None or changed in self.tables[n].scope
+        )
 
     def _holds(self, n: int) -> Callable[[Mapping[str, Value]], bool]:
         check = self.tables[n]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from atoconf.engine.clock import Clock
-from atoconf.engine.flows import Bools, Floats, Ints, keep_mask, least_completions
+from atoconf.engine.flows import Bools, Floats, Ints, LevelArrays, keep_mask, least_completions
 from atoconf.engine.problem import direct_scope, nodes
 from atoconf.engine.propagate import FALSE, Interval, Scope, abstract, qty_var
 from atoconf.engine.sums import shares
@@ -51,46 +51,77 @@ class _SideSum:
     lightest part of each component). Integer units of 1/scale. A part's quantity is
     on the path one level before it, so a part's level is bounded per quantity."""
 
-    def __init__(self, graph: Graph, total: Total, keeps: Sequence[Bools | None]) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        total: Total,
+        keeps: Sequence[Bools | None],
+        base: _SideSum | None = None,
+        top: int = 0,
+    ) -> None:
+        """Bounds under `keeps`; with `base` (made under the same filters below level
+        `top`), its rows below `top` are reused."""
         self.key = (total.attr, total.components)
-        exact = shares(graph.model, total)
-        self.scale = math.lcm(*(x.denominator for per in exact.values() for x in per.values()))
-        order = graph.order
-        index = {var: d for d, var in enumerate(order)}
         self.graph = graph
-        self.share: dict[str, dict[Value, int]] = {}
-        self.qty_of: dict[int, str] = {}  # a part's level -> its quantity variable
-        self.fixed: dict[str, int] = {}
-        for name in total.components:
-            if name not in index:
-                continue
-            self.share[name] = {sku: int(x * self.scale) for sku, x in exact[name].items()}
-            qv = qty_var(name)
-            if index.get(qv, -2) + 1 == index[name]:
-                self.qty_of[index[name]] = qv
-            else:
-                self.fixed[name] = graph.model.components[name].qty_min
+        order = graph.order
+        if base is not None:
+            self.scale, self.share = base.scale, base.share
+            self.qty_of, self.fixed = base.qty_of, base.fixed
+        else:
+            exact = shares(graph.model, total)
+            self.scale = math.lcm(*(x.denominator for per in exact.values() for x in per.values()))
+            index = {var: d for d, var in enumerate(order)}
+            self.share = {}
+            self.qty_of = {}  # a part's level -> its quantity variable
+            self.fixed = {}
+            for name in total.components:
+                if name not in index:
+                    continue
+                self.share[name] = {sku: int(x * self.scale) for sku, x in exact[name].items()}
+                qv = qty_var(name)
+                if index.get(qv, -2) + 1 == index[name]:
+                    self.qty_of[index[name]] = qv
+                else:
+                    self.fixed[name] = graph.model.components[name].qty_min
         arrays = graph.arrays()
         last = len(arrays)
         self.lo: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
         self.hi: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
         # a part's level after its quantity: per quantity, the bounds of each state
         self.per_qty: dict[int, dict[int, tuple[Floats, Floats]]] = {}
-        for depth in range(last - 1, -1, -1):
+        # per level: the values the filters keep, as (source, child, place) columns
+        self.columns: dict[int, tuple[Ints, Ints, Ints]] = {}
+        if base is not None:
+            for depth in range(top + 1, last):
+                self.lo[depth], self.hi[depth] = base.lo[depth], base.hi[depth]
+                if depth in base.per_qty:
+                    self.per_qty[depth] = base.per_qty[depth]
+        for depth in range(last - 1 if base is None else top, -1, -1):
             level, keep = arrays[depth], keeps[depth]
             var = order[depth]
-            ok = keep[level.place] if keep is not None else np.ones(len(level.place), np.bool_)
-            src = level.src[level.edge_of][ok]
-            dst = level.dst[level.edge_of][ok]
-            places = level.place[ok]
+            columns = base.columns.get(depth) if base is not None and depth != top else None
+            if columns is None:
+                ok = keep[level.place] if keep is not None else slice(None)
+                columns = (level.src[level.edge_of][ok], level.dst[level.edge_of][ok])
+                columns += (level.place[ok],)
+            self.columns[depth] = columns
+            src, dst, places = columns
             if depth in self.qty_of:
                 units = self._units(var, level.places)[places]
+                quantity = _state_quantities(graph, arrays[depth - 1], depth - 1)
+                if quantity is not None:  # each state holds its quantity: one pass
+                    bounds = self._relax(level.states, src, dst, quantity[src] * units, depth + 1)
+                    self.lo[depth], self.hi[depth] = bounds
+                    self.per_qty[depth] = {
+                        int(cast(int, q)): bounds for q in graph.domains[self.qty_of[depth]]
+                    }
+                    continue
                 quantities = {int(cast(int, q)) for q in graph.domains[self.qty_of[depth]]}
                 self.per_qty[depth] = {
                     q: self._relax(level.states, src, dst, q * units, depth + 1) for q in quantities
                 }
                 continue
-            if depth + 1 in self.qty_of:  # a quantity: its part's bounds per value
+            if depth + 1 in self.qty_of and not self.hi[depth + 1].size:
                 lows, highs = np.full(level.states, np.inf), np.full(level.states, -np.inf)
                 domain = graph.domains[var]
                 for q, (part_lo, part_hi) in self.per_qty[depth + 1].items():
@@ -102,9 +133,16 @@ class _SideSum:
             units = self._units(var, level.places)[places] * self.fixed.get(var, 0)
             self.lo[depth], self.hi[depth] = self._relax(level.states, src, dst, units, depth + 1)
         # the search reads single states: lists are faster to index than arrays
-        self.lists = [(lo.tolist(), hi.tolist()) for lo, hi in zip(self.lo, self.hi, strict=True)]
+        self.lists = [
+            base.lists[depth]
+            if base is not None and depth > top
+            else (self.lo[depth].tolist(), self.hi[depth].tolist())
+            for depth in range(last + 1)
+        ]
         self.per_qty_lists = {
-            depth: {q: (lo.tolist(), hi.tolist()) for q, (lo, hi) in per.items()}
+            depth: base.per_qty_lists[depth]
+            if base is not None and depth > top
+            else {q: (lo.tolist(), hi.tolist()) for q, (lo, hi) in per.items()}
             for depth, per in self.per_qty.items()
         }
 
@@ -142,6 +180,25 @@ class _SideSum:
         return lows[state], highs[state]
 
 
+def _state_quantities(graph: Graph, level: LevelArrays, depth: int) -> Floats | None:
+    """Per state after a quantity's level, the one quantity every path to it took
+    (None: some state is reached with several, the graph not holding it)."""
+    domain = graph.domains[graph.order[depth]]
+    quantity = np.array([float(cast(int, q)) for q in domain])[level.place]
+    child = level.dst[level.edge_of]
+    lows, highs = np.full(level.children, np.inf), np.full(level.children, -np.inf)
+    np.minimum.at(lows, child, quantity)
+    np.maximum.at(highs, child, quantity)
+    return lows if np.array_equal(lows, highs) else None
+
+
+class _Tighten(Exception):
+    """A search through a target ran long on loose bounds."""
+
+
+LOOSE_NODES = 64  # steps a search takes before the other sums are bounded through the target
+
+
 class _Search:
     def __init__(
         self,
@@ -168,7 +225,8 @@ class _Search:
             for t in nodes(rule.expr)  # type: ignore[arg-type]
             if isinstance(t, Total)
         }
-        self.sums = [_SideSum(graph, total, keeps) for total in totals.values()]
+        self.totals = list(totals.values())
+        self.sums = self.base_sums = [_SideSum(graph, total, keeps) for total in self.totals]
         # per rule, the sums it reads (their indexes in self.sums)
         index = {side.key: k for k, side in enumerate(self.sums)}
         self.reads = [
@@ -194,10 +252,38 @@ class _Search:
         }
         self.domains = self.narrowed
         self.target: tuple[int, Value] | None = None
+        self.through = list(keeps)  # the filters of paths through the target
+        self.tight = True  # whether the other sums are bounded through the target
+        self.nodes = 0
+
+    def find(self, start: Start, target: tuple[int, Value] | None) -> list[Value] | None:
+        """The values of a valid path from the start through `target` (depth, value),
+        last level first, after the outer values (None: there is none)."""
+        outer, sign, y, state, rests = start
+        top = len(outer)
+        self.start(outer, target)
+        try:
+            return self.path(sign, top, state, y, rests, target)
+        except _Tighten:
+            self._tighten()
+            self.start(outer, target)
+            return self.path(sign, top, state, y, rests, target)
 
     def start(self, outer: Mapping[str, Value], target: tuple[int, Value] | None) -> None:
         """A fresh path that has taken the outer values (the graph's first levels), to
         go through `target` (depth, value)."""
+        if target != self.target or target is None:
+            self._restrict(target)
+        self.nodes = 0
+        self.path_values = dict(outer)
+        self.partial = [
+            sum(side.adds(d, outer[var], outer) for d, var in enumerate(outer))
+            for side in self.sums
+        ]
+
+    def _restrict(self, target: tuple[int, Value] | None) -> None:
+        """The domains and bounds of paths through the target (they do not depend on
+        the outer values: one target, tried from several starts, is bounded once)."""
         self.target = target
         self.domains = dict(self.narrowed)
         self.least = self.base_least
@@ -216,11 +302,20 @@ class _Search:
                 ]
                 for sign in self.base_least
             }
-        self.path_values = dict(outer)
-        self.partial = [
-            sum(side.adds(d, outer[var], outer) for d, var in enumerate(outer))
-            for side in self.sums
+            self.through = keeps
+        self.sums = self.base_sums
+        self.tight = target is None
+
+    def _tighten(self) -> None:
+        """The other sums' bounds through the target too: a value that weighs (four
+        accelerators) then shows in every state's lightest completion, not only at its
+        level. Worth its cost (a pass per sum) only when a search runs long."""
+        assert self.target is not None
+        self.sums = [
+            _SideSum(self.graph, total, self.through, base, self.target[0])
+            for total, base in zip(self.totals, self.base_sums, strict=True)
         ]
+        self.tight = True
 
     def path(
         self,
@@ -243,6 +338,9 @@ class _Search:
         if failed is not None and y >= failed:
             return None
         self.clock.tick()
+        self.nodes += 1
+        if self.nodes > LOOSE_NODES and not self.tight:
+            raise _Tighten
         var = graph.order[depth]
         keep = self.filters[depth]
         below = self.least[sign][depth + 1]
@@ -384,12 +482,10 @@ def witnessed(
                 take(start, [value if d == depth else v for d, v in enumerate(values)])
                 continue
             for start in starts:
-                outer, sign, y, state, rests = start
+                outer = start[0]
                 if depth < n_outer and outer[var] != value:
                     continue
-                target = (depth, value) if depth >= n_outer else None
-                search.start(outer, target)
-                path = search.path(sign, n_outer, state, y, rests, target)
+                path = search.find(start, (depth, value) if depth >= n_outer else None)
                 if path is not None:
                     take(start, [outer[v] for v in graph.order[:n_outer]] + path[::-1])
                     break
@@ -428,7 +524,7 @@ def _swap(
         return False
     swapped = dict(zip(graph.order, values, strict=True))
     swapped[graph.order[depth]] = value
-    return graph.holds_unchecked(swapped)
+    return graph.holds_unchecked(swapped, graph.order[depth])
 
 
 __all__ = ["Start", "witnessed"]
