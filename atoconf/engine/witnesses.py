@@ -51,6 +51,13 @@ class _SideSum:
     lightest part of each component). Integer units of 1/scale. A part's quantity is
     on the path one level before it, so a part's level is bounded per quantity."""
 
+    scale: int
+    share: dict[str, dict[Value, int]]  # per summed component: each part's units
+    qty_of: dict[int, str]  # a part's level -> its quantity variable
+    fixed: dict[str, int]  # a summed component without a quantity level: its quantity
+    lists: list[tuple[list[float], list[float]]]
+    per_qty_lists: dict[int, dict[int, tuple[list[float], list[float]]]]
+
     def __init__(
         self,
         graph: Graph,
@@ -71,9 +78,7 @@ class _SideSum:
             exact = shares(graph.model, total)
             self.scale = math.lcm(*(x.denominator for per in exact.values() for x in per.values()))
             index = {var: d for d, var in enumerate(order)}
-            self.share = {}
-            self.qty_of = {}  # a part's level -> its quantity variable
-            self.fixed = {}
+            self.share, self.qty_of, self.fixed = {}, {}, {}
             for name in total.components:
                 if name not in index:
                     continue
@@ -102,8 +107,11 @@ class _SideSum:
             columns = base.columns.get(depth) if base is not None and depth != top else None
             if columns is None:
                 ok = keep[level.place] if keep is not None else slice(None)
-                columns = (level.src[level.edge_of][ok], level.dst[level.edge_of][ok])
-                columns += (level.place[ok],)
+                columns = (
+                    level.src[level.edge_of][ok],
+                    level.dst[level.edge_of][ok],
+                    level.place[ok],
+                )
             self.columns[depth] = columns
             src, dst, places = columns
             if depth in self.qty_of:
