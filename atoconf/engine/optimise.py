@@ -479,7 +479,7 @@ def _best_values_first(setup: Setup, objective: Expr, sense_min: bool) -> dict[s
             edge = (found.lo if sense_min else found.hi) if isinstance(found, Interval) else None
             if edge is None:
                 return (True, Fraction(0))
-            return (False, edge if sense_min else -edge)
+            return (False, Fraction(edge if sense_min else -edge))
 
         ordered[name] = sorted(values, key=key)
     return ordered

@@ -232,7 +232,7 @@ def linear_terms(
             if not isinstance(found, Interval) or not found.exact:
                 break  # an absent part's attribute, say: the classes decide
             assert found.lo is not None
-            values[value] = sign * found.lo
+            values[value] = sign * Fraction(found.lo)
         else:
             out[var] = values
     return out
