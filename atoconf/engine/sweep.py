@@ -44,7 +44,7 @@ from atoconf.engine.flows import (
 )
 from atoconf.engine.ordering import variable_order
 from atoconf.engine.problem import Check, check_holds, direct_scope, lazy_check, nodes
-from atoconf.engine.propagate import FALSE, TRUE, Interval, Scope, abstract, qty_var
+from atoconf.engine.propagate import BOTH, FALSE, TRUE, Interval, Num, Scope, abstract, num, qty_var
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
 from atoconf.language.model import Binary, Compare, Model, Total, Unary, Value
@@ -238,6 +238,11 @@ def linear_terms(
     return out
 
 
+def _whole(exact: Mapping[str, Mapping[Value, Fraction]]) -> SumShares:
+    """Shares with whole numbers as ints (sums so far are keys: int sums are fast)."""
+    return {name: {v: num(x) for v, x in per.items()} for name, per in exact.items()}
+
+
 def _signed_terms(expr: Any, sign: int) -> list[tuple[Any, int]]:
     if isinstance(expr, Binary) and expr.op in ("+", "-"):
         right = sign if expr.op == "+" else -sign
@@ -312,7 +317,7 @@ Completions = tuple[list[list[float]], dict[int, list[dict[Value, float]]]]
 # a check on a partial path: the variables it reads, and whether it holds for them
 PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
 
-SumShares = dict[str, dict[Value, Fraction]]  # per summed component: each part's share
+SumShares = dict[str, dict[Value, Num]]  # per summed component: each part's share
 
 
 @dataclass
@@ -491,6 +496,7 @@ class Graph:
         self.model = model
         self.domains = domains
         self.tables = tables
+        self._levels_tables = len(tables)  # the unchecked rules' tables come after
         self.ws = ws
         self.summed = set(ws.units) if ws is not None else set()
         self.touching: dict[str, list[tuple[int, int]]] = {v: [] for v in variables}
@@ -634,7 +640,11 @@ class Graph:
         if found is not None:  # another assignment with the same future
             return found
         # the graph's domains never change: what unset components can add is kept
-        truth = abstract(Scope(self.model, values, self.domains, self.bounds_memo), check.expr)
+        truth = (
+            abstract(Scope(self.model, values, self.domains, self.bounds_memo), check.expr)
+            if n < self._levels_tables
+            else BOTH
+        )
         if truth == FALSE:
             found = -1
         elif truth == TRUE:
@@ -661,9 +671,9 @@ class Graph:
             waiting = partner in check.scope and partner not in values
             if var in outside or waiting:
                 kept.append((p, check.classes[p][values[var]]))
-        sums: list[Fraction] = []
+        sums: list[Num] = []
         for total, unit in totals:
-            partial = Fraction(0)
+            partial: Num = 0
             for name in total.components:
                 qv = qty_var(name)
                 if name not in values or (qv in check.scope and qv not in values):
@@ -697,7 +707,7 @@ class Graph:
             totals = {(t.attr, t.components): t for t in nodes(expr) if isinstance(t, Total)}
             info = self._lazy_info[n] = (
                 set(direct_scope(self.model, expr, None)),
-                [(t, shares(self.model, t)) for t in totals.values()],
+                [(t, _whole(shares(self.model, t))) for t in totals.values()],
             )
         return info
 
