@@ -44,7 +44,7 @@ from atoconf.engine.flows import (
 )
 from atoconf.engine.ordering import variable_order
 from atoconf.engine.problem import Check, check_holds, direct_scope, lazy_check, nodes
-from atoconf.engine.propagate import BOTH, FALSE, TRUE, Interval, Num, Scope, abstract, num, qty_var
+from atoconf.engine.propagate import ANY, FALSE, TRUE, Interval, Num, Scope, abstract, num, qty_var
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
 from atoconf.language.model import Binary, Compare, Model, Total, Unary, Value
@@ -639,12 +639,13 @@ class Graph:
         found = self._lazy_decided.get(key)
         if found is not None:  # another assignment with the same future
             return found
-        # the graph's domains never change: what unset components can add is kept
-        truth = (
-            abstract(Scope(self.model, values, self.domains, self.bounds_memo), check.expr)
-            if n < self._levels_tables
-            else BOTH
-        )
+        # the graph's domains never change: what unset components can add is kept. A
+        # rule checked on paths has its sums bounded by the search, far tighter: here
+        # only what settles it whatever they are (a guard that switches it off)
+        scope = Scope(self.model, values, self.domains, self.bounds_memo)
+        if n >= self._levels_tables:
+            scope.totals = self._any_totals(n)
+        truth = abstract(scope, check.expr)
         if truth == FALSE:
             found = -1
         elif truth == TRUE:
@@ -654,6 +655,11 @@ class Graph:
             self._lazy_values[found] = values
         self._lazy_decided[key] = found
         return found
+
+    def _any_totals(self, n: int) -> dict[tuple[str, tuple[str, ...]], Interval]:
+        """Every sum a check reads, as unknown."""
+        _, totals = self._lazy_reads(n)
+        return {(total.attr, total.components): ANY for total, _ in totals}
 
     def _lazy_key(self, n: int, values: Mapping[str, Value]) -> tuple[Any, ...]:
         """What a lazy check's future depends on, given the values of some of its

@@ -200,6 +200,99 @@ def _state_quantities(graph: Graph, level: LevelArrays, depth: int) -> Floats | 
     return lows if np.array_equal(lows, highs) else None
 
 
+class _Through:
+    """Per value of each level past the outer ones, the least and most each sum can be
+    on a path through it within the filters (a forward pass from the starts, the value,
+    and the graph's completions after it), so the unchecked rules can rule a value out
+    by bounds alone, for all values at once: most values the levels allow but the
+    rules do not fail this way, without a search each."""
+
+    def __init__(self, search: _Search, starts: Sequence[Start], top: int) -> None:
+        graph = search.graph
+        arrays = search.arrays
+        self.search = search
+        self.top = top
+        self.memo: dict[tuple[str, str, str], Any] = {}  # bounds over the request's domains
+        # per sum and level: (least, most) per place of the level's variable
+        self.places: list[dict[int, tuple[list[float], list[float]]]] = []
+        for side in search.base_sums:
+            size = arrays[top].states if top < len(arrays) else graph.final
+            low, high = np.full(size, np.inf), np.full(size, -np.inf)
+            for outer, _, _, state, _ in starts:
+                so_far = sum(side.adds(d, outer[var], outer) for d, var in enumerate(outer))
+                low[state] = min(low[state], so_far)
+                high[state] = max(high[state], so_far)
+            per_level: dict[int, tuple[list[float], list[float]]] = {}
+            for depth in range(top, len(arrays)):
+                level = arrays[depth]
+                src, dst, places = side.columns[depth]
+                unit_lo, unit_hi = self._units(side, depth, src, places)
+                after_lo, after_hi = self._after(side, depth, dst, places)
+                with np.errstate(invalid="ignore"):  # inf - inf: unreached, dropped below
+                    through_lo = low[src] + unit_lo + after_lo
+                    through_hi = high[src] + unit_hi + after_hi
+                place_lo = np.full(level.places, np.inf)
+                place_hi = np.full(level.places, -np.inf)
+                reached = np.isfinite(through_lo) & np.isfinite(through_hi)
+                np.minimum.at(place_lo, places[reached], through_lo[reached])
+                np.maximum.at(place_hi, places[reached], through_hi[reached])
+                per_level[depth] = (place_lo.tolist(), place_hi.tolist())
+                low_next = np.full(level.children, np.inf)
+                high_next = np.full(level.children, -np.inf)
+                np.minimum.at(low_next, dst, low[src] + unit_lo)
+                np.maximum.at(high_next, dst, high[src] + unit_hi)
+                low, high = low_next, high_next
+            self.places.append(per_level)
+
+    @staticmethod
+    def _units(side: _SideSum, depth: int, src: Ints, places: Ints) -> tuple[Floats, Floats]:
+        """The least and most each kept value of a level adds to the sum."""
+        graph = side.graph
+        var = graph.order[depth]
+        units = side._units(var, len(graph.domains[var]))[places]
+        qv = side.qty_of.get(depth)
+        if qv is None:
+            fixed = units * side.fixed.get(var, 0)
+            return fixed, fixed
+        quantity = _state_quantities(graph, side.graph.arrays()[depth - 1], depth - 1)
+        if quantity is not None:
+            exact = units * quantity[src]
+            return exact, exact
+        q = [float(cast(int, x)) for x in graph.domains[qv]]
+        ends = (units * min(q), units * max(q))
+        return np.minimum(*ends), np.maximum(*ends)
+
+    @staticmethod
+    def _after(side: _SideSum, depth: int, dst: Ints, places: Ints) -> tuple[Floats, Floats]:
+        """The least and most a completion after each kept value of a level adds."""
+        if side.hi[depth + 1].size or depth + 1 not in side.per_qty:
+            return side.lo[depth + 1][dst], side.hi[depth + 1][dst]
+        # a quantity whose part's level is bounded per quantity: each value its own
+        domain = side.graph.domains[side.graph.order[depth]]
+        low, high = np.full(len(dst), np.inf), np.full(len(dst), -np.inf)
+        for q, (part_lo, part_hi) in side.per_qty[depth + 1].items():
+            mine = np.array([domain[i] == q for i in places.tolist()], dtype=np.bool_)
+            low[mine], high[mine] = part_lo[dst[mine]], part_hi[dst[mine]]
+        return low, high
+
+    def rules_out(self, depth: int, value: Value) -> bool:
+        """Whether some unchecked rule fails on every path through the value, by bounds."""
+        search = self.search
+        place = search.graph.places[depth][value]
+        totals: dict[tuple[str, tuple[str, ...]], Interval] = {}
+        for side, per_level in zip(search.base_sums, self.places, strict=True):
+            lows, highs = per_level[depth]
+            lo, hi = lows[place], highs[place]
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                return False  # not reached within the filters: the search will say
+            totals[side.key] = Interval(
+                Fraction(int(lo), side.scale), Fraction(int(hi), side.scale)
+            )
+        var = search.graph.order[depth]
+        scope = Scope(search.graph.model, {var: value}, search.narrowed, self.memo, totals=totals)
+        return any(abstract(scope, rule.expr) == FALSE for rule in search.rules)  # type: ignore[arg-type]
+
+
 class _Tighten(Exception):
     """A search through a target ran long on loose bounds."""
 
@@ -259,6 +352,7 @@ class _Search:
             for var, keep in zip(graph.order, filters, strict=True)
         }
         self.domains = self.narrowed
+        self.memo: dict[tuple[str, str, str], Any] = {}  # bounds over these domains
         self.target: tuple[int, Value] | None = None
         self.through = list(keeps)  # the filters of paths through the target
         self.tight = True  # whether the other sums are bounded through the target
@@ -294,6 +388,7 @@ class _Search:
         the outer values: one target, tried from several starts, is bounded once)."""
         self.target = target
         self.domains = dict(self.narrowed)
+        self.memo = {}
         self.least = self.base_least
         if target is not None:
             depth, value = target
@@ -424,16 +519,8 @@ class _Search:
                     side.key: Interval(Fraction(lo, side.scale), Fraction(hi, side.scale))
                     for side, (lo, hi) in zip(self.sums, spans, strict=True)
                 }
-                # the memo of what unset components add is the graph's (its domains are
-                # wider than these: looser, still sound), read but not written
-                scope = Scope(
-                    self.graph.model,
-                    path,
-                    self.domains,
-                    self.graph.bounds_memo,
-                    learn=False,
-                    totals=totals,
-                )
+                # what unset components add, remembered while the domains stay these
+                scope = Scope(self.graph.model, path, self.domains, self.memo, totals=totals)
                 known = abstract(scope, self.rules[n].expr) != FALSE  # type: ignore[arg-type]
                 self.decided[decision] = known
             if not known:
@@ -462,6 +549,7 @@ def witnessed(
     # at all is most often valid there
     starts = sorted(starts, key=lambda start: start[2])
     found_paths: list[tuple[Start, list[Value]]] = []
+    through: _Through | None = None  # made when a first value needs a search
 
     def take(start: Start, values: list[Value]) -> None:
         found_paths.insert(0, (start, values))
@@ -489,6 +577,11 @@ def witnessed(
                 start, values = swapped
                 take(start, [value if d == depth else v for d, v in enumerate(values)])
                 continue
+            if depth >= n_outer:
+                if through is None:
+                    through = _Through(search, starts, n_outer)
+                if through.rules_out(depth, value):
+                    continue
             for start in starts:
                 outer = start[0]
                 if depth < n_outer and outer[var] != value:
