@@ -87,13 +87,19 @@ def keep_mask(level: LevelArrays, keep: Sequence[int] | None) -> Bools | None:
 
 
 def least_completions(
-    levels: Sequence[LevelArrays], final: int, sign: int, keeps: Sequence[Bools | None]
+    levels: Sequence[LevelArrays],
+    final: int,
+    sign: int,
+    keeps: Sequence[Bools | None],
+    known: Sequence[Floats] = (),
 ) -> list[Floats]:
     """Per level and state, the least signed sum of a completion within the filters
-    (inf: none); the last row is the final states' zeros."""
-    rows: list[Floats] = [np.zeros(final)]
-    for level, keep in zip(reversed(levels), reversed(keeps), strict=True):
-        rows.insert(0, _relax(level, rows[0], level.states, sign, keep, forward=False))
+    (inf: none); the last row is the final states' zeros. `known`: the last rows
+    already worked out (the filters below them unchanged)."""
+    rows: list[Floats] = list(known) or [np.zeros(final)]
+    for depth in range(len(levels) - len(rows), -1, -1):
+        level = levels[depth]
+        rows.insert(0, _relax(level, rows[0], level.states, sign, keeps[depth], forward=False))
     return rows
 
 

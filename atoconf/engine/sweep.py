@@ -1400,8 +1400,7 @@ class Graph:
                 domain = self.domains[var]
                 out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
         if self.unchecked:  # what the levels allow still needs a witness
-            least = {sign: [row.tolist() for row in rows] for sign, rows in best.items()}
-            return witnessed(self, out, witness_starts, filters, least, keeps, clock, one)
+            return witnessed(self, out, witness_starts, filters, best, keeps, clock, one)
         return out
 
     def arrays(self) -> list[LevelArrays]:

@@ -305,14 +305,18 @@ class _Search:
         self,
         graph: Graph,
         filters: Sequence[set[Value] | None],
-        least: Mapping[int, Sequence[Sequence[float]]],
+        least: Mapping[int, Sequence[Floats]],
         fresh: list[set[Value]],
         keeps: Sequence[Bools | None],
         clock: Clock,
     ) -> None:
         self.graph = graph
         self.filters = filters
-        self.base_least = self.least = least
+        self.least_rows = least
+        self.base_least: Mapping[int, Sequence[Sequence[float]]] = {
+            sign: [row.tolist() for row in rows] for sign, rows in least.items()
+        }
+        self.least: Mapping[int, Sequence[Sequence[float]]] = self.base_least
         self.keeps = keeps
         self.arrays = graph.arrays()
         self.fresh = fresh
@@ -398,13 +402,17 @@ class _Search:
             # reach it is cut at once, not found out at the target's level
             keeps = list(self.keeps)
             keeps[depth] = keep_mask(self.arrays[depth], [self.graph.places[depth][value]])
-            self.least = {
-                sign: [
-                    row.tolist()
-                    for row in least_completions(self.arrays, self.graph.final, sign, keeps)
-                ]
-                for sign in self.base_least
-            }
+            # (the rows below the target's level are the request's: only those above
+            # it change)
+            through: dict[int, Sequence[Sequence[float]]] = {}
+            for sign, rows in self.least_rows.items():
+                above = least_completions(
+                    self.arrays, self.graph.final, sign, keeps, rows[depth + 1 :]
+                )
+                through[sign] = [row.tolist() for row in above[: depth + 1]] + list(
+                    self.base_least[sign][depth + 1 :]
+                )
+            self.least = through
             self.through = keeps
         self.sums = self.base_sums
         self.tight = target is None
@@ -533,7 +541,7 @@ def witnessed(
     candidates: Mapping[str, set[tuple[type, Value]]],
     starts: Sequence[Start],
     filters: Sequence[set[Value] | None],
-    least: Mapping[int, Sequence[Sequence[float]]],
+    least: Mapping[int, Sequence[Floats]],
     keeps: Sequence[Bools | None],
     clock: Clock,
     one: bool = False,
