@@ -31,7 +31,10 @@ p95 < 5 s (large PC and feature models < 10 s), peak memory < 500 MB. A figure
 marked `>` was stopped by its deadline: a lower bound. Once --patience clicks
 (explains, whys) of a model were stopped, the rest of them are skipped. Every
 operation also records its CPU time: CPU/wall well under 100% means other
-processes shared the CPUs and the wall times are inflated.
+processes shared the CPUs and the wall times are inflated, and the paths the
+engine says answered it (logger `atoconf.engine`): every path other than the
+compiled graphs is printed with its reason, per model and per family, so a
+family that misses a goal shows why (which operation fell back, and from what).
 
     python benchmarks/bench_shapes.py [--families pc,server,...] [--count 5] [--skus N]
         [--seed 1] [--deadline 30] [--naive-deadline 5] [--jobs 1] [--quick]
@@ -46,6 +49,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import math
 import multiprocessing
 import os
@@ -125,16 +129,45 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
+class PathLog(logging.Handler):
+    """The paths the engine says answered (logger `atoconf.engine`, DEBUG): which
+    operations fell back from the compiled graphs, and why."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        path = getattr(record, "path", None)
+        if path is not None:
+            reason = getattr(record, "reason", "")
+            said = f"{getattr(record, 'operation', '?')}: {path}" + (
+                f" ({reason})" if reason else ""
+            )
+            if said not in self.seen:
+                self.seen.append(said)
+
+
+PATHS = PathLog()
+
+
 def timed(fn: Callable[[], Record]) -> Record:
-    """Run one operation: its record plus `s` (wall seconds) and `cpu_s` (this process's
-    CPU seconds: near `s` unless other processes share the CPUs); a crash is recorded."""
+    """Run one operation: its record plus `s` (wall seconds), `cpu_s` (this process's
+    CPU seconds: near `s` unless other processes share the CPUs) and `paths` (which
+    paths of the engine answered it); a crash is recorded."""
     began, cpu = time.perf_counter(), time.process_time()
+    PATHS.seen = []
     try:
         record = fn()
     except Exception as exc:  # a crash is a finding: report it and go on
         traceback.print_exc(limit=3)
         record = {"stopped": False, "crash": f"{type(exc).__name__}: {exc}"[:200]}
-    return {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, **record}
+    return {
+        "s": time.perf_counter() - began,
+        "cpu_s": time.process_time() - cpu,
+        "paths": PATHS.seen,
+        **record,
+    }
 
 
 def shown(value: Any) -> str:
@@ -198,10 +231,15 @@ def measure(case: Case, settings: Settings, send: Callable[[Record], None]) -> N
     deadline = settings.deadline
     rng = Random(f"{case.seed}:{case.name}")
     out: Record = {"name": case.name, "group": case.group, "path": str(case.path)}
+    engine_log = logging.getLogger("atoconf.engine")
+    engine_log.setLevel(logging.DEBUG)
+    engine_log.addHandler(PATHS)
+    engine_log.propagate = False
     warm = atoconf.loads("product warm_up\noption a: bool\noption b: bool\nrule r: a -> b\n")
     warm.configure({}).domains()
 
     began, cpu = time.perf_counter(), time.process_time()
+    PATHS.seen = []
     try:
         model = atoconf.load(case.path)
     except atoconf.RuleError as exc:
@@ -217,6 +255,7 @@ def measure(case: Case, settings: Settings, send: Callable[[Record], None]) -> N
     out["first_request_s"] = time.perf_counter() - began
     out["first_request_cpu_s"] = time.process_time() - cpu
     out["first_stopped"] = first.stopped is not None
+    out["first_paths"] = PATHS.seen
     out["values"] = sum(len(v) for v in first.domains.values())
     send(out)
 
@@ -619,6 +658,12 @@ def summary(title: str, records: list[Record], count_goal: float | None) -> list
             f"   {'naive / atoconf domains':<28} {'; '.join(ratios)}"
             f" ({len(ratios)} of {len(ok)} models; the others' domains were stopped)"
         )
+    models_by: dict[str, int] = {}
+    for r in ok:
+        for said in fallbacks(r):
+            models_by[said] = models_by.get(said, 0) + 1
+    for said, n in sorted(models_by.items(), key=lambda item: -item[1]):
+        out.append(f"   fallback in {n} of {len(ok)} models: {said}")
     if ok:
         slowest = max(ok, key=total_time)
         kind, figure = worst(slowest)
@@ -626,6 +671,22 @@ def summary(title: str, records: list[Record], count_goal: float | None) -> list
             f"   slowest model: {slowest['name']} ({total_time(slowest):.1f} s in all;"
             f" worst {kind} {figure})"
         )
+    return out
+
+
+def fallbacks(record: Record) -> dict[str, int]:
+    """The paths other than the compiled graphs that answered a model's operations,
+    each with how many operations it answered (in part)."""
+    said: list[str] = list(record.get("first_paths", []))
+    for key in ("clicks", "explain", "why", "solve_first", "cheapest", "count", "domains_again"):
+        found = record.get(key)
+        for r in found if isinstance(found, list) else [found]:
+            if isinstance(r, dict):
+                said += r.get("paths", [])
+    out: dict[str, int] = {}
+    for s in said:
+        if not s.endswith(": graph"):
+            out[s] = out.get(s, 0) + 1
     return out
 
 
@@ -667,6 +728,7 @@ def report(record: Record, index: int, total: int, deadline: float) -> list[str]
         f" CPU/wall {cpu_share([record]) or 0:.0%}",
         f"   clicks: {', '.join(c['click'] for c in record.get('clicks', []))}",
     ]
+    lines += [f"   fallback: {said} x{n}" for said, n in fallbacks(record).items()]
     late = [f for f in every_figure(record) if f.s > 1.5 * deadline]
     if late:
         lines.append(
