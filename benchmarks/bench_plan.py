@@ -20,6 +20,13 @@ shelves, some scarce, some out) and supply costs, measures in this one process:
 - peak memory.
 
     python benchmarks/bench_plan.py [--orders 10000] [--naive 10] [--reserve 2000] [--seed 1]
+        [--family heldout --shape-seed 4]
+
+With --family, the product is shapes.py's model of that family (1,500 SKUs; the
+held-out-like PC catalog: 1,458) instead of the large PC, and each order picks
+each option with probability one half and pins a random part of a random
+component one time in ten (the large PC's orders are drawn as its customers
+choose).
 
 Exit status: 0 whatever the timings (a benchmark reports, it does not fail CI).
 """
@@ -42,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import shapes  # noqa: E402
 from large_pc import generate_large_pc  # noqa: E402
 
 import atoconf  # noqa: E402
@@ -115,6 +123,30 @@ def synthetic_orders(model: Model, n: int, rng: Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+def generic_orders(model: Model, n: int, rng: Random) -> str:
+    """Orders for any product, as JSON lines: each option set with probability one
+    half, one in ten pinning a random part of a random component."""
+    lines = []
+    options = sorted(model.options.items())
+    components = sorted(model.components.items())
+    for i in range(n):
+        select: dict[str, object] = {}
+        for name, option in options:
+            if rng.random() < 0.5:
+                value = rng.choice(list(option.values))
+                select[name] = str(value) if isinstance(value, Decimal) else value
+        if rng.random() < 0.1:
+            name, component = rng.choice(components)
+            select[name] = rng.choice(list(component.parts))
+        order = {
+            "order_id": f"O-{i:05d}",
+            "due": (TODAY + timedelta(days=rng.randint(1, 30))).isoformat(),
+            "request": {"select": select},
+        }
+        lines.append(json.dumps(order))
+    return "\n".join(lines) + "\n"
+
+
 def naive_plan(
     model: Model, planner: Planner, order: Order, shelves: Shelves, deadline: float
 ) -> tuple[str, float]:
@@ -151,20 +183,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-deadline", type=float, default=10.0)
     parser.add_argument("--reserve", type=int, default=2_000, help="orders planned and reserved")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--family", choices=shapes.FAMILIES, help="plan a shapes.py product")
+    parser.add_argument("--shape-seed", type=int, default=1, help="the seed of that product")
     parser.add_argument("--deadline", type=float, default=10.0, help="seconds per search")
     args = parser.parse_args(argv)
     rng = Random(args.seed)
     with tempfile.TemporaryDirectory() as folder:
-        large = generate_large_pc(args.seed, Path(folder))
         started = time.perf_counter()
-        model = atoconf.load(large.entry).model
+        if args.family:
+            size = 1_458 if args.family == "heldout" else 1_500
+            shape = shapes.generate(args.family, args.shape_seed, size)
+            model = atoconf.loads(shape.text).model
+            title = f"{shape.name}: {len(model.parts)}"
+        else:
+            large = generate_large_pc(args.seed, Path(folder))
+            model = atoconf.load(large.entry).model
+            title = f"large PC: {large.skus}"
         stock = synthetic_stock(model, rng)
-        text = synthetic_orders(model, args.orders, rng)
+        make = generic_orders if args.family else synthetic_orders
+        text = make(model, args.orders, rng)
         read = read_orders(model, text, "orders.jsonl")
         assert read.value is not None and not read.diagnostics, read.diagnostics[:3]
         orders = read.value
         print(
-            f"large PC: {large.skus} SKUs, {len(stock.shelves)} shelves; "
+            f"{title} SKUs, {len(stock.shelves)} shelves; "
             f"{len(orders)} orders read in {time.perf_counter() - started:.1f} s"
         )
         distinct = len({o.request.request.model_dump_json() for o in orders})
