@@ -58,7 +58,9 @@ MAX_ESTIMATE = 1e9
 BUILD_SECONDS = 30.0  # a whole space's graph not built in this long is not tried again
 LAZY_SUMS = 20_000  # sums an estimate of a lazy check's rests lists, at most
 NARROW_SUM = 64  # distinct values of a sum (about) that a side rule's states may hold
-ESTIMATES_KEPT = 4096  # rows of cheapest completions kept per cost
+# states whose cheapest completions are kept per cost (some 50 bytes each, more for a
+# part's level after its quantity)
+ESTIMATES_KEPT = 1_000_000
 
 
 class Unsupported(Exception):
@@ -355,7 +357,8 @@ class PathCost:
         # per graph: per level (weights, quantity from the path?, fixed quantity),
         # the cheapest completion of each state, the least and most the sum can add
         self._per_graph: dict[int, tuple[Graph, Any]] = {}
-        self._rows: dict[Any, tuple[list[float], list[dict[Value, float]] | None]] = {}
+        self._rows: dict[Any, Any] = {}
+        self._kept_states = 0  # per filter suffix: a level's rows (_level_rows)
         self._filter_ids: dict[frozenset[Value], int] = {}
         self._lock = threading.Lock()
 
@@ -410,63 +413,80 @@ class PathCost:
         kept per such suffix: requests that differ in their options (the first
         levels) share the rest, and a batch recomputes only what the stock it took
         changed."""
-        inf = math.inf
+        arrays = graph.arrays()
         rows: list[list[float]] = [[0.0] * graph.final]
+        below = np.zeros(graph.final)
         by_qty: dict[int, list[dict[Value, float]]] = {}
+        # the next level's per-quantity rows as an array (states x quantities), and
+        # the place of each quantity in its columns
+        after: tuple[Floats, dict[Value, int]] | None = None
         suffix: Any = (id(graph),)
         for depth in range(len(graph.levels) - 1, -1, -1):
-            keep = filters[depth]
-            weights, from_path, fixed = levels[depth]
+            from_path = levels[depth][1]
             # a part's rows also depend on the filter of its quantity, the level above
             above = self._interned(filters[depth - 1]) if from_path else None
-            suffix = (self._interned(keep), above, suffix)
+            suffix = (self._interned(filters[depth]), above, suffix)
             kept = self._rows.pop(suffix, None)
-            if kept is not None:
-                self._rows[suffix] = kept  # the most recently used is kept longest
-                row, per_level = kept
-                rows.insert(0, row)
-                if per_level is not None:
-                    by_qty[depth] = per_level
-                continue
-            below = rows[0]
-            after = by_qty.get(depth + 1)  # the next level's part comes in this quantity
-            quantities: list[Value] = [fixed]
-            if from_path:
-                before = filters[depth - 1]
-                quantities = [
-                    q
-                    for q in graph.domains[graph.order[depth - 1]]
-                    if before is None or q in before
-                ]
-            row = []
-            per_state: list[dict[Value, float]] | None = [] if from_path else None
-            for edges in graph.levels[depth]:
-                per_q = dict.fromkeys(quantities, inf)
-                for e in edges:
-                    c = below[e.child]
-                    if c == inf:
-                        continue
-                    for v in e.values:
-                        if keep is not None and v not in keep:
-                            continue
-                        if after is not None:
-                            x = after[e.child].get(v, inf)
-                            per_q[fixed] = min(per_q[fixed], x)
-                            continue
-                        for q in quantities:
-                            w = 0 if weights is None or v is None else weights[v] * cast(int, q)
-                            if c + w < per_q[q]:
-                                per_q[q] = c + w
-                row.append(min(per_q.values(), default=inf))
-                if per_state is not None:
-                    per_state.append(per_q)
+            if kept is None:
+                kept = self._level_rows(graph, arrays[depth], depth, levels, filters, below, after)
+                self._kept_states += len(kept[0])
+                while self._rows and self._kept_states > ESTIMATES_KEPT:
+                    self._kept_states -= len(self._rows.pop(next(iter(self._rows)))[0])
+            self._rows[suffix] = kept  # the most recently used is kept longest
+            row, per_state, below, after = kept
+            rows.insert(0, row)
             if per_state is not None:
                 by_qty[depth] = per_state
-            if len(self._rows) >= ESTIMATES_KEPT:
-                self._rows.pop(next(iter(self._rows)))
-            self._rows[suffix] = (row, per_state)
-            rows.insert(0, row)
         return rows, by_qty
+
+    @staticmethod
+    def _level_rows(
+        graph: Graph,
+        level: LevelArrays,
+        depth: int,
+        levels: Sequence[tuple[Mapping[Value, int] | None, bool, int]],
+        filters: Sequence[set[Value] | None],
+        below: Floats,
+        after: tuple[Floats, dict[Value, int]] | None,
+    ) -> Any:
+        """One level of `_completions`, over the graph's arrays: the row (as a list and
+        an array), and for a part after its quantity the rows per quantity (as dicts
+        per state, and as an array with its quantities' columns)."""
+        weights, from_path, fixed = levels[depth]
+        keep = filters[depth]
+        domain = graph.domains[graph.order[depth]]
+        src, dst, place = level.src[level.edge_of], level.dst[level.edge_of], level.place
+        ok = below[dst] < math.inf
+        if keep is not None:
+            ok &= np.array([v in keep for v in domain], dtype=np.bool_)[place]
+        src, dst, place = src[ok], dst[ok], place[ok]
+        if after is not None:  # a quantity: its part's cheapest completion at it
+            table, column = after
+            at = np.array([column.get(v, -1) for v in domain], dtype=np.int64)[place]
+            found = at >= 0
+            row = np.full(level.states, math.inf)
+            np.minimum.at(row, src[found], table[dst[found], at[found]])
+            return row.tolist(), None, row, None
+        weight = np.array(
+            [0 if weights is None or v is None else weights[v] for v in domain], dtype=np.float64
+        )[place]
+        cost = below[dst]
+        if not from_path:
+            row = np.full(level.states, math.inf)
+            np.minimum.at(row, src, cost + weight * fixed)
+            return row.tolist(), None, row, None
+        before = filters[depth - 1]
+        quantities = [
+            q for q in graph.domains[graph.order[depth - 1]] if before is None or q in before
+        ]
+        table = np.full((level.states, len(quantities)), math.inf)
+        for i, q in enumerate(quantities):
+            cheapest = np.full(level.states, math.inf)
+            np.minimum.at(cheapest, src, cost + weight * cast(int, q))
+            table[:, i] = cheapest
+        row = table.min(axis=1) if quantities else np.full(level.states, math.inf)
+        per_state = [dict(zip(quantities, costs, strict=True)) for costs in table.tolist()]
+        return row.tolist(), per_state, row, (table, {q: i for i, q in enumerate(quantities)})
 
     def _interned(self, keep: set[Value] | None) -> int:
         if keep is None:
