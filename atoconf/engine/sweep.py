@@ -357,8 +357,8 @@ class PathCost:
         # per graph: per level (weights, quantity from the path?, fixed quantity),
         # the cheapest completion of each state, the least and most the sum can add
         self._per_graph: dict[int, tuple[Graph, Any]] = {}
-        self._rows: dict[Any, Any] = {}
-        self._kept_states = 0  # per filter suffix: a level's rows (_level_rows)
+        self._rows: dict[Any, Any] = {}  # per filter suffix: a level's rows (_level_rows)
+        self._kept_states = 0  # the states of the rows kept
         self._filter_ids: dict[frozenset[Value], int] = {}
         self._lock = threading.Lock()
 
