@@ -57,6 +57,8 @@ class _SideSum:
     fixed: dict[str, int]  # a summed component without a quantity level: its quantity
     lists: list[tuple[list[float], list[float]]]
     per_qty_lists: dict[int, dict[int, tuple[list[float], list[float]]]]
+    # a part's level after its quantity: the quantity each state holds (None: several)
+    held: dict[int, Floats | None]
 
     def __init__(
         self,
@@ -73,7 +75,7 @@ class _SideSum:
         order = graph.order
         if base is not None:
             self.scale, self.share = base.scale, base.share
-            self.qty_of, self.fixed = base.qty_of, base.fixed
+            self.qty_of, self.fixed, self.held = base.qty_of, base.fixed, base.held
         else:
             exact = shares(graph.model, total)
             self.scale = math.lcm(*(x.denominator for per in exact.values() for x in per.values()))
@@ -88,6 +90,10 @@ class _SideSum:
                     self.qty_of[index[name]] = qv
                 else:
                     self.fixed[name] = graph.model.components[name].qty_min
+            self.held = {
+                depth: _state_quantities(graph, graph.arrays()[depth - 1], depth - 1)
+                for depth in self.qty_of
+            }
         arrays = graph.arrays()
         last = len(arrays)
         self.lo: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
@@ -116,7 +122,7 @@ class _SideSum:
             src, dst, places = columns
             if depth in self.qty_of:
                 units = self._units(var, level.places)[places]
-                quantity = _state_quantities(graph, arrays[depth - 1], depth - 1)
+                quantity = self.held[depth]
                 if quantity is not None:  # each state holds its quantity: one pass
                     bounds = self._relax(level.states, src, dst, quantity[src] * units, depth + 1)
                     self.lo[depth], self.hi[depth] = bounds
@@ -131,9 +137,9 @@ class _SideSum:
                 continue
             if depth + 1 in self.qty_of and not self.hi[depth + 1].size:
                 lows, highs = np.full(level.states, np.inf), np.full(level.states, -np.inf)
-                domain = graph.domains[var]
+                taken = _quantities(graph, depth)[places]
                 for q, (part_lo, part_hi) in self.per_qty[depth + 1].items():
-                    mine = np.array([domain[i] == q for i in places.tolist()], dtype=np.bool_)
+                    mine = taken == q
                     np.minimum.at(lows, src[mine], part_lo[dst[mine]])
                     np.maximum.at(highs, src[mine], part_hi[dst[mine]])
                 self.lo[depth], self.hi[depth] = lows, highs
@@ -188,11 +194,15 @@ class _SideSum:
         return lows[state], highs[state]
 
 
+def _quantities(graph: Graph, depth: int) -> Floats:
+    """A quantity's level: per place of its domain, the quantity."""
+    return np.array([float(cast(int, q)) for q in graph.domains[graph.order[depth]]])
+
+
 def _state_quantities(graph: Graph, level: LevelArrays, depth: int) -> Floats | None:
     """Per state after a quantity's level, the one quantity every path to it took
     (None: some state is reached with several, the graph not holding it)."""
-    domain = graph.domains[graph.order[depth]]
-    quantity = np.array([float(cast(int, q)) for q in domain])[level.place]
+    quantity = _quantities(graph, depth)[level.place]
     child = level.dst[level.edge_of]
     lows, highs = np.full(level.children, np.inf), np.full(level.children, -np.inf)
     np.minimum.at(lows, child, quantity)
@@ -254,7 +264,7 @@ class _Through:
         if qv is None:
             fixed = units * side.fixed.get(var, 0)
             return fixed, fixed
-        quantity = _state_quantities(graph, side.graph.arrays()[depth - 1], depth - 1)
+        quantity = side.held[depth]
         if quantity is not None:
             exact = units * quantity[src]
             return exact, exact
@@ -268,10 +278,10 @@ class _Through:
         if side.hi[depth + 1].size or depth + 1 not in side.per_qty:
             return side.lo[depth + 1][dst], side.hi[depth + 1][dst]
         # a quantity whose part's level is bounded per quantity: each value its own
-        domain = side.graph.domains[side.graph.order[depth]]
+        taken = _quantities(side.graph, depth)[places]
         low, high = np.full(len(dst), np.inf), np.full(len(dst), -np.inf)
         for q, (part_lo, part_hi) in side.per_qty[depth + 1].items():
-            mine = np.array([domain[i] == q for i in places.tolist()], dtype=np.bool_)
+            mine = taken == q
             low[mine], high[mine] = part_lo[dst[mine]], part_hi[dst[mine]]
         return low, high
 
