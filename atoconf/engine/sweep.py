@@ -544,6 +544,7 @@ class Graph:
         self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
         self._arrays: list[LevelArrays] | None = None
         self._edge_tables: list[EdgeTable] = []  # until `arrays` reads them
+        self._arrays_lock = threading.Lock()
         self._steps: dict[tuple[int, int], dict[Value, tuple[int, int]]] = {}
         self._build(variables, first, clock)
         # rules left out of the levels, checked on paths (witnesses.py): their rests
@@ -1424,24 +1425,29 @@ class Graph:
         return out
 
     def arrays(self) -> list[LevelArrays]:
-        """The levels as arrays for the click passes (flows.py), made on first use."""
-        if self._arrays is None:
-            self._arrays = [
-                level_arrays(
-                    len(self.levels[depth]),
-                    len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final,
-                    table.src,
-                    table.dst,
-                    table.group,
-                    [([places[v] for v in vs], us, lo, hi) for vs, us, lo, hi in table.groups],
-                    len(places),
-                )
-                for depth, (table, places) in enumerate(
-                    zip(self._edge_tables, self.places, strict=True)
-                )
-            ]
-            self._edge_tables = []
+        """The levels as arrays for the click passes (flows.py), made on first use (under
+        a lock: threads share a model's graphs, and the edge tables go once read)."""
+        with self._arrays_lock:
+            if self._arrays is None:
+                self._arrays = self._made_arrays()
+                self._edge_tables = []
         return self._arrays
+
+    def _made_arrays(self) -> list[LevelArrays]:
+        return [
+            level_arrays(
+                len(self.levels[depth]),
+                len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final,
+                table.src,
+                table.dst,
+                table.group,
+                [([places[v] for v in vs], us, lo, hi) for vs, us, lo, hi in table.groups],
+                len(places),
+            )
+            for depth, (table, places) in enumerate(
+                zip(self._edge_tables, self.places, strict=True)
+            )
+        ]
 
     def _follow(
         self, outer: Mapping[str, Value], depth: int, filters: Sequence[set[Value] | None]
