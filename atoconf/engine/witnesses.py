@@ -174,6 +174,10 @@ class _SideSum:
         np.maximum.at(highs, src, units + self.hi[below][dst])
         return lows, highs
 
+    def interval(self, lo: int, hi: int) -> Interval:
+        """The sum between two totals in integer units, for bounds reasoning."""
+        return Interval(Fraction(lo, self.scale), Fraction(hi, self.scale))
+
     def adds(self, depth: int, value: Value, path: Mapping[str, Value]) -> int:
         """What a step adds to the sum."""
         var = self.graph.order[depth]
@@ -295,9 +299,7 @@ class _Through:
             lo, hi = lows[place], highs[place]
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 return False  # not reached within the filters: the search will say
-            totals[side.key] = Interval(
-                Fraction(int(lo), side.scale), Fraction(int(hi), side.scale)
-            )
+            totals[side.key] = side.interval(int(lo), int(hi))
         var = search.graph.order[depth]
         scope = Scope(search.graph.model, {var: value}, search.narrowed, self.memo, totals=totals)
         return any(abstract(scope, rule.expr) == FALSE for rule in search.rules)  # type: ignore[arg-type]
@@ -534,7 +536,7 @@ class _Search:
             known = self.decided.get(decision)
             if known is None:
                 totals = {
-                    side.key: Interval(Fraction(lo, side.scale), Fraction(hi, side.scale))
+                    side.key: side.interval(lo, hi)
                     for side, (lo, hi) in zip(self.sums, spans, strict=True)
                 }
                 # what unset components add, remembered while the domains stay these
