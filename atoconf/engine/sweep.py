@@ -536,6 +536,7 @@ class Graph:
         self.bounds_memo: dict[tuple[str, str, str], Any] = {}
         self._lazy_decided: dict[tuple[int, tuple[int, ...], Any], int] = {}
         self._lazy_info: dict[int, tuple[set[str], list[tuple[Total, SumShares]]]] = {}
+        self._unknown_totals: dict[int, dict[tuple[str, tuple[str, ...]], Interval]] = {}
         self._linear: dict[int, dict[str, dict[Value, Fraction]]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
         self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
@@ -678,9 +679,14 @@ class Graph:
         return found
 
     def _any_totals(self, n: int) -> dict[tuple[str, tuple[str, ...]], Interval]:
-        """Every sum a check reads, as unknown."""
-        _, totals = self._lazy_reads(n)
-        return {(total.attr, total.components): ANY for total, _ in totals}
+        """Every sum a check reads, as unknown (made once per check: lazy moves are
+        many)."""
+        found = self._unknown_totals.get(n)
+        if found is None:
+            _, totals = self._lazy_reads(n)
+            found = {(total.attr, total.components): ANY for total, _ in totals}
+            self._unknown_totals[n] = found
+        return found
 
     def _lazy_key(self, n: int, values: Mapping[str, Value]) -> tuple[Any, ...]:
         """What a lazy check's future depends on, given the values of some of its
