@@ -314,6 +314,9 @@ class Edge:
 
 # per level and state the cheapest completion; for a part whose quantity is set just
 # before it, per state and quantity (see PathCost._completions)
+# a level's part weights (None: not a part), whether the path holds its quantity,
+# and its fixed quantity
+LevelWeights = tuple[Mapping[Value, int] | None, bool, int]
 Completions = tuple[list[list[float]], dict[int, list[dict[Value, float]]]]
 
 # a check on a partial path: the variables it reads, and whether it holds for them
@@ -354,60 +357,49 @@ class PathCost:
         self.model = model
         self.weights = weights
         self.finish = finish
-        # per graph: per level (weights, quantity from the path?, fixed quantity),
-        # the cheapest completion of each state, the least and most the sum can add
-        self._per_graph: dict[int, tuple[Graph, Any]] = {}
+        # per graph: per level (weights, quantity from the path?, fixed quantity)
+        self._per_graph: dict[int, tuple[Graph, list[LevelWeights]]] = {}
         self._rows: dict[Any, Any] = {}  # per filter suffix: a level's rows (_level_rows)
         self._kept_states = 0  # the states of the rows kept
         self._filter_ids: dict[frozenset[Value], int] = {}
         self._lock = threading.Lock()
 
-    def levels(self, graph: Graph) -> list[tuple[Mapping[Value, int] | None, bool, int]]:
+    def levels(self, graph: Graph) -> list[LevelWeights]:
         with self._lock:
-            return self._for(graph)[0]  # type: ignore[no-any-return]
+            return self._for(graph)
 
     def estimates(
         self, graph: Graph, filters: Sequence[set[Value] | None]
     ) -> tuple[Completions, list[list[float]], list[list[float]]]:
         """The cheapest completion of each state within the filters (checks and the
-        sum's rules aside), and the least and most the sum can still add (filters
-        aside)."""
+        sum's rules aside), and the least and most the sum can still add within them
+        (0 without a sum)."""
         with self._lock:
-            levels, ws_bounds = self._for(graph)
-            return self._completions(graph, levels, filters), *ws_bounds
+            return self._completions(graph, self._for(graph), filters)
 
-    def _for(self, graph: Graph) -> Any:
+    def _for(self, graph: Graph) -> list[LevelWeights]:
         known = self._per_graph.get(id(graph))
         if known is not None and known[0] is graph:
             return known[1]
-        levels: list[tuple[Mapping[Value, int] | None, bool, int]] = []
+        levels: list[LevelWeights] = []
         for depth, var in enumerate(graph.order):
             comp = self.model.components.get(var)
             from_path = depth > 0 and graph.order[depth - 1] == qty_var(var)
             levels.append((self.weights.get(var), from_path, comp.qty_min if comp else 1))
-        unfiltered: list[set[Value] | None] = [None] * len(graph.levels)
-        if graph.ws is not None:
-            never = Clock(None)
-            ws_low = graph._best(1, unfiltered, never)
-            ws_high = [[-x for x in row] for row in graph._best(-1, unfiltered, never)]
-        else:
-            ws_low = ws_high = [[0.0] * len(level) for level in graph.levels] + [
-                [0.0] * graph.final
-            ]
-        found = (levels, (ws_low, ws_high))
-        self._per_graph[id(graph)] = (graph, found)
-        return found
+        self._per_graph[id(graph)] = (graph, levels)
+        return levels
 
     def _completions(
         self,
         graph: Graph,
-        levels: Sequence[tuple[Mapping[Value, int] | None, bool, int]],
+        levels: Sequence[LevelWeights],
         filters: Sequence[set[Value] | None],
-    ) -> Completions:
-        """Per level and state, the cheapest completion within the filters. A part
-        whose quantity the level before it sets is weighed per quantity: its states
-        keep the cheapest completion for each quantity, and the quantity's level
-        reads them, so the estimate never takes a part at a quantity it is not in.
+    ) -> tuple[Completions, list[list[float]], list[list[float]]]:
+        """Per level and state, the cheapest completion within the filters, and the
+        least and most the sum adds on one. A part whose quantity the level before it
+        sets is weighed per quantity: its states keep the cheapest completion for each
+        quantity, and the quantity's level reads them, so the estimate never takes a
+        part at a quantity it is not in.
 
         A level's rows depend only on the filters from that level down, so they are
         kept per such suffix: requests that differ in their options (the first
@@ -415,7 +407,10 @@ class PathCost:
         changed."""
         arrays = graph.arrays()
         rows: list[list[float]] = [[0.0] * graph.final]
+        lows: list[list[float]] = [[0.0] * graph.final]
+        highs: list[list[float]] = [[0.0] * graph.final]
         below = np.zeros(graph.final)
+        sums = (np.zeros(graph.final), np.zeros(graph.final))
         by_qty: dict[int, list[dict[Value, float]]] = {}
         # the next level's per-quantity rows as an array (states x quantities), and
         # the place of each quantity in its columns
@@ -428,37 +423,52 @@ class PathCost:
             suffix = (self._interned(filters[depth]), above, suffix)
             kept = self._rows.pop(suffix, None)
             if kept is None:
-                kept = self._level_rows(graph, arrays[depth], depth, levels, filters, below, after)
+                kept = self._level_rows(
+                    graph, arrays[depth], depth, levels, filters, below, after, sums
+                )
                 self._kept_states += len(kept[0])
                 while self._rows and self._kept_states > ESTIMATES_KEPT:
                     self._kept_states -= len(self._rows.pop(next(iter(self._rows)))[0])
             self._rows[suffix] = kept  # the most recently used is kept longest
-            row, per_state, below, after = kept
+            row, per_state, below, after, sums, (low, high) = kept
             rows.insert(0, row)
+            lows.insert(0, low)
+            highs.insert(0, high)
             if per_state is not None:
                 by_qty[depth] = per_state
-        return rows, by_qty
+        return (rows, by_qty), lows, highs
 
     @staticmethod
     def _level_rows(
         graph: Graph,
         level: LevelArrays,
         depth: int,
-        levels: Sequence[tuple[Mapping[Value, int] | None, bool, int]],
+        levels: Sequence[LevelWeights],
         filters: Sequence[set[Value] | None],
         below: Floats,
         after: tuple[Floats, dict[Value, int]] | None,
+        sums: tuple[Floats, Floats],
     ) -> Any:
         """One level of `_completions`, over the graph's arrays: the row (as a list and
-        an array), and for a part after its quantity the rows per quantity (as dicts
-        per state, and as an array with its quantities' columns)."""
+        an array), for a part after its quantity the rows per quantity (as dicts per
+        state, and as an array with its quantities' columns), and the least and most
+        sum of a completion (as arrays, and as lists)."""
         weights, from_path, fixed = levels[depth]
         keep = filters[depth]
         domain = graph.domains[graph.order[depth]]
         src, dst, place = level.src[level.edge_of], level.dst[level.edge_of], level.place
-        ok = below[dst] < math.inf
+        ok = sums[0][dst] < math.inf
         if keep is not None:
             ok &= np.array([v in keep for v in domain], dtype=np.bool_)[place]
+        least = np.full(level.states, math.inf)
+        most = np.full(level.states, -math.inf)
+        # the sum's bounds see the filters: a request that rules out the parts that
+        # keep a sum low must not be searched as if they could
+        units = level.units[ok] if graph.ws is not None else np.zeros(int(ok.sum()))
+        np.minimum.at(least, src[ok], sums[0][dst[ok]] + units)
+        np.maximum.at(most, src[ok], sums[1][dst[ok]] + units)
+        bounds = (least, most), (least.tolist(), most.tolist())
+        ok &= below[dst] < math.inf
         src, dst, place = src[ok], dst[ok], place[ok]
         if after is not None:  # a quantity: its part's cheapest completion at it
             table, column = after
@@ -466,7 +476,7 @@ class PathCost:
             found = at >= 0
             row = np.full(level.states, math.inf)
             np.minimum.at(row, src[found], table[dst[found], at[found]])
-            return row.tolist(), None, row, None
+            return row.tolist(), None, row, None, *bounds
         weight = np.array(
             [0 if weights is None or v is None else weights[v] for v in domain], dtype=np.float64
         )[place]
@@ -474,7 +484,7 @@ class PathCost:
         if not from_path:
             row = np.full(level.states, math.inf)
             np.minimum.at(row, src, cost + weight * fixed)
-            return row.tolist(), None, row, None
+            return row.tolist(), None, row, None, *bounds
         before = filters[depth - 1]
         quantities = [
             q for q in graph.domains[graph.order[depth - 1]] if before is None or q in before
@@ -486,7 +496,8 @@ class PathCost:
             table[:, i] = cheapest
         row = table.min(axis=1) if quantities else np.full(level.states, math.inf)
         per_state = [dict(zip(quantities, costs, strict=True)) for costs in table.tolist()]
-        return row.tolist(), per_state, row, (table, {q: i for i, q in enumerate(quantities)})
+        quantity_rows = (table, {q: i for i, q in enumerate(quantities)})
+        return row.tolist(), per_state, row, quantity_rows, *bounds
 
     def _interned(self, keep: set[Value] | None) -> int:
         if keep is None:
