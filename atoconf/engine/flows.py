@@ -23,8 +23,11 @@ Bools = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class LevelArrays:
-    """One level of a graph: its edges (state -> child, least and most units) and its
-    edge values (which edge, the value's place in the variable's domain, units)."""
+    """One level of a graph: its edges (state -> child, least and most units, group of
+    values), its edge values (which edge, the value's place in the variable's domain,
+    units), and the groups of values edges share (each value's group, place, units):
+    a least over an edge's values is a least over its group's, and there are far
+    fewer groups' values than edges' values."""
 
     states: int
     children: int
@@ -32,10 +35,15 @@ class LevelArrays:
     dst: Ints
     lo: Floats
     hi: Floats
+    edge_group: Ints
     edge_of: Ints
     place: Ints
     units: Floats
     places: int  # the size of the variable's domain
+    group_count: int
+    group_of: Ints
+    group_place: Ints
+    group_units: Floats
 
 
 def level_arrays(
@@ -70,10 +78,15 @@ def level_arrays(
         dst=np.array(dst, dtype=np.int64),
         lo=group_lo[edge_group],
         hi=group_hi[edge_group],
+        edge_group=edge_group,
         edge_of=edge_of,
         place=flat_place[index],
         units=flat_units[index],
         places=places,
+        group_count=len(groups),
+        group_of=np.repeat(np.arange(len(groups)), sizes),
+        group_place=flat_place,
+        group_units=flat_units,
     )
 
 
@@ -98,9 +111,14 @@ def least_completions(
     already worked out (the filters below them unchanged)."""
     rows: list[Floats] = list(known) or [np.zeros(final)]
     for depth in range(len(levels) - len(rows), -1, -1):
-        level = levels[depth]
-        rows.insert(0, _relax(level, rows[0], level.states, sign, keeps[depth], forward=False))
+        rows.insert(0, completion_row(levels[depth], rows[0], sign, keeps[depth]))
     return rows
+
+
+def completion_row(level: LevelArrays, below: Floats, sign: int, keep: Bools | None) -> Floats:
+    """Per state of a level, the least signed sum of a completion within the filter,
+    from the next level's row (inf: none)."""
+    return _relax(level, below, level.states, sign, keep, forward=False)
 
 
 def valid_places(
@@ -148,10 +166,27 @@ def _relax(
         own = level.lo if sign == 1 else -level.hi
         np.minimum.at(out, far, values[near] + own)
     else:
-        kept = keep[level.place]
-        edges = level.edge_of[kept]
-        np.minimum.at(out, far[edges], values[near[edges]] + sign * level.units[kept])
+        kept = np.where(keep[level.group_place], sign * level.group_units, np.inf)
+        own = group_least(level, kept)[level.edge_group]
+        live = own < np.inf
+        np.minimum.at(out, far[live], values[near[live]] + own[live])
     return out
 
 
-__all__ = ["LevelArrays", "keep_mask", "least_completions", "level_arrays", "valid_places"]
+def group_least(level: LevelArrays, per_value: Floats) -> Floats:
+    """Per group of values of a level, the least of `per_value` (given per group
+    value, in the order of `group_place`; inf: none)."""
+    out = np.full(level.group_count, np.inf)
+    np.minimum.at(out, level.group_of, per_value)
+    return out
+
+
+__all__ = [
+    "LevelArrays",
+    "completion_row",
+    "group_least",
+    "keep_mask",
+    "least_completions",
+    "level_arrays",
+    "valid_places",
+]

@@ -146,6 +146,7 @@ def cheapest_by_graph(
         costs.weights = _weights(model, totals, branches, sign)
     weights, scale = costs.weights
     whole = whole_setup(model)
+    allowed, require = _narrowed(model, whole.domains, allowed, require)
     setup = Setup(model, select, [], prune=False, allowed=allowed)
     if not setup.satisfiable_so_far:
         return Found([])
@@ -248,6 +249,28 @@ def defaults_by_graph(
         return bool(found.assemblies)
 
     return each_default(model, select, agrees)
+
+
+def _narrowed(
+    model: Model,
+    domains: Mapping[str, Sequence[Value]],
+    allowed: Mapping[str, Collection[Value]] | None,
+    require: Sequence[Expr],
+) -> tuple[Mapping[str, Collection[Value]] | None, list[Expr]]:
+    """A requirement on one part or option narrows its values instead of being
+    checked on paths, so that the search's estimates see it (a required GPU memory
+    rules out GPUs, not the paths that reach them); the others are kept."""
+    narrowed = dict(allowed) if allowed is not None else {}
+    kept: list[Expr] = []
+    for expr in require:
+        scope = scope_of(model, expr)
+        name = scope[0] if len(scope) == 1 else None
+        if name is None or (name not in model.components and name not in model.options):
+            kept.append(expr)
+            continue
+        values = narrowed.get(name, domains[name])
+        narrowed[name] = [v for v in values if holds(model, expr, assembly_of(model, {name: v}))]
+    return (narrowed if narrowed else allowed), kept
 
 
 def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:

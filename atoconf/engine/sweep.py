@@ -37,6 +37,8 @@ from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.flows import (
     Floats,
     LevelArrays,
+    completion_row,
+    group_least,
     keep_mask,
     least_completions,
     level_arrays,
@@ -456,34 +458,36 @@ class PathCost:
         weights, from_path, fixed = levels[depth]
         keep = filters[depth]
         domain = graph.domains[graph.order[depth]]
-        src, dst, place = level.src[level.edge_of], level.dst[level.edge_of], level.place
-        ok = sums[0][dst] < math.inf
-        if keep is not None:
-            ok &= np.array([v in keep for v in domain], dtype=np.bool_)[place]
-        least = np.full(level.states, math.inf)
-        most = np.full(level.states, -math.inf)
+        mask = None if keep is None else np.array([v in keep for v in domain], dtype=np.bool_)
         # the sum's bounds see the filters: a request that rules out the parts that
         # keep a sum low must not be searched as if they could
-        units = level.units[ok] if graph.ws is not None else np.zeros(int(ok.sum()))
-        np.minimum.at(least, src[ok], sums[0][dst[ok]] + units)
-        np.maximum.at(most, src[ok], sums[1][dst[ok]] + units)
+        least = completion_row(level, sums[0], 1, mask)
+        most = -completion_row(level, -sums[1], -1, mask)
         bounds = (least, most), (least.tolist(), most.tolist())
-        ok &= below[dst] < math.inf
-        src, dst, place = src[ok], dst[ok], place[ok]
         if after is not None:  # a quantity: its part's cheapest completion at it
+            src, dst, place = level.src[level.edge_of], level.dst[level.edge_of], level.place
+            ok = below[dst] < math.inf
+            if mask is not None:
+                ok &= mask[place]
             table, column = after
-            at = np.array([column.get(v, -1) for v in domain], dtype=np.int64)[place]
+            at = np.array([column.get(v, -1) for v in domain], dtype=np.int64)[place[ok]]
             found = at >= 0
             row = np.full(level.states, math.inf)
-            np.minimum.at(row, src[found], table[dst[found], at[found]])
+            np.minimum.at(row, src[ok][found], table[dst[ok][found], at[found]])
             return row.tolist(), None, row, None, *bounds
+        # an edge's cheapest value is its group's (quantities are never negative)
         weight = np.array(
             [0 if weights is None or v is None else weights[v] for v in domain], dtype=np.float64
-        )[place]
-        cost = below[dst]
+        )
+        if mask is not None:
+            weight[~mask] = math.inf
+        own = group_least(level, weight[level.group_place])[level.edge_group]
+        cost = below[level.dst]
+        live = (own < math.inf) & (cost < math.inf)
+        src, cost, own = level.src[live], cost[live], own[live]
         if not from_path:
             row = np.full(level.states, math.inf)
-            np.minimum.at(row, src, cost + weight * fixed)
+            np.minimum.at(row, src, cost + own * fixed)
             return row.tolist(), None, row, None, *bounds
         before = filters[depth - 1]
         quantities = [
@@ -492,7 +496,7 @@ class PathCost:
         table = np.full((level.states, len(quantities)), math.inf)
         for i, q in enumerate(quantities):
             cheapest = np.full(level.states, math.inf)
-            np.minimum.at(cheapest, src, cost + weight * cast(int, q))
+            np.minimum.at(cheapest, src, cost + own * cast(int, q))
             table[:, i] = cheapest
         row = table.min(axis=1) if quantities else np.full(level.states, math.inf)
         per_state = [dict(zip(quantities, costs, strict=True)) for costs in table.tolist()]
