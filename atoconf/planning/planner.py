@@ -3,7 +3,7 @@ best one at all, and what is short), its picks, steps, cost and dates."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -179,7 +179,7 @@ class Planner:
         `best_only` False, the `limit` best whatever their value); with `shelves`, only
         assemblies buildable from them."""
         allowed: dict[str, list[Value]] | None = None
-        extra: list[Expr] = []
+        extra: Callable[[], list[Expr]] = list
         checks: list[PathCheck] = []
         if shelves is not None:
             allowed, extra, checks = self._stock_constraints(shelves)
@@ -207,7 +207,7 @@ class Planner:
                 found = best_ties(
                     self.costed,
                     select,
-                    [*requires, *extra],
+                    [*requires, *extra()],
                     objective,
                     minimize is not None,
                     limit,
@@ -218,7 +218,7 @@ class Planner:
                 stream = solve(
                     self.costed,
                     select,
-                    [*requires, *extra],
+                    [*requires, *extra()],
                     minimize=minimize,
                     maximize=maximize,
                     limit=limit,
@@ -251,15 +251,16 @@ class Planner:
 
     def _stock_constraints(
         self, shelves: Shelves
-    ) -> tuple[dict[str, list[Value]], list[Expr], list[PathCheck]]:
+    ) -> tuple[dict[str, list[Value]], Callable[[], list[Expr]], list[PathCheck]]:
         """Availability as constraints: each component's SKUs narrowed to those with
         enough units for its smallest quantity; a quantity bound where a SKU has fewer
         units than the component's largest quantity; a joint bound where components
         sharing a SKU could together take more than there is. The bounds come as
-        rule expressions (for branch and bound) and as checks on partial
-        assignments (for the decision graph)."""
+        checks on partial assignments (for the decision graph) and, made only when
+        asked, as rule expressions (for branch and bound)."""
         allowed: dict[str, list[Value]] = {}
-        extra: list[Expr] = []
+        qty_bounds: list[tuple[str, dict[str, int]]] = []
+        joint: list[tuple[str, list[str], int]] = []
         checks: list[PathCheck] = []
         for comp in self.model.components.values():
             keep: list[Value] = [None] if comp.optional else []
@@ -272,16 +273,22 @@ class Planner:
                         bounds[sku] = have
             allowed[comp.name] = keep
             if bounds:
-                extra.append(qty_bound(self.model, comp.name, list(bounds.items())))
+                qty_bounds.append((comp.name, bounds))
                 checks.append(qty_check(comp.name, bounds))
         for sku, names in self.shared.items():
             have = shelves.available(sku)
             users = [n for n in names if sku in allowed[n]]
             most = sum(self.model.components[n].qty_max for n in users)
             if len(users) >= 2 and have < most:
-                extra.append(joint_bound(self.model, sku, users, have))
+                joint.append((sku, users, have))
                 checks.append(joint_check(self.model, sku, users, have))
-        return allowed, extra, checks
+
+        def exprs() -> list[Expr]:
+            return [qty_bound(self.model, c, list(b.items())) for c, b in qty_bounds] + [
+                joint_bound(self.model, sku, users, have) for sku, users, have in joint
+            ]
+
+        return allowed, exprs, checks
 
     # -- what an assembly needs --------------------------------------------------------------
 
