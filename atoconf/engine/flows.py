@@ -144,13 +144,18 @@ def valid_places(
 def _valid_at(
     level: LevelArrays, reach: Floats, below: Floats, sign: int, keep: Bools | None
 ) -> Bools:
-    r = reach[level.src[level.edge_of]]
-    c = below[level.dst[level.edge_of]]
-    ok = (r + sign * level.units + c <= 0) & (r < np.inf) & (c < np.inf)
+    # a value passes on an edge when its signed units are at most the edge's room,
+    # minus the least sum to the edge and from it: so it passes somewhere when they
+    # are at most the largest room of an edge carrying its group
+    room = -(reach[level.src] + below[level.dst])
+    live = room > -np.inf
+    largest = np.full(level.group_count, -np.inf)
+    np.maximum.at(largest, level.edge_group[live], room[live])
+    ok = sign * level.group_units <= largest[level.group_of]
     if keep is not None:
-        ok &= keep[level.place]
+        ok &= keep[level.group_place]
     found = np.zeros(level.places, dtype=np.bool_)
-    found[level.place[ok]] = True
+    found[level.group_place[ok]] = True
     return found
 
 
