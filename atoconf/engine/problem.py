@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from typing import Any, Literal
 import constraint as pc
 
 from atoconf.engine.clock import Clock
+from atoconf.engine.closures import compile_holds
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.propagate import Interval, Scope, abstract, may_hold, qty_var
 from atoconf.engine.sums import shares, sum_terms
@@ -88,6 +89,18 @@ class Check:
     def row(self, values: Values) -> tuple[int, ...]:
         """The class tuple of an assignment of (at least) the scope."""
         return tuple(c[values[v]] for c, v in zip(self.classes, self.scope, strict=True))
+
+    def compiled(self, model: Model) -> Callable[[Assembly], bool]:
+        """The check's expression as a closure, compiled once (for `model`, the
+        model the check belongs to)."""
+        run: Callable[[Assembly], bool] | None = self.__dict__.get("_compiled")
+        if run is None:
+            assert self.expr is not None
+            run = compile_holds(model, self.expr)
+            # not a field: equality and hashing stay the check's; two threads may
+            # both compile it, to the same closure
+            object.__setattr__(self, "_compiled", run)
+        return run
 
 
 @dataclass(frozen=True)
@@ -253,8 +266,7 @@ def check_holds(model: Model, check: Check, values: Values) -> bool:
     """Whether a check holds for an assignment of (at least) its scope."""
     if check.allowed is not None:
         return check.row(values) in check.allowed
-    assert check.expr is not None
-    return holds(model, check.expr, assembly_of(model, values))
+    return check.compiled(model)(assembly_of(model, values))
 
 
 # a rule becomes a table when its classes have at most this many combinations
@@ -309,9 +321,10 @@ def _table(check: Check, model: Model, domains: Mapping[str, Sequence[Value]]) -
             first.setdefault(cls, value)
         representatives.append(list(first.items()))
     allowed = set()
+    rule = check.compiled(model)
     for combo in itertools.product(*representatives):
         values = {v: value for v, (_, value) in zip(check.scope, combo, strict=True)}
-        if holds(model, check.expr, assembly_of(model, values)):
+        if rule(assembly_of(model, values)):
             allowed.add(tuple(cls for cls, _ in combo))
     return Check(check.scope, check.origin, check.expr, frozenset(allowed), tuple(classes))
 
@@ -430,6 +443,7 @@ class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
         self.clock = clock
         assert check.expr is not None
         self.expr = check.expr
+        self.holds = check.compiled(model)
         # what each unset component can contribute, worked out once from the full
         # domains: a wide sum's bounds then cost one lookup per component
         self.memo: dict[tuple[str, str, str], Any] = {}
@@ -445,7 +459,7 @@ class _RuleConstraint(pc.Constraint):  # type: ignore[misc]
         self.clock.tick()
         unassigned = [v for v in variables if v not in assignments]
         if not unassigned:
-            return holds(self.model, self.expr, assembly_of(self.model, assignments))
+            return self.holds(assembly_of(self.model, assignments))
         if not may_hold(Scope(self.model, assignments, domains, self.memo, False), self.expr):
             return False
         if forwardcheck and len(unassigned) == 1:
