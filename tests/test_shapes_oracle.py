@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from atoconf.engine import problem, sweep
+from atoconf.engine import problem, sweep, witnesses
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.problem import compiled, nodes
@@ -102,6 +102,13 @@ def _path(path: str, model: Model) -> Iterator[None]:
         "sums in states": [(sweep, "MAX_OUTER", 0), (sweep, "NARROW_SUM", 10**9)],
         # ... or is checked on paths of a graph that leaves it out
         "checked on paths": [(sweep, "MAX_OUTER", 0), (sweep, "NARROW_SUM", -1)],
+        # ... and every witness searched for (no swap into a witness found, no dive)
+        "searched on paths": [
+            (sweep, "MAX_OUTER", 0),
+            (sweep, "NARROW_SUM", -1),
+            (witnesses, "SWAPS", 0),
+            (witnesses, "DIVES", ()),
+        ],
         "fallback": [(sweep, "MAX_STATES", -1)],  # no graph: search and counter
     }[path]
     saved = [(module, name, getattr(module, name)) for module, name, _ in settings]
@@ -116,7 +123,7 @@ def _path(path: str, model: Model) -> Iterator[None]:
         CompiledModel.of(model).clear()
 
 
-PATHS = ("graph", "lazy", "sums in states", "checked on paths", "fallback")
+PATHS = ("graph", "lazy", "sums in states", "checked on paths", "searched on paths", "fallback")
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -45,7 +45,14 @@ from atoconf.engine.flows import (
     valid_places,
 )
 from atoconf.engine.ordering import variable_order
-from atoconf.engine.problem import Check, check_holds, direct_scope, lazy_check, nodes
+from atoconf.engine.problem import (
+    Check,
+    assembly_of,
+    check_holds,
+    direct_scope,
+    lazy_check,
+    nodes,
+)
 from atoconf.engine.propagate import ANY, FALSE, TRUE, Interval, Num, Scope, abstract, num, qty_var
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
@@ -602,11 +609,17 @@ class Graph:
     def holds_unchecked(self, values: Mapping[str, Value], changed: str | None = None) -> bool:
         """Whether a complete path satisfies the rules left out of the levels (those
         that read `changed`: the others hold already)."""
-        return all(
-            check_holds(self.model, self.tables[n], values)
-            for n in self.unchecked
-            if changed is None or changed in self.tables[n].scope
-        )
+        assembly = assembly_of(self.model, values)  # one for every rule
+        for n in self.unchecked:
+            check = self.tables[n]
+            if changed is not None and changed not in check.scope:
+                continue
+            if check.allowed is not None:
+                if check.row(values) not in check.allowed:
+                    return False
+            elif not check.compiled(self.model)(assembly):
+                return False
+        return True
 
     def _holds(self, n: int) -> Callable[[Mapping[str, Value]], bool]:
         check = self.tables[n]

@@ -72,6 +72,7 @@ class _SideSum:
         `top`), its rows below `top` are reused."""
         self.key = (total.attr, total.components)
         self.graph = graph
+        self._negated: dict[tuple[int, int | None], list[float]] = {}
         order = graph.order
         if base is not None:
             self.scale, self.share = base.scale, base.share
@@ -173,6 +174,20 @@ class _SideSum:
         np.minimum.at(lows, src, units + self.lo[below][dst])
         np.maximum.at(highs, src, units + self.hi[below][dst])
         return lows, highs
+
+    def signed(self, depth: int, quantity: int | None, direction: int) -> list[float]:
+        """Per state at `depth`, the least completion (direction 1) or minus the most
+        (-1); at a part's level bounded per quantity, at that quantity."""
+        lows, highs = (
+            self.per_qty_lists[depth][quantity] if quantity is not None else self.lists[depth]
+        )
+        if direction == 1:
+            return lows
+        key = (depth, quantity)
+        negated = self._negated.get(key)
+        if negated is None:
+            negated = self._negated[key] = [-x for x in highs]
+        return negated
 
     def interval(self, lo: int, hi: int) -> Interval:
         """The sum between two totals in integer units, for bounds reasoning."""
@@ -380,6 +395,10 @@ class _Search:
         outer, sign, y, state, rests = start
         top = len(outer)
         self.start(outer, target)
+        for direction in DIVES:
+            dived = self._dive(sign, top, state, y, rests, target, direction)
+            if dived is not None:
+                return dived
         try:
             return self.path(sign, top, state, y, rests, target)
         except _Tighten:
@@ -510,6 +529,94 @@ class _Search:
         self.failed[key] = min(y, self.failed.get(key, math.inf))
         return None
 
+    def _dive(
+        self,
+        sign: int,
+        top: int,
+        state: int,
+        y: float,
+        rests: tuple[int, ...],
+        target: tuple[int, Value] | None,
+        direction: int,
+    ) -> list[Value] | None:
+        """One path straight down, no backtracking: at each level the value that
+        settles the most unchecked rules, then keeps the other sums least (direction
+        1) or most (-1) on the graph's completions, then one no witness has yet; the
+        carried sum and the target are kept reachable on the way, the unchecked rules
+        are checked once on the complete path. Most valid values have such a path,
+        found for the cost of a swap instead of a search that bounds the rules at
+        every step (the search still decides the others)."""
+        graph = self.graph
+        values = dict(self.path_values)
+        taken: list[Value] = []
+        for depth in range(top, len(graph.levels)):
+            self.clock.tick()
+            var = graph.order[depth]
+            keep = self.filters[depth]
+            below = self.least[sign][depth + 1]
+            ahead = self._ahead(target, depth)
+            only = ahead is not None and ahead[0] == depth
+            fresh = self.fresh[depth]
+            reads = var in self.scoped
+            still_open = sum(r != -2 for r in rests)
+            # per sum: what each value adds (its share times the quantity on the path),
+            # and the least or most a completion adds from each child
+            weighing = [self._weighing(side, depth, values, direction) for side in self.sums]
+            best: tuple[tuple[int, float, bool], Value, float, int, tuple[int, ...]] | None = None
+            for edge in graph.levels[depth][state]:
+                rest = below[edge.child]
+                if rest == math.inf:
+                    continue
+                for value, units in zip(edge.values, edge.units, strict=True):
+                    if (keep is not None and value not in keep) or (only and value != ahead[1]):  # type: ignore[index]
+                        continue
+                    after = y + sign * units
+                    if after + rest > 0:
+                        continue
+                    moved = graph.unchecked_step(rests, var, value) if reads else rests
+                    if moved is None:
+                        continue
+                    weight = 0.0
+                    for share, times, rows, by_value in weighing:
+                        if share is not None:
+                            weight += times * share[value]
+                        if by_value is not None:
+                            rows = by_value[cast(int, value)]
+                        weight += rows[edge.child]
+                    open_ = sum(r != -2 for r in moved) if reads else still_open
+                    key = (open_, weight, value not in fresh)
+                    if best is None or key < best[0]:
+                        best = (key, value, after, edge.child, moved)
+            if best is None:
+                return None
+            _, value, y, state, rests = best
+            values[var] = value
+            taken.append(value)
+        if not graph.holds_unchecked(values):
+            return None
+        return taken[::-1]
+
+    @staticmethod
+    def _weighing(
+        side: _SideSum, depth: int, path: Mapping[str, Value], direction: int
+    ) -> tuple[dict[Value, int] | None, int, list[float], dict[int, list[float]] | None]:
+        """For a dive's step at `depth`: the sum's shares of the level's values and
+        the quantity they count times `direction`; the least (or minus the most)
+        completion per child; per quantity instead when this level is that quantity."""
+        var = side.graph.order[depth]
+        share = side.share.get(var)
+        times = 0
+        if share is not None:
+            qv = side.qty_of.get(depth)
+            times = direction * (cast(int, path[qv]) if qv is not None else side.fixed[var])
+        nxt = depth + 1
+        quantity = side.qty_of.get(nxt)
+        if quantity == var:
+            per = {q: side.signed(nxt, q, direction) for q in side.per_qty_lists[nxt]}
+            return share, times, [], per
+        held = cast(int, path[quantity]) if quantity is not None else None
+        return share, times, side.signed(nxt, held, direction), None
+
     @staticmethod
     def _ahead(target: tuple[int, Value] | None, depth: int) -> tuple[int, Value] | None:
         """The target while the path has still to take it."""
@@ -568,13 +675,13 @@ def witnessed(
     # the outer assignment with the most room for the sum first: a value that is valid
     # at all is most often valid there
     starts = sorted(starts, key=lambda start: start[2])
-    found_paths: list[tuple[Start, list[Value]]] = []
+    found_paths: list[_Witness] = []
     through: _Through | None = None  # made when a first value needs a search
 
-    def take(start: Start, values: list[Value]) -> None:
-        found_paths.insert(0, (start, values))
+    def take(witness: _Witness) -> None:
+        found_paths.insert(0, witness)
         del found_paths[SWAPS:]
-        for d, (name, v) in enumerate(zip(graph.order, values, strict=True)):
+        for d, (name, v) in enumerate(zip(graph.order, witness.values, strict=True)):
             out[name].add((type(v), v))
             fresh[d].discard(v)
 
@@ -582,20 +689,14 @@ def witnessed(
         for key in sorted(candidates[var] - out[var], key=repr):
             if key in out[var]:
                 continue
-            if one and found_paths:
+            if one and any(out.values()):
                 return out
             value = key[1]
             swapped = next(
-                (
-                    (start, values)
-                    for start, values in found_paths
-                    if _swap(graph, start, values, depth, value, filters)
-                ),
-                None,
+                (w for w in (w.swap(depth, value, filters) for w in found_paths) if w), None
             )
             if swapped is not None:
-                start, values = swapped
-                take(start, [value if d == depth else v for d, v in enumerate(values)])
+                take(swapped)
                 continue
             if depth >= n_outer:
                 if through is None:
@@ -608,44 +709,82 @@ def witnessed(
                     continue
                 path = search.find(start, (depth, value) if depth >= n_outer else None)
                 if path is not None:
-                    take(start, [outer[v] for v in graph.order[:n_outer]] + path[::-1])
+                    values = [outer[v] for v in graph.order[:n_outer]] + path[::-1]
+                    take(_Witness(graph, start, values))
                     break
     return out
 
 
 SWAPS = 8  # witnesses kept to try a value in, in place of the one they have
+DIVES = (1, -1)  # before a search: a dive keeping the other sums least, then one most
 
 
-def _swap(
-    graph: Graph,
-    start: Start,
-    values: Sequence[Value],
-    depth: int,
-    value: Value,
-    filters: Sequence[set[Value] | None],
-) -> bool:
-    """Whether a witness with `value` in place of its own at `depth` is one too."""
-    if values[depth] == value:
-        return True
-    _, sign, y, _, _ = start
-    state = 0
-    units = 0
-    for d, v in enumerate(values):
-        if d == depth:
-            v = value
-        keep = filters[d]
-        if keep is not None and v not in keep:
-            return False
-        step = graph.step(d, state, v)
+class _Witness:
+    """A valid path found, with the state it reaches and the sum it has so far at
+    each level: trying a value in place of its own re-walks only from where the
+    path's states change (most often nowhere: the value leads to the same child)."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        start: Start,
+        values: list[Value],
+        states: list[int] | None = None,
+        units: list[int] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.start = start
+        self.values = values
+        if states is None or units is None:
+            states, units = [0], [0]
+            for d, v in enumerate(values):
+                step = graph.step(d, states[-1], v)
+                assert step is not None, "a witness is a path of the graph"
+                states.append(step[0])
+                units.append(units[-1] + step[1])
+        self.states = states
+        self.units = units
+
+    def swap(
+        self, depth: int, value: Value, filters: Sequence[set[Value] | None]
+    ) -> _Witness | None:
+        """The path with `value` in place of its own at `depth`, if it is valid."""
+        values = self.values
+        if values[depth] == value:
+            return self
+        keep = filters[depth]
+        if keep is not None and value not in keep:
+            return None
+        graph = self.graph
+        step = graph.step(depth, self.states[depth], value)
         if step is None:
-            return False
-        state, u = step
-        units += u
-    if y + sign * units > 0:
-        return False
-    swapped = dict(zip(graph.order, values, strict=True))
-    swapped[graph.order[depth]] = value
-    return graph.holds_unchecked(swapped, graph.order[depth])
+            return None
+        states, units = self.states, self.units
+        if step[0] == states[depth + 1]:  # the same states: the sums shift by a constant
+            shift = self.units[depth] + step[1] - units[depth + 1]
+            units = units[: depth + 1] + [u + shift for u in units[depth + 1 :]]
+        else:
+            states, units = states[: depth + 1], units[: depth + 1]
+            state, total = step[0], units[depth] + step[1]
+            states.append(state)
+            units.append(total)
+            for d in range(depth + 1, len(values)):
+                after = graph.step(d, state, values[d])
+                if after is None:
+                    return None
+                state, total = after[0], total + after[1]
+                states.append(state)
+                units.append(total)
+        _, sign, y, _, _ = self.start
+        if y + sign * units[-1] > 0:
+            return None
+        swapped = list(values)
+        swapped[depth] = value
+        if not graph.holds_unchecked(
+            dict(zip(graph.order, swapped, strict=True)), graph.order[depth]
+        ):
+            return None
+        return _Witness(graph, self.start, swapped, states, units)
 
 
 __all__ = ["Start", "witnessed"]
