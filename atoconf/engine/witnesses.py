@@ -72,7 +72,6 @@ class _SideSum:
         `top`), its rows below `top` are reused."""
         self.key = (total.attr, total.components)
         self.graph = graph
-        self._negated: dict[tuple[int, int | None], list[float]] = {}
         order = graph.order
         if base is not None:
             self.scale, self.share = base.scale, base.share
@@ -101,8 +100,9 @@ class _SideSum:
         self.hi: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
         # a part's level after its quantity: per quantity, the bounds of each state
         self.per_qty: dict[int, dict[int, tuple[Floats, Floats]]] = {}
-        # per level: the values the filters keep, as (source, child, place) columns
-        self.columns: dict[int, tuple[Ints, Ints, Ints]] = {}
+        # per level: the edges with a value the filters keep (source, child), and the
+        # least and most share of those values
+        self.edges: dict[int, tuple[Ints, Ints, Floats, Floats]] = {}
         if base is not None:
             for depth in range(top + 1, last):
                 self.lo[depth], self.hi[depth] = base.lo[depth], base.hi[depth]
@@ -111,21 +111,28 @@ class _SideSum:
         for depth in range(last - 1 if base is None else top, -1, -1):
             level, keep = arrays[depth], keeps[depth]
             var = order[depth]
-            columns = base.columns.get(depth) if base is not None and depth != top else None
-            if columns is None:
+            if depth + 1 in self.qty_of and not self.hi[depth + 1].size:
+                # a quantity whose part's level is bounded per quantity
                 ok = keep[level.place] if keep is not None else slice(None)
-                columns = (
-                    level.src[level.edge_of][ok],
-                    level.dst[level.edge_of][ok],
-                    level.place[ok],
-                )
-            self.columns[depth] = columns
-            src, dst, places = columns
+                src, dst = level.src[level.edge_of][ok], level.dst[level.edge_of][ok]
+                taken = _quantities(graph, depth)[level.place[ok]]
+                lows, highs = np.full(level.states, np.inf), np.full(level.states, -np.inf)
+                for q, (part_lo, part_hi) in self.per_qty[depth + 1].items():
+                    mine = taken == q
+                    np.minimum.at(lows, src[mine], part_lo[dst[mine]])
+                    np.maximum.at(highs, src[mine], part_hi[dst[mine]])
+                self.lo[depth], self.hi[depth] = lows, highs
+                continue
+            edges = base.edges.get(depth) if base is not None and depth != top else None
+            if edges is None:
+                edges = self._edge_units(level, keep, var)
+            self.edges[depth] = edges
+            src, dst, least, most = edges
             if depth in self.qty_of:
-                units = self._units(var, level.places)[places]
                 quantity = self.held[depth]
                 if quantity is not None:  # each state holds its quantity: one pass
-                    bounds = self._relax(level.states, src, dst, quantity[src] * units, depth + 1)
+                    held = quantity[src]
+                    bounds = self._relax(level.states, src, dst, held * least, held * most, depth)
                     self.lo[depth], self.hi[depth] = bounds
                     self.per_qty[depth] = {
                         int(cast(int, q)): bounds for q in graph.domains[self.qty_of[depth]]
@@ -133,20 +140,13 @@ class _SideSum:
                     continue
                 quantities = {int(cast(int, q)) for q in graph.domains[self.qty_of[depth]]}
                 self.per_qty[depth] = {
-                    q: self._relax(level.states, src, dst, q * units, depth + 1) for q in quantities
+                    q: self._relax(level.states, src, dst, q * least, q * most, depth)
+                    for q in quantities
                 }
                 continue
-            if depth + 1 in self.qty_of and not self.hi[depth + 1].size:
-                lows, highs = np.full(level.states, np.inf), np.full(level.states, -np.inf)
-                taken = _quantities(graph, depth)[places]
-                for q, (part_lo, part_hi) in self.per_qty[depth + 1].items():
-                    mine = taken == q
-                    np.minimum.at(lows, src[mine], part_lo[dst[mine]])
-                    np.maximum.at(highs, src[mine], part_hi[dst[mine]])
-                self.lo[depth], self.hi[depth] = lows, highs
-                continue
-            units = self._units(var, level.places)[places] * self.fixed.get(var, 0)
-            self.lo[depth], self.hi[depth] = self._relax(level.states, src, dst, units, depth + 1)
+            times = self.fixed.get(var, 0)
+            bounds = self._relax(level.states, src, dst, least * times, most * times, depth)
+            self.lo[depth], self.hi[depth] = bounds
         # the search reads single states: lists are faster to index than arrays
         self.lists = [
             base.lists[depth]
@@ -167,27 +167,42 @@ class _SideSum:
             return np.zeros(size)
         return np.array([per[v] for v in self.graph.domains[var]], dtype=np.float64)
 
+    def _edge_units(
+        self, level: LevelArrays, keep: Bools | None, var: str
+    ) -> tuple[Ints, Ints, Floats, Floats]:
+        """A level's edges with a value the filter keeps (source, child), and the least
+        and most share of those values: per group of values, then per edge."""
+        units = self._units(var, level.places)[level.group_place]
+        lows, highs = units, units
+        if keep is not None:
+            kept = keep[level.group_place]
+            lows, highs = np.where(kept, units, np.inf), np.where(kept, units, -np.inf)
+        least = np.full(level.group_count, np.inf)
+        most = np.full(level.group_count, -np.inf)
+        np.minimum.at(least, level.group_of, lows)
+        np.maximum.at(most, level.group_of, highs)
+        edge_least, edge_most = least[level.edge_group], most[level.edge_group]
+        live = edge_least < np.inf
+        return level.src[live], level.dst[live], edge_least[live], edge_most[live]
+
     def _relax(
-        self, states: int, src: Ints, dst: Ints, units: Floats, below: int
+        self, states: int, src: Ints, dst: Ints, least: Floats, most: Floats, depth: int
     ) -> tuple[Floats, Floats]:
+        """Per state at `depth`, the least and most a completion adds, from the edges'
+        own least and most (quantities are never negative, so a quantity times the
+        least share is the least)."""
         lows, highs = np.full(states, np.inf), np.full(states, -np.inf)
-        np.minimum.at(lows, src, units + self.lo[below][dst])
-        np.maximum.at(highs, src, units + self.hi[below][dst])
+        np.minimum.at(lows, src, least + self.lo[depth + 1][dst])
+        np.maximum.at(highs, src, most + self.hi[depth + 1][dst])
         return lows, highs
 
-    def signed(self, depth: int, quantity: int | None, direction: int) -> list[float]:
-        """Per state at `depth`, the least completion (direction 1) or minus the most
-        (-1); at a part's level bounded per quantity, at that quantity."""
+    def ends(self, depth: int, quantity: int | None, direction: int) -> list[float]:
+        """Per state at `depth`, the least completion (direction 1) or the most (-1);
+        at a part's level bounded per quantity, at that quantity."""
         lows, highs = (
             self.per_qty_lists[depth][quantity] if quantity is not None else self.lists[depth]
         )
-        if direction == 1:
-            return lows
-        key = (depth, quantity)
-        negated = self._negated.get(key)
-        if negated is None:
-            negated = self._negated[key] = [-x for x in highs]
-        return negated
+        return lows if direction == 1 else highs
 
     def interval(self, lo: int, hi: int) -> Interval:
         """The sum between two totals in integer units, for bounds reasoning."""
@@ -244,6 +259,13 @@ class _Through:
         self.memo: dict[tuple[str, str, str], Any] = {}  # bounds over the request's domains
         # per sum and level: (least, most) per place of the level's variable
         self.places: list[dict[int, tuple[list[float], list[float]]]] = []
+        # per level: the values the filters keep, as (source, child, place) columns
+        columns: dict[int, tuple[Ints, Ints, Ints]] = {}
+        for depth in range(top, len(arrays)):
+            level, keep = arrays[depth], search.keeps[depth]
+            ok = keep[level.place] if keep is not None else slice(None)
+            entries = level.src[level.edge_of], level.dst[level.edge_of]
+            columns[depth] = (entries[0][ok], entries[1][ok], level.place[ok])
         for side in search.base_sums:
             size = arrays[top].states if top < len(arrays) else graph.final
             low, high = np.full(size, np.inf), np.full(size, -np.inf)
@@ -254,7 +276,7 @@ class _Through:
             per_level: dict[int, tuple[list[float], list[float]]] = {}
             for depth in range(top, len(arrays)):
                 level = arrays[depth]
-                src, dst, places = side.columns[depth]
+                src, dst, places = columns[depth]
                 unit_lo, unit_hi = self._units(side, depth, src, places)
                 after_lo, after_hi = self._after(side, depth, dst, places)
                 with np.errstate(invalid="ignore"):  # inf - inf: unreached, dropped below
@@ -399,6 +421,11 @@ class _Search:
             dived = self._dive(sign, top, state, y, rests, target, direction)
             if dived is not None:
                 return dived
+        if DIVES and target is not None and not self.tight:
+            # a value no dive reaches is most often invalid, which only tight bounds
+            # show soon: no loose search first
+            self._tighten()
+            self.start(outer, target)
         try:
             return self.path(sign, top, state, y, rests, target)
         except _Tighten:
@@ -576,13 +603,14 @@ class _Search:
                     moved = graph.unchecked_step(rests, var, value) if reads else rests
                     if moved is None:
                         continue
-                    weight = 0.0
+                    weight = 0.0  # the other sums on the path's best end, times direction
                     for share, times, rows, by_value in weighing:
                         if share is not None:
                             weight += times * share[value]
                         if by_value is not None:
                             rows = by_value[cast(int, value)]
                         weight += rows[edge.child]
+                    weight *= direction
                     open_ = sum(r != -2 for r in moved) if reads else still_open
                     key = (open_, weight, value not in fresh)
                     if best is None or key < best[0]:
@@ -601,21 +629,21 @@ class _Search:
         side: _SideSum, depth: int, path: Mapping[str, Value], direction: int
     ) -> tuple[dict[Value, int] | None, int, list[float], dict[int, list[float]] | None]:
         """For a dive's step at `depth`: the sum's shares of the level's values and
-        the quantity they count times `direction`; the least (or minus the most)
-        completion per child; per quantity instead when this level is that quantity."""
+        the quantity they count; the least (or most) completion per child; per
+        quantity instead when this level is that quantity."""
         var = side.graph.order[depth]
         share = side.share.get(var)
         times = 0
         if share is not None:
             qv = side.qty_of.get(depth)
-            times = direction * (cast(int, path[qv]) if qv is not None else side.fixed[var])
+            times = cast(int, path[qv]) if qv is not None else side.fixed[var]
         nxt = depth + 1
         quantity = side.qty_of.get(nxt)
         if quantity == var:
-            per = {q: side.signed(nxt, q, direction) for q in side.per_qty_lists[nxt]}
+            per = {q: side.ends(nxt, q, direction) for q in side.per_qty_lists[nxt]}
             return share, times, [], per
         held = cast(int, path[quantity]) if quantity is not None else None
-        return share, times, side.signed(nxt, held, direction), None
+        return share, times, side.ends(nxt, held, direction), None
 
     @staticmethod
     def _ahead(target: tuple[int, Value] | None, depth: int) -> tuple[int, Value] | None:
