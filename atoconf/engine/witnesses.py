@@ -410,6 +410,7 @@ class _Search:
         self.through = list(keeps)  # the filters of paths through the target
         self.tight = True  # whether the other sums are bounded through the target
         self.nodes = 0
+        self.dives = dict.fromkeys(DIVES, (0, 0))  # per direction: dives tried, found
 
     def find(self, start: Start, target: tuple[int, Value] | None) -> list[Value] | None:
         """The values of a valid path from the start through `target` (depth, value),
@@ -418,7 +419,11 @@ class _Search:
         top = len(outer)
         self.start(outer, target)
         for direction in DIVES:
+            tried, won = self.dives[direction]
+            if won == 0 and tried >= DIVES_UNTIL_ONE_WINS:
+                continue  # this direction does not suit these rules: no more of it
             dived = self._dive(sign, top, state, y, rests, target, direction)
+            self.dives[direction] = (tried + 1, won + (dived is not None))
             if dived is not None:
                 return dived
         if DIVES and target is not None and not self.tight:
@@ -745,6 +750,7 @@ def witnessed(
 
 SWAPS = 8  # witnesses kept to try a value in, in place of the one they have
 DIVES = (1, -1)  # before a search: a dive keeping the other sums least, then one most
+DIVES_UNTIL_ONE_WINS = 16  # dives of a direction tried before it is dropped if none found
 
 
 class _Witness:
