@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
 import constraint as pc
+import numpy as np
+import numpy.typing as npt
 
 from atoconf.engine.clock import Clock
 from atoconf.engine.closures import compile_holds
@@ -89,6 +91,25 @@ class Check:
     def row(self, values: Values) -> tuple[int, ...]:
         """The class tuple of an assignment of (at least) the scope."""
         return tuple(c[values[v]] for c, v in zip(self.classes, self.scope, strict=True))
+
+    def rows(self) -> npt.NDArray[np.int64]:
+        """A table's allowed class tuples as an array, one row each (made once)."""
+        found: npt.NDArray[np.int64] | None = self.__dict__.get("_rows")
+        if found is None:
+            assert self.allowed is not None
+            found = np.array(sorted(self.allowed), dtype=np.int64).reshape(-1, len(self.scope))
+            object.__setattr__(self, "_rows", found)  # not a field, as `compiled`
+        return found
+
+    def class_mask(self, position: int, values: Iterable[Value]) -> npt.NDArray[np.bool_]:
+        """Which classes of a position the values fall in (indexed by class, over every
+        class the table's rows name)."""
+        classes = self.classes[position]
+        rows = self.rows()
+        named = int(rows[:, position].max()) if len(rows) else -1
+        mask = np.zeros(max(named, *classes.values(), -1) + 1, dtype=np.bool_)
+        mask[[classes[v] for v in values if v in classes]] = True
+        return mask
 
     def compiled(self, model: Model) -> Callable[[Assembly], bool]:
         """The check's expression as a closure, compiled once (for `model`, the

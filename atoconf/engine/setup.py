@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.problem import (
@@ -89,8 +92,8 @@ class Setup:
             for var in check.scope:
                 watching.setdefault(var, []).append(n)
         # a check is revised again only when a domain it reads has shrunk; a table
-        # keeps the rows still alive, which only ever shrink
-        alive: dict[int, Sequence[tuple[int, ...]]] = {}
+        # keeps the rows still alive (their indexes), which only ever shrink
+        alive: dict[int, npt.NDArray[np.int64]] = {}
         queue = list(range(len(narrow)))
         queued = set(queue)
         while queue:
@@ -104,16 +107,9 @@ class Setup:
                     len(self.domains[v]) == len(full[v]) for v in check.scope
                 ):
                     # untouched by the request: the same answer for every request
-                    rows, uses = self._on_full_domains(check)
+                    alive[n], uses = self._on_full_domains(check)
                 else:
-                    present = [
-                        {check.classes[j][x] for x in self.domains[v]}
-                        for j, v in enumerate(check.scope)
-                    ]
-                    start = alive.get(n, check.allowed)
-                    rows = [r for r in start if all(c in present[j] for j, c in enumerate(r))]
-                    uses = [{r[i] for r in rows} for i in range(len(check.scope))]
-                alive[n] = rows
+                    alive[n], uses = self._alive(check, alive.get(n), self.domains)
             for i, var in enumerate(check.scope):
                 if check.allowed is not None:
                     used = uses[i]
@@ -129,21 +125,28 @@ class Setup:
                             queue.append(other)
                             queued.add(other)
 
-    def _on_full_domains(self, check: Check) -> tuple[Sequence[tuple[int, ...]], list[set[int]]]:
+    @staticmethod
+    def _alive(
+        check: Check,
+        rows: npt.NDArray[np.int64] | None,
+        domains: Mapping[str, Sequence[Value]],
+    ) -> tuple[npt.NDArray[np.int64], list[set[int]]]:
+        """Of a table's rows (indexes; None: all), those whose classes all occur in
+        the domains, and the classes they use per position."""
+        table = check.rows()
+        index = np.arange(len(table)) if rows is None else rows
+        for j, var in enumerate(check.scope):
+            index = index[check.class_mask(j, domains[var])[table[index, j]]]
+        uses = [set(np.unique(table[index, i]).tolist()) for i in range(len(check.scope))]
+        return index, uses
+
+    def _on_full_domains(self, check: Check) -> tuple[npt.NDArray[np.int64], list[set[int]]]:
         """A table's rows whose classes all occur in the model's full domains, and the
         classes they use per position: the same for every request, so worked out once
         per model for the model's own rules."""
-        assert check.allowed is not None
-        allowed = check.allowed
 
-        def on_full_domains() -> tuple[list[tuple[int, ...]], list[set[int]]]:
-            full = self.comp.domains
-            present = [
-                {check.classes[j][x] for x in full[v] if x in check.classes[j]}
-                for j, v in enumerate(check.scope)
-            ]
-            rows = [r for r in allowed if all(c in present[j] for j, c in enumerate(r))]
-            return rows, [{r[i] for r in rows} for i in range(len(check.scope))]
+        def on_full_domains() -> tuple[npt.NDArray[np.int64], list[set[int]]]:
+            return self._alive(check, None, self.comp.domains)
 
         if any(check is c for c in self.comp.checks):  # the check lives as long as the model
             return CompiledModel.of(self.model).get(("full rows", id(check)), on_full_domains)

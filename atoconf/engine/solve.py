@@ -72,11 +72,14 @@ def satisfiable(
     rules: Collection[str] | None,
     clock: Clock,
     allowed: Mapping[str, Collection[Value]] | None = None,
+    graph_first: bool = False,
 ) -> bool:
     """Whether `witness` would find an assignment. Each independent group is decided on
     its decision graph where it fits: a search has to exhaust a group to prove it
     empty (slow when a sum's bound is only seen late), the graph does not. A short
-    search goes first, as it usually finds an assembly in a few steps when one exists."""
+    search goes first, as it usually finds an assembly in a few steps when one exists;
+    with `graph_first` (a caller that asks many questions, most without an assembly,
+    of a model whose graphs are worth building) the graph alone."""
     setup = Setup(model, select, require, rules=rules, allowed=allowed)
     if not setup.satisfiable_so_far:
         return False
@@ -84,16 +87,17 @@ def satisfiable(
         checks = setup.checks_within(group)
         if not checks:
             continue
-        quick = clock.capped(QUICK_SEARCH_STEPS)
-        try:
-            found = next(setup.iterate(quick, only=group), None)
-        except Stop as stop:
-            if stop.reason == "deadline":
-                raise
-        else:
-            if found is None:
-                return False
-            continue
+        if not graph_first:
+            quick = clock.capped(QUICK_SEARCH_STEPS)
+            try:
+                found = next(setup.iterate(quick, only=group), None)
+            except Stop as stop:
+                if stop.reason == "deadline":
+                    raise
+            else:
+                if found is None:
+                    return False
+                continue
         try:
             if not graphs_fit(model, clock):
                 raise Unsupported("the model's graphs do not fit")
