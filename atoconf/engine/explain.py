@@ -22,9 +22,11 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from atoconf.engine.clock import Clock, Stop, Stopped
+from atoconf.engine.optimise import cheapest_by_graph
 from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.results import JSON_VERSION, AssemblyResult, assembly_result
 from atoconf.engine.solve import domains, satisfiable, solve, witness
+from atoconf.engine.sweep import Unsupported
 from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5
@@ -381,6 +383,19 @@ def _repairs(
             if best is not None and best.objective is not None:
                 assembly = best
                 score = Fraction(best.objective) * (1 if objective.sense == "min" else -1)
+        else:
+            # the kept items with every rule: a path of the compiled graphs where they
+            # fit, far sooner than a search for any witness
+            try:
+                found = cheapest_by_graph(
+                    model, selects, None, True, 1, require=requires, clock=clock
+                )
+            except Unsupported:
+                found = None
+            if found is not None and found.stopped:
+                raise Stop(found.stopped)
+            if found is not None and found.assemblies:
+                assembly = found.assemblies[0]
         if assembly is None:
             values = oracle.witness(kept)
             assert values is not None
