@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from fractions import Fraction
 from types import ModuleType
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atoconf.engine import problem, sweep
+from atoconf.engine import solve as solve_module
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.results import AssemblyResult
 from atoconf.engine.solve import count, domains, solve
@@ -117,6 +119,20 @@ def test_solve_is_deterministic(case: Case) -> None:
 def test_solve_limit_caps_the_number_of_assemblies(case: Case, limit: int) -> None:
     expected = set(oracle.valid_assemblies(case.model, case.select, case.require))
     keys = keys_of(case.model, list(solve(case.model, case.select, case.require, limit=limit)))
+    assert len(keys) == min(limit, len(expected))
+    assert len(set(keys)) == len(keys)
+    assert set(keys) <= expected
+
+
+@FAST
+@given(cases(), st.integers(1, 6))
+def test_solve_limit_read_off_the_graphs_gives_valid_assemblies(case: Case, limit: int) -> None:
+    """A search that does not settle in its quick steps hands over to the compiled
+    graphs: what they list is valid, distinct and as many as asked for."""
+    expected = set(oracle.valid_assemblies(case.model, case.select, case.require))
+    with patch.object(solve_module, "QUICK_SEARCH_STEPS", 0):
+        found = list(solve(case.model, case.select, case.require, limit=limit))
+    keys = keys_of(case.model, found)
     assert len(keys) == min(limit, len(expected))
     assert len(set(keys)) == len(keys)
     assert set(keys) <= expected

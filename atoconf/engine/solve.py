@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.counting import count_solutions
-from atoconf.engine.optimise import ranked_by_bounds, ranked_by_sweep
+from atoconf.engine.optimise import cheapest_by_graph, ranked_by_bounds, ranked_by_sweep
 from atoconf.engine.paths import GRAPH, answered
 from atoconf.engine.problem import (
     assembly_of,
@@ -46,6 +46,7 @@ from atoconf.language.model import (
 )
 
 QUICK_SEARCH_STEPS = 5_000  # steps of search before `satisfiable` turns to the graph
+LISTED_BY_GRAPH = 1_000  # at most this many assemblies without an objective: graph listed
 # ---- the request as solver input -------------------------------------------------------
 
 
@@ -264,6 +265,19 @@ def _solve(
     objective = minimize if minimize is not None else maximize
     produced = 0
     if objective is None:
+        # the search, in domain order, usually finds the first assemblies in a few
+        # steps; when it has not within its quick steps (a demanding part that only
+        # late choices rule out), the compiled graphs list them instead
+        if (
+            limit is not None
+            and limit <= LISTED_BY_GRAPH
+            and setup.satisfiable_so_far
+            and not _settled_quickly(setup, clock)
+        ):
+            listed = _listed_by_graph(model, select, require, limit, clock, allowed)
+            if listed is not None:
+                yield from listed
+                return
         for values in setup.iterate(clock):
             yield assembly_result(model, values)
             produced += 1
@@ -283,6 +297,43 @@ def _solve(
         produced += 1
         if limit is not None and produced >= limit:
             return
+
+
+def _settled_quickly(setup: Setup, clock: Clock) -> bool:
+    """Whether a search finds a first assembly (or proves there is none) within its
+    quick steps."""
+    if QUICK_SEARCH_STEPS <= 0:
+        return False
+    try:
+        next(setup.iterate(clock.capped(QUICK_SEARCH_STEPS)), None)
+    except Stop as stop:
+        if stop.reason != "cap":
+            raise
+        return False
+    return True
+
+
+def _listed_by_graph(
+    model: Model,
+    select: Mapping[str, Value],
+    require: Sequence[Expr],
+    limit: int,
+    clock: Clock,
+    allowed: Mapping[str, Collection[Value]] | None,
+) -> list[AssemblyResult] | None:
+    """The first `limit` valid assemblies read off the compiled graphs (None: they do
+    not fit the model or the request)."""
+    try:
+        found = cheapest_by_graph(
+            model, select, None, True, limit, allowed, (), require, clock, best_only=False
+        )
+    except Unsupported as why:
+        answered("solve", "search", str(why))
+        return None
+    if found.stopped:
+        raise Stop(found.stopped)
+    answered("solve", GRAPH)
+    return found.assemblies
 
 
 # ---- count ---------------------------------------------------------------------------------
