@@ -1302,12 +1302,15 @@ class Graph:
         if not estimate[0] or estimate[0][0] == math.inf:
             return
         index = {v: i for i, v in enumerate(self.order)}
-        checks_at: list[list[Callable[[Mapping[str, Value]], bool]]] = [[] for _ in self.order]
+        # per level, the checks decided there, each with the places of its scope on the
+        # path (a check reads its own variables: they are handed over alone)
+        checks_at: list[list[tuple[PathCheck, list[int]]]] = [[] for _ in self.order]
         unchecked = [(self.tables[n].scope, self._holds(n)) for n in self.unchecked]
         for scope, check in [*checks, *unchecked]:
             if not all(v in index for v in scope):
                 raise Unsupported("a check reads variables outside this graph")
-            checks_at[max((index[v] for v in scope), default=0)].append(check)
+            places = [index[v] for v in scope]
+            checks_at[max(places, default=0)].append(((tuple(scope), check), places))
         n_outer = len(self.ws.outer) if self.ws is not None else 0
         if self.ws is not None and list(self.order[:n_outer]) != list(self.ws.outer):
             raise Unsupported("the sum's outer variables do not come first")
@@ -1364,10 +1367,11 @@ class Graph:
                         or total + ws_high[depth + 1][e.child] < limits[0]
                     ):
                         continue
-                    if checks_at[depth]:
-                        values = dict(zip(self.order, walked, strict=False))
-                        if not all(check(values) for check in checks_at[depth]):
-                            continue
+                    if checks_at[depth] and not all(
+                        check(dict(zip(scope, [walked[i] for i in places], strict=True)))
+                        for (scope, check), places in checks_at[depth]
+                    ):
+                        continue
                     counter += 1
                     if depth + 1 < last:
                         heapq.heappush(
