@@ -37,7 +37,10 @@ def check(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on warnings too (exit 1).")
     ] = False,
-    lint: Annotated[bool, typer.Option("--lint/--no-lint", help="Run the lints (SPEC §5).")] = True,
+    lint: Annotated[
+        bool,
+        typer.Option("--lint/--no-lint", help="Run the lints (warnings about likely mistakes)."),
+    ] = True,
     lint_deadline: Annotated[
         float,
         typer.Option("--lint-deadline", help="Seconds the solver's lints of a product share."),

@@ -87,7 +87,10 @@ class ResultFormat(StrEnum):
 
 FileArg = Annotated[Path, typer.Argument(help="Rule file.", show_default=False)]
 RequestArg = Annotated[
-    Path | None, typer.Argument(help="Request file (JSON, SPEC §2).", show_default=False)
+    Path | None,
+    typer.Argument(
+        help="Request file (JSON: select, require, minimize/maximize, limit).", show_default=False
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="Fix a choice: cpu=CPU-R7-7700X, gpu=none.")

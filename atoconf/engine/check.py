@@ -1,4 +1,4 @@
-"""Lint: what `atoconf check` finds in a model beyond errors (SPEC §5).
+"""Lint: what `atoconf check` finds in a model beyond errors.
 
 Each lint is a function of the model returning warnings. The static ones read
 the declarations; the others ask the solver and share one deadline: when it

@@ -1,4 +1,4 @@
-"""Why a request has no valid assembly, and what to change (SPEC §2 explain).
+"""Why a request has no valid assembly, and what to change (`explain`).
 
 The model's structure (component types, `where`, quantity ranges, option
 domains) is the hard background. The candidates are the request's items (each
@@ -86,7 +86,7 @@ class Repair(BaseModel):
 
 
 class Explanation(BaseModel):
-    """What `explain` answers (SPEC §2); `conflicts` lists more than one only when
+    """What `explain` answers; `conflicts` lists more than one only when
     several were asked for."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

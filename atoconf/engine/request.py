@@ -1,4 +1,4 @@
-"""Requests (SPEC §2): a customer's order read from JSON, the API or command-line
+"""Requests: a customer's order read from JSON, the API or command-line
 flags, and checked against a model into the terms the solver works with."""
 
 from __future__ import annotations

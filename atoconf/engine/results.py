@@ -59,7 +59,7 @@ class Chosen(BaseModel):
 
 
 class AssemblyResult(BaseModel):
-    """One valid assembly (SPEC §2): every component (None when absent), every
+    """One valid assembly: every component (None when absent), every
     option, and the objective's value as an exact decimal string when there is one."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -94,7 +94,7 @@ class SolveResult(BaseModel):
 def assembly_result(
     model: Model, values: Mapping[str, Value], objective: str | None = None
 ) -> AssemblyResult:
-    """One assembly in the SPEC §2 shape."""
+    """One assembly in its JSON shape."""
     assembly = assembly_of(model, values)
     components: dict[str, Chosen | None] = {}
     for name in model.components:

@@ -1,7 +1,7 @@
 """The tests written inside rule files: run them, and measure which rules they cover.
 
 A test's `given` is a partial choice; each `expect` is checked against the valid
-assemblies of the whole space under that choice (no option defaults, SPEC §1).
+assemblies of the whole space under that choice (no option defaults).
 A rule is covered when removing it from the model changes the verdict of some
 expectation (pass becomes fail or fail becomes pass).
 """

@@ -37,7 +37,7 @@ CODES: dict[str, Code] = {
     "E0304": Code("bad-arguments", "A function called with the wrong arguments"),
     "E0305": Code("number-too-long", "A number with more digits than any real value needs"),
     "E0306": Code("expression-too-deep", "An expression nested too deeply"),
-    # lint (`atoconf check`, SPEC §5)
+    # lint (`atoconf check`)
     "W0301": Code("void-model", "A product with no valid assembly at all"),
     "W0302": Code("dead-choice", "A part, quantity or `none` no valid assembly chooses"),
     "W0303": Code("dead-option-value", "An option value no valid assembly has"),

@@ -1,4 +1,4 @@
-"""Stock (SPEC §3): on hand and reserved per SKU and location, supply per SKU; read from
+"""Stock: on hand and reserved per SKU and location, supply per SKU; read from
 CSV, or kept in a database (SQLite or any server SQLAlchemy reaches) that also holds the
 reservations planners make."""
 
