@@ -268,21 +268,34 @@ def _solve(
         # the search, in domain order, usually finds the first assemblies in a few
         # steps; when it has not within its quick steps (a demanding part that only
         # late choices rule out), the compiled graphs list them instead
-        if (
-            limit is not None
-            and limit <= LISTED_BY_GRAPH
-            and setup.satisfiable_so_far
-            and not _settled_quickly(setup, clock)
-        ):
+        listable = limit is not None and limit <= LISTED_BY_GRAPH
+        quick = clock.capped(QUICK_SEARCH_STEPS if listable else None)
+        stream = setup.iterate(quick)
+        try:
+            if listable and QUICK_SEARCH_STEPS <= 0:
+                raise Stop("cap")
+            first = next(stream, None)
+        except Stop as stop:
+            if stop.reason != "cap":
+                raise
+            assert limit is not None
             listed = _listed_by_graph(model, select, require, limit, clock, allowed)
             if listed is not None:
                 yield from listed
                 return
-        for values in setup.iterate(clock):
-            yield assembly_result(model, values)
-            produced += 1
+            quick.cap = None
+            stream = setup.iterate(quick)
+            first = next(stream, None)
+        quick.cap = None  # found in time: the same search goes on, to its deadline
+        if first is None:
+            return
+        yield assembly_result(model, first)
+        produced += 1
+        for values in stream:
             if limit is not None and produced >= limit:
                 return
+            yield assembly_result(model, values)
+            produced += 1
         return
     sense_min = minimize is not None
     places = decimal_places(model)
@@ -297,20 +310,6 @@ def _solve(
         produced += 1
         if limit is not None and produced >= limit:
             return
-
-
-def _settled_quickly(setup: Setup, clock: Clock) -> bool:
-    """Whether a search finds a first assembly (or proves there is none) within its
-    quick steps."""
-    if QUICK_SEARCH_STEPS <= 0:
-        return False
-    try:
-        next(setup.iterate(clock.capped(QUICK_SEARCH_STEPS)), None)
-    except Stop as stop:
-        if stop.reason != "cap":
-            raise
-        return False
-    return True
 
 
 def _listed_by_graph(
