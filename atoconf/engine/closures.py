@@ -26,7 +26,6 @@ from atoconf.language.model import (
     Literal_,
     Model,
     OptionRef,
-    PartAttr,
     QtyRef,
     Result,
     SetLiteral,
@@ -39,13 +38,17 @@ from atoconf.language.model import (
 Compiled = Callable[[Assembly], object]
 
 
+class _NotCompiled(Exception):
+    """A node only the evaluator carries what it needs for (a `where` filter's part)."""
+
+
 def compile_holds(model: Model, expr: Expr) -> Callable[[Assembly], bool]:
     """Whether a boolean expression is true of an assembly; dividing by zero makes it
     false (as `language.evaluate.holds`)."""
-    if any(isinstance(node, PartAttr) for node in _walk(expr)):
-        # a `where` filter's part attribute: only the evaluator carries the part
+    try:
+        run = _compile(model, expr)
+    except _NotCompiled:
         return lambda assembly: _reference_holds(model, expr, assembly)
-    run = _compile(model, expr)
 
     def check(assembly: Assembly) -> bool:
         try:
@@ -61,30 +64,6 @@ def _reference_holds(model: Model, expr: Expr, assembly: Assembly) -> bool:
         return evaluate(model, expr, assembly) is True
     except ZeroDivisionError:
         return False
-
-
-def _walk(expr: Expr) -> list[Expr]:
-    out = [expr]
-    for child in _children(expr):
-        out += _walk(child)
-    return out
-
-
-def _children(expr: Expr) -> list[Expr]:
-    match expr:
-        case SetLiteral():
-            return list(expr.items)
-        case Unary():
-            return [expr.operand]
-        case Binary() | Compare():
-            return [expr.left, expr.right]
-        case In():
-            return [expr.element, expr.container]
-        case IfThenElse():
-            return [expr.cond, expr.then, expr.else_]
-        case Call():
-            return list(expr.args)
-    return []
 
 
 def _whole(value: Result) -> object:
@@ -238,7 +217,7 @@ def _compile(model: Model, expr: Expr) -> Compiled:
         case Call():
             arg = _compile(model, expr.args[0])
             return lambda a: abs(_number(arg(a)))
-    raise TypeError(f"cannot compile {type(expr).__name__}")
+    raise _NotCompiled(type(expr).__name__)
 
 
 def _arithmetic(model: Model, expr: Binary) -> Compiled:

@@ -23,7 +23,7 @@ rule (a guard that switches it off) go first, then values no witness has yet
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, cast
 
@@ -342,6 +342,9 @@ class _Through:
         return any(abstract(scope, rule.expr) == FALSE for rule in search.rules)  # type: ignore[arg-type]
 
 
+_ANY = object()  # no target at this level: any value
+
+
 class _Tighten(Exception):
     """A search through a target ran long on loose bounds."""
 
@@ -516,36 +519,18 @@ class _Search:
         if self.nodes > LOOSE_NODES and not self.tight:
             raise _Tighten
         var = graph.order[depth]
-        keep = self.filters[depth]
-        below = self.least[sign][depth + 1]
         fresh = self.fresh[depth]
-        only = ahead is not None and ahead[0] == depth
-        options: list[tuple[int, bool, float, float, Value, int, tuple[int, ...] | None]] = []
+        options: list[tuple[int, bool, float, float, Value, int, tuple[int, ...]]] = []
         reads = var in self.scoped
-        for edge in graph.levels[depth][state]:
-            rest = below[edge.child]
-            if rest == math.inf:
-                continue
-            for value, units in zip(edge.values, edge.units, strict=True):
-                if (keep is not None and value not in keep) or (only and value != ahead[1]):  # type: ignore[index]
-                    continue
-                after = y + sign * units
-                if after + rest > 0:
-                    continue
-                moved = graph.unchecked_step(rests, var, value) if reads else None
-                if reads and moved is None:
-                    continue
-                # values that settle an unchecked rule first (a guard that switches it
-                # off), then values no witness has, then the most room for the sum
-                open_ = sum(r != -2 for r in moved) if moved is not None else 0
-                fresh_ = value not in fresh
-                options.append((open_, fresh_, after + rest, after, value, edge.child, moved))
+        for value, after, rest, child, moved in self._steps(sign, depth, state, y, rests, ahead):
+            # values that settle an unchecked rule first (a guard that switches it off),
+            # then values no witness has, then the most room for the sum
+            open_ = sum(r != -2 for r in moved) if reads else 0
+            fresh_ = value not in fresh
+            options.append((open_, fresh_, after + rest, after, value, child, moved))
         options.sort(key=lambda o: o[:3])
         before = list(self.partial)
-        for _, _, _, after, value, child, moved_ in options:
-            moved = moved_ if moved_ is not None else graph.unchecked_step(rests, var, value)
-            if moved is None:
-                continue
+        for _, _, _, after, value, child, moved in options:
             done = self.failed.get((sign, depth + 1, child, moved, self._ahead(target, depth + 1)))
             if done is not None and after >= done:
                 continue
@@ -584,10 +569,7 @@ class _Search:
         for depth in range(top, len(graph.levels)):
             self.clock.tick()
             var = graph.order[depth]
-            keep = self.filters[depth]
-            below = self.least[sign][depth + 1]
             ahead = self._ahead(target, depth)
-            only = ahead is not None and ahead[0] == depth
             fresh = self.fresh[depth]
             reads = var in self.scoped
             still_open = sum(r != -2 for r in rests)
@@ -595,31 +577,19 @@ class _Search:
             # and the least or most a completion adds from each child
             weighing = [self._weighing(side, depth, values, direction) for side in self.sums]
             best: tuple[tuple[int, float, bool], Value, float, int, tuple[int, ...]] | None = None
-            for edge in graph.levels[depth][state]:
-                rest = below[edge.child]
-                if rest == math.inf:
-                    continue
-                for value, units in zip(edge.values, edge.units, strict=True):
-                    if (keep is not None and value not in keep) or (only and value != ahead[1]):  # type: ignore[index]
-                        continue
-                    after = y + sign * units
-                    if after + rest > 0:
-                        continue
-                    moved = graph.unchecked_step(rests, var, value) if reads else rests
-                    if moved is None:
-                        continue
-                    weight = 0.0  # the other sums on the path's best end, times direction
-                    for share, times, rows, by_value in weighing:
-                        if share is not None:
-                            weight += times * share[value]
-                        if by_value is not None:
-                            rows = by_value[cast(int, value)]
-                        weight += rows[edge.child]
-                    weight *= direction
-                    open_ = sum(r != -2 for r in moved) if reads else still_open
-                    key = (open_, weight, value not in fresh)
-                    if best is None or key < best[0]:
-                        best = (key, value, after, edge.child, moved)
+            for value, after, _, child, moved in self._steps(sign, depth, state, y, rests, ahead):
+                weight = 0.0  # the other sums on the path's best end, times direction
+                for share, times, rows, by_value in weighing:
+                    if share is not None:
+                        weight += times * share[value]
+                    if by_value is not None:
+                        rows = by_value[cast(int, value)]
+                    weight += rows[child]
+                weight *= direction
+                open_ = sum(r != -2 for r in moved) if reads else still_open
+                key = (open_, weight, value not in fresh)
+                if best is None or key < best[0]:
+                    best = (key, value, after, child, moved)
             if best is None:
                 return None
             _, value, y, state, rests = best
@@ -628,6 +598,38 @@ class _Search:
         if not graph.holds_unchecked(values):
             return None
         return taken[::-1]
+
+    def _steps(
+        self,
+        sign: int,
+        depth: int,
+        state: int,
+        y: float,
+        rests: tuple[int, ...],
+        ahead: tuple[int, Value] | None,
+    ) -> Iterator[tuple[Value, float, float, int, tuple[int, ...]]]:
+        """The moves from a state that stay within the filters, take the target at its
+        level, keep a completion within the carried sum's bound and break no unchecked
+        rule yet: (value, signed sum after it, least completion, child, rules' rests)."""
+        graph = self.graph
+        var = graph.order[depth]
+        keep = self.filters[depth]
+        below = self.least[sign][depth + 1]
+        only = ahead[1] if ahead is not None and ahead[0] == depth else _ANY
+        reads = var in self.scoped
+        for edge in graph.levels[depth][state]:
+            rest = below[edge.child]
+            if rest == math.inf:
+                continue
+            for value, units in zip(edge.values, edge.units, strict=True):
+                if (keep is not None and value not in keep) or (only is not _ANY and value != only):
+                    continue
+                after = y + sign * units
+                if after + rest > 0:
+                    continue
+                moved = graph.unchecked_step(rests, var, value) if reads else rests
+                if moved is not None:
+                    yield value, after, rest, edge.child, moved
 
     @staticmethod
     def _weighing(
