@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from atoconf.engine.clock import Clock, Stop, Stopped
+from atoconf.engine.closures import compile_holds
 from atoconf.engine.problem import (
     Bound,
     assembly_of,
@@ -274,7 +275,8 @@ def _narrowed(
 
 
 def _holds_on(model: Model, expr: Expr) -> Callable[[Mapping[str, Value]], bool]:
-    return lambda values: holds(model, expr, assembly_of(model, values))
+    check = compile_holds(model, expr)
+    return lambda values: check(assembly_of(model, values))
 
 
 def _nonnegative_branches(model: Model, expr: Expr) -> tuple[Fraction, Fraction] | None:

@@ -105,9 +105,15 @@ class Check:
         """Which classes of a position the values fall in (indexed by class, over every
         class the table's rows name)."""
         classes = self.classes[position]
-        rows = self.rows()
-        named = int(rows[:, position].max()) if len(rows) else -1
-        mask = np.zeros(max(named, *classes.values(), -1) + 1, dtype=np.bool_)
+        sizes: list[int] | None = self.__dict__.get("_class_counts")
+        if sizes is None:
+            rows = self.rows()
+            sizes = [
+                max(int(rows[:, i].max()) if len(rows) else -1, *self.classes[i].values(), -1) + 1
+                for i in range(len(self.scope))
+            ]
+            object.__setattr__(self, "_class_counts", sizes)  # not a field, as `compiled`
+        mask = np.zeros(sizes[position], dtype=np.bool_)
         mask[[classes[v] for v in values if v in classes]] = True
         return mask
 

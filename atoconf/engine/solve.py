@@ -3,6 +3,7 @@ questions lint and rule tests ask."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -289,13 +290,11 @@ def _solve(
         quick.cap = None  # found in time: the same search goes on, to its deadline
         if first is None:
             return
-        yield assembly_result(model, first)
-        produced += 1
-        for values in stream:
-            if limit is not None and produced >= limit:
-                return
+        for values in itertools.chain([first], stream):
             yield assembly_result(model, values)
             produced += 1
+            if limit is not None and produced >= limit:
+                return
         return
     sense_min = minimize is not None
     places = decimal_places(model)
