@@ -49,9 +49,9 @@ class LevelArrays:
 def level_arrays(
     states: int,
     children: int,
-    src: Sequence[int],
-    dst: Sequence[int],
-    group: Sequence[int],
+    src: Ints,
+    dst: Ints,
+    group: Ints,
     groups: Sequence[tuple[Sequence[int], Sequence[int], int, int]],
     places: int,
 ) -> LevelArrays:
@@ -65,7 +65,7 @@ def level_arrays(
     starts = np.cumsum(sizes) - sizes
     group_lo = np.array([g[2] for g in groups], dtype=np.float64)
     group_hi = np.array([g[3] for g in groups], dtype=np.float64)
-    edge_group = np.array(group, dtype=np.int64)
+    edge_group = group
     per_edge = sizes[edge_group]
     edge_of = np.repeat(np.arange(len(edge_group)), per_edge)
     # the i-th value overall is value (i - the edge's first) of the edge's group
@@ -74,8 +74,8 @@ def level_arrays(
     return LevelArrays(
         states=states,
         children=children,
-        src=np.array(src, dtype=np.int64),
-        dst=np.array(dst, dtype=np.int64),
+        src=src,
+        dst=dst,
         lo=group_lo[edge_group],
         hi=group_hi[edge_group],
         edge_group=edge_group,

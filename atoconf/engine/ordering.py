@@ -135,6 +135,15 @@ class _Cut:
     def states(self) -> float:
         return min(self.by_rests, self.by_vars, LOG_CAP)
 
+    def copy(self) -> _Cut:
+        other = _Cut(self.t)
+        other.placed = dict(self.placed)
+        other.open_rests = dict(self.open_rests)
+        other.frontier = {var: set(tables) for var, tables in self.frontier.items()}
+        other.frontier_log = dict(self.frontier_log)
+        other.by_rests, other.by_vars = self.by_rests, self.by_vars
+        return other
+
     def after(self, unit: Unit) -> float:
         """The log of the states once `unit` is placed next (nothing changes)."""
         by_rests = self.by_rests
@@ -191,14 +200,26 @@ def _level_cost(states: float, groups: float) -> float:
     return math.exp(min(states + groups, LOG_CAP))
 
 
-def _cost(tables: _Tables, order: Sequence[Unit]) -> float:
-    """The estimated edges of a graph in this order."""
-    cut = _Cut(tables)
+def _cost(tables: _Tables, order: Sequence[Unit], cut: _Cut | None = None) -> float:
+    """The estimated edges of a graph in this order (after `cut`: of these levels)."""
+    cut = _Cut(tables) if cut is None else cut.copy()
     total = 0.0
     for unit in order:
         total += _level_cost(cut.states, tables.groups[unit])
         cut.place(unit)
     return total
+
+
+def _prefixes(tables: _Tables, order: Sequence[Unit]) -> tuple[list[_Cut], list[float]]:
+    """Per place of an order: the cut before it, and the estimated edges before it."""
+    cut = _Cut(tables)
+    cuts: list[_Cut] = []
+    costs = [0.0]
+    for unit in order:
+        cuts.append(cut.copy())
+        costs.append(costs[-1] + _level_cost(cut.states, tables.groups[unit]))
+        cut.place(unit)
+    return cuts, costs
 
 
 def units_of(variables: Sequence[str]) -> list[Unit]:
@@ -297,8 +318,11 @@ def _greedy(tables: _Tables, ahead: list[Unit], rest: list[Unit], clock: Clock) 
 
 def _improve(tables: _Tables, order: list[Unit], fixed: int, clock: Clock) -> list[Unit]:
     """Local search: move one unit to another place while that lowers the cost, within
-    a budget of work (orders of many units get a window of places around each)."""
-    best = _cost(tables, order)
+    a budget of work (orders of many units get a window of places around each). A
+    move changes only the levels between its two places: a cut depends on what is
+    placed, not in which order, so the levels before and after cost as they did."""
+    cuts, costs = _prefixes(tables, order)
+    best = costs[-1]
     spent = 0
     size = len(order) - fixed
     window = size if size <= 40 else 6
@@ -314,9 +338,11 @@ def _improve(tables: _Tables, order: list[Unit], fixed: int, clock: Clock) -> li
                     continue
                 trial = [*without[:j], unit, *without[j:]]
                 spent += len(trial)
-                cost = _cost(tables, trial)
+                lo, hi = min(i, j), max(i, j) + 1
+                cost = costs[lo] + _cost(tables, trial[lo:hi], cuts[lo]) + (costs[-1] - costs[hi])
                 if cost < best * (1 - 1e-9):
                     best, order, improved = cost, trial, True
+                    cuts, costs = _prefixes(tables, order)
                     break
             if spent >= SEARCH_STEPS:
                 break

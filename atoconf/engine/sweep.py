@@ -36,6 +36,7 @@ from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.flows import (
     Floats,
+    Ints,
     LevelArrays,
     completion_row,
     group_least,
@@ -334,19 +335,65 @@ PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
 SumShares = dict[str, dict[Value, Num]]  # per summed component: each part's share
 
 
+# the values one or more edges carry: (values, units, least unit, most unit)
+EdgeGroup = tuple[list[Value], list[int], int, int]
+
+
 @dataclass
-class EdgeTable:
-    """A level's edges as columns (source state, child, group) beside the groups of
-    values they carry (values, units, least and most unit): many edges share a group."""
+class _Leaves:
+    """A variable's values in groups that move every touching table alike and leave
+    the same pending quantity: per group its classes (a row per group, a column per
+    touching table), pending quantity, values and units."""
 
-    src: list[int]
-    dst: list[int]
-    group: list[int]
-    groups: list[tuple[list[Value], list[int], int, int]]
+    classes: Ints
+    pending: list[Any]
+    values: list[list[Value]]
+    units: list[list[int]]
 
 
-# per state of a level, its edges; and a layer of states: (rests, pending quantity) each
-Level = list[list[Edge]]
+def _joined(parts: list[list[Any]]) -> list[Any]:
+    return [x for part in parts for x in part]
+
+
+class Level:
+    """A level's edges as columns, sorted by source state: the children and the value
+    groups they carry (many edges share a group). Building the graph never makes an
+    object per edge; a state's `Edge`s are made when it is first read."""
+
+    def __init__(self, offsets: Ints, dst: Ints, group: Ints, groups: list[EdgeGroup]) -> None:
+        self.offsets = offsets  # state s has the edges offsets[s] .. offsets[s + 1] - 1
+        self.dst = dst
+        self.group = group
+        self.groups = groups
+        self._edges: dict[int, list[Edge]] = {}
+        self._lock = threading.Lock()  # threads share a model's graphs
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, state: int) -> list[Edge]:
+        found = self._edges.get(state)
+        if found is None:
+            start, stop = int(self.offsets[state]), int(self.offsets[state + 1])
+            found = []
+            for child, g in zip(
+                self.dst[start:stop].tolist(), self.group[start:stop].tolist(), strict=True
+            ):
+                values, units, lo, hi = self.groups[g]
+                found.append(Edge(values, child, units, lo, hi))
+            with self._lock:
+                found = self._edges.setdefault(state, found)
+        return found
+
+    def __iter__(self) -> Iterator[list[Edge]]:
+        return (self[state] for state in range(len(self)))
+
+    def sources(self) -> Ints:
+        """Each edge's source state."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
+
+
+# a layer of states: (rests, pending quantity) each
 Layer = tuple[list[tuple[tuple[int, int], ...]], list[Any]]
 
 
@@ -561,12 +608,11 @@ class Graph:
         self._unknown_totals: dict[int, dict[tuple[str, tuple[str, ...]], Interval]] = {}
         self._linear: dict[int, dict[str, dict[Value, Fraction]]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
-        self._move_maps: dict[tuple[int, int], dict[int, int]] = {}
+        self._move_maps: dict[tuple[int, int], Ints] = {}
         self._start: dict[int, int] = {}
         self.order: list[str] = []
-        self.levels: list[list[list[Edge]]] = []  # per level, per state: its edges
+        self.levels: list[Level] = []
         self._arrays: list[LevelArrays] | None = None
-        self._edge_tables: list[EdgeTable] = []  # until `arrays` reads them
         self._arrays_lock = threading.Lock()
         self._steps: dict[tuple[int, int], dict[Value, tuple[int, int]]] = {}
         self._build(variables, first, clock)
@@ -816,117 +862,121 @@ class Graph:
             self._representative[(n, pos)] = found
         return found[cls]
 
-    def _groups(self, var: str, touching: Sequence[tuple[int, int]]) -> Any:
+    def _leaves(self, var: str, touching: Sequence[tuple[int, int]]) -> _Leaves:
         """The values of one variable grouped by their classes in the touching tables
-        (which decide the next state), as a trie: one level of dicts per table, class
-        -> subtrie, so that a state walks only the classes its rests still allow.
-        Its leaves group the values further by what they leave pending for the sum:
-        [(child pending, the edge's values and units)]. A summed part after its
-        quantity gets its units per state (see _level)."""
+        (which decide the next state) and by what they leave pending for the sum, in
+        the order of their first values. A summed part after its quantity gets its
+        units per state (see _level)."""
         ws = self.ws
         owner = var.removesuffix(".qty")
         holds_qty = ws is not None and var.endswith(".qty") and owner in self.summed
-        trie: dict[Any, Any] = {}
-        leaves: dict[tuple[int, ...], dict[Any, tuple[Any, Edge]]] = {}
+        index: dict[tuple[tuple[int, ...], Any], int] = {}
+        leaves = _Leaves(np.empty(0, dtype=np.int64), [], [], [])
+        signatures: list[tuple[int, ...]] = []
         for value in self.domains[var]:
             sig = tuple(self.tables[n].classes[pos][value] for n, pos in touching)
-            by_pending = leaves.get(sig)
-            if by_pending is None:
-                by_pending = leaves[sig] = {}
-                node = trie
-                for cls in sig[:-1]:
-                    node = node.setdefault(cls, {})
-                if sig:
-                    node[sig[-1]] = by_pending
-                else:
-                    trie = by_pending
             pending: Any = value if holds_qty else None
             share = 0
             if ws is not None and var in self.summed and var in ws.fixed:
                 share = ws.units[var][(value, ws.fixed[var])]
-            entry = by_pending.setdefault(pending, (pending, Edge([], -1, [])))
-            entry[1].values.append(value)
-            entry[1].units.append(share)
-        for by_pending in leaves.values():
-            # the dicts become lists in place: the trie holds the same objects
-            items = list(by_pending.values())
-            by_pending.clear()
-            by_pending.update(enumerate(items))
-        return trie
+            at = index.get((sig, pending))
+            if at is None:
+                at = index[(sig, pending)] = len(signatures)
+                signatures.append(sig)
+                leaves.pending.append(pending)
+                leaves.values.append([])
+                leaves.units.append([])
+            leaves.values[at].append(value)
+            leaves.units[at].append(share)
+        leaves.classes = np.array(signatures, dtype=np.int64).reshape(
+            len(signatures), len(touching)
+        )
+        return leaves
 
     def _walk(
-        self, trie: Any, touching: Sequence[tuple[int, int]], rests: Mapping[int, int]
-    ) -> list[tuple[Any, tuple[tuple[int, int], ...]]]:
-        """The trie's leaves the rests allow, each with the rests it moves to (decided
-        tables left out)."""
-        frontier: list[tuple[Any, tuple[tuple[int, int], ...]]] = [(trie, ())]
-        for n, pos in touching:
-            table = self._moves_from(rests[n] if n in rests else self._initial(n), pos)
-            deeper: list[tuple[Any, tuple[tuple[int, int], ...]]] = []
-            for node, moved in frontier:
-                if len(table) < len(node):
-                    pairs = [(after, node.get(cls)) for cls, after in table.items()]
-                else:
-                    pairs = [(table.get(cls, -1), sub) for cls, sub in node.items()]
-                for after, sub in pairs:
-                    if after == -1 or sub is None:
-                        continue
-                    deeper.append((sub, moved if after == -2 else (*moved, (n, after))))
-            frontier = deeper
-        return frontier
+        self, leaves: _Leaves, touching: Sequence[tuple[int, int]], rests: Mapping[int, int]
+    ) -> tuple[list[int], list[list[int]]]:
+        """The leaves the rests allow, each with the rest every touching table moves to
+        (-2: decided), as arrays: one lookup per table over all the leaves."""
+        allowed = np.ones(len(leaves.values), dtype=np.bool_)
+        after = np.empty(leaves.classes.shape, dtype=np.int64)
+        for i, (n, pos) in enumerate(touching):
+            moves = self._moves_from(rests[n] if n in rests else self._initial(n), pos)
+            after[:, i] = moves[leaves.classes[:, i]]
+            allowed &= after[:, i] != -1
+        kept = np.flatnonzero(allowed)
+        return kept.tolist(), after[kept].tolist()
 
     @staticmethod
     def _edge_groups(
-        frontier: list[tuple[Any, tuple[tuple[int, int], ...]]],
-        moved_ids: dict[tuple[tuple[int, int], ...], int],
+        walked: tuple[list[int], list[list[int]]],
+        leaves: _Leaves,
+        touching: Sequence[tuple[int, int]],
+        moved_ids: dict[tuple[int, ...], int],
         moved_of: list[tuple[tuple[int, int], ...]],
         after_qty: bool,
         shares: Mapping[tuple[Value, Any], int],
         pending: Any,
-        numbered: list[tuple[list[Value], list[int], int, int]],
+        numbered: list[EdgeGroup],
     ) -> list[tuple[int, Any, int]]:
         """A walk's leaves as edges to be: per (moved rests id, child's pending
         quantity) the values and their units (after a quantity: the parts that take it),
         appended to `numbered` with their least and most units; each as its number."""
-        grouped: dict[tuple[int, Any], tuple[list[Value], list[int]]] = {}
-        for by_pending, moved in frontier:
+        grouped: dict[tuple[int, Any], tuple[list[list[Value]], list[list[int]]]] = {}
+        for leaf, row in zip(*walked, strict=True):
+            moved = tuple(row)
             mid = moved_ids.get(moved)
             if mid is None:
                 mid = moved_ids[moved] = len(moved_of)
-                moved_of.append(moved)
-            for child_pending, edge in by_pending.values():
-                values, units = edge.values, edge.units
-                if after_qty:
-                    kept = [(v, shares[(v, pending)]) for v in values if (v, pending) in shares]
-                    values, units = [v for v, _ in kept], [u for _, u in kept]
-                    if not values:
-                        continue
-                found = grouped.get((mid, child_pending))
-                if found is None:
-                    grouped[(mid, child_pending)] = (values, units)
-                else:
-                    grouped[(mid, child_pending)] = (found[0] + values, found[1] + units)
+                moved_of.append(
+                    tuple((n, a) for (n, _), a in zip(touching, row, strict=True) if a != -2)
+                )
+            values, units = leaves.values[leaf], leaves.units[leaf]
+            if after_qty:
+                kept = [(v, shares[(v, pending)]) for v in values if (v, pending) in shares]
+                values, units = [v for v, _ in kept], [u for _, u in kept]
+                if not values:
+                    continue
+            found = grouped.setdefault((mid, leaves.pending[leaf]), ([], []))
+            found[0].append(values)
+            found[1].append(units)
         out: list[tuple[int, Any, int]] = []
-        for (mid, cp), (values, units) in grouped.items():
+        for (mid, cp), (values_parts, units_parts) in grouped.items():
+            # one part shares the leaf's lists: nothing changes them
+            values = values_parts[0] if len(values_parts) == 1 else _joined(values_parts)
+            units = units_parts[0] if len(units_parts) == 1 else _joined(units_parts)
             out.append((mid, cp, len(numbered)))
             numbered.append((values, units, min(units), max(units)))
         return out
 
-    def _moves_from(self, rest: int, pos: int) -> dict[int, int]:
-        """Every class's move from one rest at one position."""
+    def _moves_from(self, rest: int, pos: int) -> Ints:
+        """Every class's move from one rest at one position, indexed by class (-1: the
+        rest does not allow it)."""
         key = (rest, pos)
         found = self._move_maps.get(key)
         if found is None:
             n, open_, rows = self._rests[rest]
-            if self.tables[n].lazy:
-                classes = {
-                    self.tables[n].classes[pos][x] for x in self.domains[self.tables[n].scope[pos]]
-                }
+            check = self.tables[n]
+            found = np.full(max(check.classes[pos].values(), default=-1) + 1, -1, dtype=np.int64)
+            if check.lazy:
+                for cls in {check.classes[pos][x] for x in self.domains[check.scope[pos]]}:
+                    found[cls] = self._move(rest, pos, cls)
             else:
+                # every class's rows in one pass (a class at a time reads all the rows)
                 at = open_.index(pos)
-                classes = {r[at] for r in rows}
-            found = {cls: self._move(rest, pos, cls) for cls in classes}
-            found = {cls: after for cls, after in found.items() if after != -1}
+                left: dict[int, list[tuple[int, ...]]] = {}
+                for r in rows:
+                    left.setdefault(r[at], []).append(r[:at] + r[at + 1 :])
+                for cls, remainder in left.items():
+                    after = self._moves.get((rest, pos, cls))
+                    if after is None:
+                        after = -2
+                        if len(open_) > 1:
+                            after = self._intern(
+                                n, open_[:at] + open_[at + 1 :], frozenset(remainder)
+                            )
+                        self._moves[(rest, pos, cls)] = after
+                    found[cls] = after
             self._move_maps[key] = found
         return found
 
@@ -939,10 +989,9 @@ class Graph:
             raise Unsupported("the graph would be too large")
         layer: Layer = ([()], [None])
         for var in order:
-            level, layer, table = self._level(var, layer, clock)
+            level, layer = self._level(var, layer, clock)
             self.order.append(var)
             self.levels.append(level)
-            self._edge_tables.append(table)
             if len(layer[0]) > MAX_STATES:
                 raise Unsupported("too many states")
         self.final = len(layer[0])
@@ -951,12 +1000,11 @@ class Graph:
             {value: i for i, value in enumerate(self.domains[var])} for var in self.order
         ]
 
-    def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer, EdgeTable]:
-        """One level for `var` after `layer`: per state its edges, the states of the
-        next layer, and the edges as a table for `arrays`."""
+    def _level(self, var: str, layer: Layer, clock: Clock) -> tuple[Level, Layer]:
+        """One level for `var` after `layer`: its edges and the states of the next
+        layer."""
         states, pending_of = layer
-        touching = self.touching[var]
-        touched = {n for n, _ in touching}
+        touched = {n for n, _ in self.touching[var]}
         # a summed part whose quantity the state holds: its units per quantity
         after_qty = self.ws is not None and var in self.summed and var not in self.ws.fixed
         shares = self.ws.units[var] if self.ws is not None and after_qty else {}
@@ -964,67 +1012,96 @@ class Graph:
         touching = sorted(
             self.touching[var], key=lambda t: len(set(self.tables[t[0]].classes[t[1]].values()))
         )
-        trie = self._groups(var, touching)
-        # per touched rests (and pending quantity): the values they allow, grouped by
-        # the rests they move to (an id) and the child's pending quantity. Many states
-        # share their touched rests; ids keep the child keys short (a tuple's hash is
+        leaves = self._leaves(var, touching)
+        # per touched rests (and pending quantity): the edges they allow, each as (the
+        # rests they move to as an id, the child's pending quantity, its value group).
+        # Many states share their touched rests; ids keep keys short (a tuple's hash is
         # recomputed on every lookup)
-        groups_of: dict[tuple[Any, ...], list[tuple[int, Any, int]]] = {}
-        table = EdgeTable([], [], [], [])
-        moved_ids: dict[tuple[tuple[int, int], ...], int] = {}
+        lists_of: dict[tuple[Any, ...], int] = {}
+        lists: list[list[tuple[int, Any, int]]] = []
+        groups: list[EdgeGroup] = []
+        moved_ids: dict[tuple[int, ...], int] = {}  # per row of rests moved to
         moved_of: list[tuple[tuple[int, int], ...]] = []
         untouched_ids: dict[tuple[tuple[int, int], ...], int] = {}
-        next_ids: dict[tuple[int, int, Any], int] = {}
-        next_states: list[tuple[tuple[int, int], ...]] = []
-        next_pending: list[Any] = []
-        level: Level = []
-        for state, pending in zip(states, pending_of, strict=True):
+        list_of_state = np.empty(len(states), dtype=np.int64)
+        untouched_of_state = np.empty(len(states), dtype=np.int64)
+        for i, (state, pending) in enumerate(zip(states, pending_of, strict=True)):
             clock.tick()
             rests = dict(state)
             untouched = tuple(item for item in state if item[0] not in touched)
-            uid = untouched_ids.setdefault(untouched, len(untouched_ids))
-            touched_rests = tuple(rests.get(n, -1) for n, _ in touching)
-            groups = groups_of.get((touched_rests, pending if after_qty else None))
-            if groups is None:
-                groups = self._edge_groups(
-                    self._walk(trie, touching, rests),
-                    moved_ids,
-                    moved_of,
-                    after_qty,
-                    shares,
-                    pending,
-                    table.groups,
+            untouched_of_state[i] = untouched_ids.setdefault(untouched, len(untouched_ids))
+            key = (tuple(rests.get(n, -1) for n, _ in touching), pending if after_qty else None)
+            found = lists_of.get(key)
+            if found is None:
+                found = lists_of[key] = len(lists)
+                walked = self._walk(leaves, touching, rests)
+                lists.append(
+                    self._edge_groups(
+                        walked,
+                        leaves,
+                        touching,
+                        moved_ids,
+                        moved_of,
+                        after_qty,
+                        shares,
+                        pending,
+                        groups,
+                    )
                 )
-                groups_of[(touched_rests, pending if after_qty else None)] = groups
-            edges: list[Edge] = []
-            source = len(level)
-            for mid, child_pending, group in groups:
-                key = (uid, mid, child_pending)
-                child = next_ids.get(key)
-                if child is None:
-                    child = next_ids[key] = len(next_states)
-                    next_states.append(tuple(sorted(untouched + moved_of[mid])))
-                    next_pending.append(child_pending)
-                # the lists are shared between states: nothing changes them
-                values, units, lo, hi = table.groups[group]
-                edges.append(Edge(values, child, units, lo, hi))
-                table.src.append(source)
-                table.dst.append(child)
-                table.group.append(group)
-            level.append(edges)
+            list_of_state[i] = found
+        return self._columns(
+            list_of_state, untouched_of_state, lists, groups, list(untouched_ids), moved_of
+        )
+
+    @staticmethod
+    def _columns(
+        list_of_state: Ints,
+        untouched_of_state: Ints,
+        lists: list[list[tuple[int, Any, int]]],
+        groups: list[EdgeGroup],
+        untouched_of: list[tuple[tuple[int, int], ...]],
+        moved_of: list[tuple[tuple[int, int], ...]],
+    ) -> tuple[Level, Layer]:
+        """Every state's edges at once, by index arithmetic: a state's edges are its
+        list's, each to the child keyed by the state's untouched rests, the rests the
+        edge moves to and the child's pending quantity; children numbered in the order
+        a walk state by state meets them."""
+        pair_ids: dict[tuple[int, Any], int] = {}  # (moved rests id, child's pending)
+        flat_pair: list[int] = []
+        flat_group: list[int] = []
+        for edges in lists:
+            for mid, child_pending, group in edges:
+                flat_pair.append(pair_ids.setdefault((mid, child_pending), len(pair_ids)))
+                flat_group.append(group)
+        sizes = np.array([len(edges) for edges in lists], dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes
+        per_state = sizes[list_of_state]
+        offsets = np.zeros(len(list_of_state) + 1, dtype=np.int64)
+        np.cumsum(per_state, out=offsets[1:])
+        index = np.arange(offsets[-1]) + np.repeat(starts[list_of_state] - offsets[:-1], per_state)
+        pair = np.array(flat_pair, dtype=np.int64)[index]
+        group = np.array(flat_group, dtype=np.int64)[index]
+        pairs = list(pair_ids)
+        width = max(len(pairs), 1)
+        key = np.repeat(untouched_of_state, per_state) * width + pair
+        unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(unique), dtype=np.int64)
+        rank[order] = np.arange(len(unique))
+        dst = rank[inverse.reshape(-1)]
         # two keys may name one state (the same rests reached two ways); edges of one
         # state that now share a child are summed as they are
         merged: dict[tuple[Any, ...], int] = {}
-        remap = [
-            merged.setdefault(key, len(merged))
-            for key in zip(next_states, next_pending, strict=True)
-        ]
-        if len(merged) != len(next_states):
-            for edges in level:
-                for e in edges:
-                    e.child = remap[e.child]
-            table.dst = [remap[child] for child in table.dst]
-        return level, ([k[0] for k in merged], [k[1] for k in merged]), table
+        remap: list[int] = []
+        for k in unique[order].tolist():
+            uid, pid = divmod(k, width)
+            mid, child_pending = pairs[pid]
+            child = (tuple(sorted(untouched_of[uid] + moved_of[mid])), child_pending)
+            remap.append(merged.setdefault(child, len(merged)))
+        if len(merged) != len(remap):
+            dst = np.array(remap, dtype=np.int64)[dst]
+        layer = ([k[0] for k in merged], [k[1] for k in merged])
+        return Level(offsets, dst, group, groups), layer
 
     # what flows backward
 
@@ -1464,28 +1541,24 @@ class Graph:
 
     def arrays(self) -> list[LevelArrays]:
         """The levels as arrays for the click passes (flows.py), made on first use (under
-        a lock: threads share a model's graphs, and the edge tables go once read)."""
+        a lock: threads share a model's graphs)."""
         with self._arrays_lock:
             if self._arrays is None:
-                self._arrays = self._made_arrays()
-                self._edge_tables = []
+                self._arrays = [
+                    level_arrays(
+                        len(level),
+                        len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final,
+                        level.sources(),
+                        level.dst,
+                        level.group,
+                        [([places[v] for v in vs], us, lo, hi) for vs, us, lo, hi in level.groups],
+                        len(places),
+                    )
+                    for depth, (level, places) in enumerate(
+                        zip(self.levels, self.places, strict=True)
+                    )
+                ]
         return self._arrays
-
-    def _made_arrays(self) -> list[LevelArrays]:
-        return [
-            level_arrays(
-                len(self.levels[depth]),
-                len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final,
-                table.src,
-                table.dst,
-                table.group,
-                [([places[v] for v in vs], us, lo, hi) for vs, us, lo, hi in table.groups],
-                len(places),
-            )
-            for depth, (table, places) in enumerate(
-                zip(self._edge_tables, self.places, strict=True)
-            )
-        ]
 
     def _follow(
         self, outer: Mapping[str, Value], depth: int, filters: Sequence[set[Value] | None]
