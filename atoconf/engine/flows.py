@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -24,10 +25,10 @@ Bools = npt.NDArray[np.bool_]
 @dataclass(frozen=True)
 class LevelArrays:
     """One level of a graph: its edges (state -> child, least and most units, group of
-    values), its edge values (which edge, the value's place in the variable's domain,
-    units), and the groups of values edges share (each value's group, place, units):
-    a least over an edge's values is a least over its group's, and there are far
-    fewer groups' values than edges' values."""
+    values) and the groups of values edges share (each value's group, place in the
+    variable's domain, units): a least over an edge's values is a least over its
+    group's, and there are far fewer groups' values than edges' values. The edge
+    values (which edge, place, units) are spelt out on first use."""
 
     states: int
     children: int
@@ -36,14 +37,39 @@ class LevelArrays:
     lo: Floats
     hi: Floats
     edge_group: Ints
-    edge_of: Ints
-    place: Ints
-    units: Floats
     places: int  # the size of the variable's domain
     group_count: int
     group_of: Ints
+    group_start: Ints  # per group: where its values start
     group_place: Ints
     group_units: Floats
+
+    @cached_property
+    def _edge_values(self) -> tuple[Ints, Ints, Floats]:
+        sizes = np.diff(np.append(self.group_start, len(self.group_place)))
+        per_edge = sizes[self.edge_group]
+        edge_of = np.repeat(np.arange(len(self.edge_group)), per_edge)
+        # the i-th value overall is value (i - the edge's first) of the edge's group
+        first = np.cumsum(per_edge) - per_edge
+        index = np.arange(len(edge_of)) + np.repeat(
+            self.group_start[self.edge_group] - first, per_edge
+        )
+        return edge_of, self.group_place[index], self.group_units[index]
+
+    @property
+    def edge_of(self) -> Ints:
+        """Per edge value: its edge."""
+        return self._edge_values[0]
+
+    @property
+    def place(self) -> Ints:
+        """Per edge value: its place in the variable's domain."""
+        return self._edge_values[1]
+
+    @property
+    def units(self) -> Floats:
+        """Per edge value: its units."""
+        return self._edge_values[2]
 
 
 def level_arrays(
@@ -56,37 +82,24 @@ def level_arrays(
     places: int,
 ) -> LevelArrays:
     """Arrays of one level from its edges as columns (source state, child, group) and
-    the groups of values the edges carry (value places, units, least and most unit):
-    edges share groups, so each group's values are copied out by index arithmetic, not
-    per edge in Python."""
+    the groups of values the edges carry (value places, units, least and most unit)."""
     sizes = np.array([len(g[0]) for g in groups], dtype=np.int64)
-    flat_place = np.fromiter((x for g in groups for x in g[0]), dtype=np.int64)
-    flat_units = np.fromiter((u for g in groups for u in g[1]), dtype=np.float64)
-    starts = np.cumsum(sizes) - sizes
     group_lo = np.array([g[2] for g in groups], dtype=np.float64)
     group_hi = np.array([g[3] for g in groups], dtype=np.float64)
-    edge_group = group
-    per_edge = sizes[edge_group]
-    edge_of = np.repeat(np.arange(len(edge_group)), per_edge)
-    # the i-th value overall is value (i - the edge's first) of the edge's group
-    first = np.cumsum(per_edge) - per_edge
-    index = np.arange(len(edge_of)) + np.repeat(starts[edge_group] - first, per_edge)
     return LevelArrays(
         states=states,
         children=children,
         src=src,
         dst=dst,
-        lo=group_lo[edge_group],
-        hi=group_hi[edge_group],
-        edge_group=edge_group,
-        edge_of=edge_of,
-        place=flat_place[index],
-        units=flat_units[index],
+        lo=group_lo[group],
+        hi=group_hi[group],
+        edge_group=group,
         places=places,
         group_count=len(groups),
         group_of=np.repeat(np.arange(len(groups)), sizes),
-        group_place=flat_place,
-        group_units=flat_units,
+        group_start=np.cumsum(sizes) - sizes,
+        group_place=np.fromiter((x for g in groups for x in g[0]), dtype=np.int64),
+        group_units=np.fromiter((u for g in groups for u in g[1]), dtype=np.float64),
     )
 
 

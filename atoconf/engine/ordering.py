@@ -14,10 +14,14 @@ graph is built to find it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+
 from atoconf.engine.clock import Clock
+from atoconf.engine.flows import Ints
 from atoconf.engine.problem import Check
 from atoconf.engine.propagate import qty_var
 from atoconf.language.model import Value
@@ -45,7 +49,8 @@ class _Tables:
         self.tables = tables
         self.lazy_rests = lazy_rests
         self.domains = domains
-        self.rows: list[list[tuple[int, ...]] | None] = []  # None: a lazy check's
+        # per table: its rows within the domains, one per line (None: a lazy check's)
+        self.rows: list[Ints | None] = []
         self.present: list[list[set[int]]] = []  # per table and position: its classes
         for check in tables:
             present = [{check.classes[i][x] for x in domains[v]} for i, v in enumerate(check.scope)]
@@ -53,11 +58,11 @@ class _Tables:
             if check.allowed is None:
                 self.rows.append(None)
                 continue
-            self.rows.append(
-                [r for r in check.allowed if all(c in present[i] for i, c in enumerate(r))]
-            )
+            kept = [r for r in check.allowed if all(c in present[i] for i, c in enumerate(r))]
+            self.rows.append(np.array(kept, dtype=np.int64).reshape(len(kept), len(check.scope)))
         self._rests: dict[tuple[int, frozenset[int]], float] = {}
         self._signatures: dict[tuple[str, frozenset[int]], float] = {}
+        self._columns: dict[tuple[int, int], Ints] = {}
         self.touching: dict[str, list[tuple[int, int]]] = {}
         for n, check in enumerate(tables):
             for pos, v in enumerate(check.scope):
@@ -92,13 +97,15 @@ class _Tables:
         if found is None:
             assert rows is not None
             at = sorted(placed)
-            others = [i for i in range(len(self.tables[n].scope)) if i not in placed]
-            by_prefix: dict[tuple[int, ...], set[tuple[int, ...]]] = {}
-            for r in rows:
-                by_prefix.setdefault(tuple(r[i] for i in at), set()).add(
-                    tuple(r[i] for i in others)
-                )
-            distinct = len({frozenset(s) for s in by_prefix.values()})
+            others = [i for i in range(rows.shape[1]) if i not in placed]
+            # rows sorted by their placed classes, then the others: a run of equal
+            # placed classes lists one rest
+            prefix, remainder = _keys(rows[:, at]), _keys(rows[:, others])
+            order = np.lexsort((remainder, prefix))
+            ends = np.flatnonzero(np.diff(prefix[order])) + 1
+            cuts = [0, *ends.tolist(), len(order)]
+            listed = remainder[order].tolist()
+            distinct = len({tuple(listed[a:b]) for a, b in itertools.pairwise(cuts)})
             found = self._rests[key] = math.log(max(1, distinct))
         return found
 
@@ -107,15 +114,30 @@ class _Tables:
         key = (var, tables)
         found = self._signatures.get(key)
         if found is None:
-            touching = [(n, pos) for n, pos in self.touching.get(var, ()) if n in tables]
-            distinct = len(
-                {
-                    tuple(self.tables[n].classes[pos][x] for n, pos in touching)
-                    for x in self.domains[var]
-                }
-            )
+            columns = [
+                self._classes(var, n, pos) for n, pos in self.touching.get(var, ()) if n in tables
+            ]
+            distinct = len(np.unique(np.stack(columns, axis=1), axis=0)) if columns else 1
             found = self._signatures[key] = math.log(max(1, distinct))
         return found
+
+    def _classes(self, var: str, n: int, pos: int) -> Ints:
+        """Per value of a variable, its class at a position of a table."""
+        found = self._columns.get((n, pos))
+        if found is None:
+            classes = self.tables[n].classes[pos]
+            found = self._columns[(n, pos)] = np.array(
+                [classes[x] for x in self.domains[var]], dtype=np.int64
+            )
+        return found
+
+
+def _keys(rows: Ints) -> Ints:
+    """One number per row, equal for equal rows (classes in mixed radix)."""
+    key = np.zeros(len(rows), dtype=np.int64)
+    for column in rows.T:
+        key = key * (int(column.max()) + 1) + column
+    return key
 
 
 class _Cut:
@@ -172,28 +194,30 @@ class _Cut:
         return min(by_rests, by_vars, LOG_CAP)
 
     def place(self, unit: Unit) -> None:
+        changed: set[str] = set()  # the variables whose open tables changed
         for n, positions in self.t.positions[unit].items():
             now = self.placed.get(n, frozenset()) | positions
             self.placed[n] = now
             self.by_rests -= self.open_rests.pop(n, 0.0)
             scope = self.t.tables[n].scope
-            is_open = len(now) < len(scope)
-            if is_open:
+            if len(now) < len(scope):
                 self.open_rests[n] = self.t.rests(n, now)
                 self.by_rests += self.open_rests[n]
-            for pos in now:
-                var = scope[pos]
-                tables = self.frontier.setdefault(var, set())
-                if is_open:
-                    tables.add(n)
-                else:
-                    tables.discard(n)
-                self.by_vars -= self.frontier_log.pop(var, 0.0)
-                if tables:
-                    self.frontier_log[var] = self.t.signatures(var, frozenset(tables))
-                    self.by_vars += self.frontier_log[var]
-                else:
-                    del self.frontier[var]
+                for pos in positions:
+                    self.frontier.setdefault(scope[pos], set()).add(n)
+                    changed.add(scope[pos])
+            else:  # closed: its variables no longer wait on it
+                for pos in now:
+                    self.frontier.get(scope[pos], set()).discard(n)
+                    changed.add(scope[pos])
+        for var in changed:
+            self.by_vars -= self.frontier_log.pop(var, 0.0)
+            tables = self.frontier.get(var)
+            if tables:
+                self.frontier_log[var] = self.t.signatures(var, frozenset(tables))
+                self.by_vars += self.frontier_log[var]
+            else:
+                self.frontier.pop(var, None)
 
 
 def _level_cost(states: float, groups: float) -> float:

@@ -289,6 +289,40 @@ def assembly_of(model: Model, values: Values) -> Assembly:
     return Assembly(components, options)
 
 
+def _assembler(model: Model, scope: Sequence[str]) -> Callable[[Sequence[Value]], Assembly]:
+    """Assemblies of values of the scope's variables in order, as `assembly_of` makes
+    them, without reading the whole model for each (a table evaluates many)."""
+    at = {var: i for i, var in enumerate(scope)}
+    # per component in the scope: its part's place, its quantity's place, its fixed
+    # quantity (None: read the quantity) and its least quantity
+    present = [
+        (
+            comp.name,
+            at[comp.name],
+            at.get(qty_var(comp.name)),
+            comp.qty_min if comp.qty_min == comp.qty_max else None,
+            comp.qty_min,
+        )
+        for comp in model.components.values()
+        if comp.name in at
+    ]
+    options = [(name, at[name]) for name in model.options if name in at]
+
+    def assemble(row: Sequence[Value]) -> Assembly:
+        components: dict[str, tuple[str | None, int]] = {}
+        for name, i, qi, fixed, least in present:
+            sku = row[i]
+            if sku is None:
+                components[name] = (None, 0)
+            elif fixed is not None:
+                components[name] = (str(sku), fixed)
+            else:
+                components[name] = (str(sku), least if qi is None else int(row[qi]))  # type: ignore[arg-type]
+        return Assembly(components, {name: row[i] for name, i in options})
+
+    return assemble
+
+
 def check_holds(model: Model, check: Check, values: Values) -> bool:
     """Whether a check holds for an assignment of (at least) its scope."""
     if check.allowed is not None:
@@ -349,9 +383,9 @@ def _table(check: Check, model: Model, domains: Mapping[str, Sequence[Value]]) -
         representatives.append(list(first.items()))
     allowed = set()
     rule = check.compiled(model)
+    assemble = _assembler(model, check.scope)
     for combo in itertools.product(*representatives):
-        values = {v: value for v, (_, value) in zip(check.scope, combo, strict=True)}
-        if rule(assembly_of(model, values)):
+        if rule(assemble([value for _, value in combo])):
             allowed.add(tuple(cls for cls, _ in combo))
     return Check(check.scope, check.origin, check.expr, frozenset(allowed), tuple(classes))
 

@@ -1004,14 +1004,11 @@ class Graph:
         """One level for `var` after `layer`: its edges and the states of the next
         layer."""
         states, pending_of = layer
-        touched = {n for n, _ in self.touching[var]}
+        touching = self.touching[var]
+        touched = {n for n, _ in touching}
         # a summed part whose quantity the state holds: its units per quantity
         after_qty = self.ws is not None and var in self.summed and var not in self.ws.fixed
         shares = self.ws.units[var] if self.ws is not None and after_qty else {}
-        # tables with few classes of this variable first: the trie branches late
-        touching = sorted(
-            self.touching[var], key=lambda t: len(set(self.tables[t[0]].classes[t[1]].values()))
-        )
         leaves = self._leaves(var, touching)
         # per touched rests (and pending quantity): the edges they allow, each as (the
         # rests they move to as an id, the child's pending quantity, its value group).
