@@ -136,7 +136,7 @@ def _keys(rows: Ints) -> Ints:
     """One number per row, equal for equal rows (classes in mixed radix)."""
     key = np.zeros(len(rows), dtype=np.int64)
     for column in rows.T:
-        key = key * (int(column.max()) + 1) + column
+        key = key * (int(column.max(initial=0)) + 1) + column
     return key
 
 
