@@ -221,10 +221,12 @@ def _carried(
 
 def linear_terms(
     model: Model, expr: Any, domains: Mapping[str, Sequence[Value]]
-) -> dict[str, dict[Value, Fraction]]:
+) -> dict[str, dict[Value, int]]:
     """For a comparison of sums of terms, the variables that each appear in exactly one
     term and in nothing else, with each value's term (signed: minus on the right
-    side). Empty for any other expression, or one over a `total`."""
+    side), all scaled by one positive factor to whole numbers (a sum of them is
+    compared with sums of the same terms, never read). Empty for any other
+    expression, or one over a `total`."""
     if not isinstance(expr, Compare) or any(isinstance(t, Total) for t in nodes(expr)):
         return {}
     terms = _signed_terms(expr.left, 1) + _signed_terms(expr.right, -1)
@@ -247,7 +249,10 @@ def linear_terms(
             values[value] = sign * Fraction(found.lo)
         else:
             out[var] = values
-    return out
+    scale = math.lcm(*(t.denominator for terms in out.values() for t in terms.values()))
+    return {
+        var: {value: int(t * scale) for value, t in terms.items()} for var, terms in out.items()
+    }
 
 
 def _whole(exact: Mapping[str, Mapping[Value, Fraction]]) -> SumShares:
@@ -606,7 +611,7 @@ class Graph:
         self._lazy_decided: dict[tuple[int, tuple[int, ...], Any], int] = {}
         self._lazy_info: dict[int, tuple[set[str], list[tuple[Total, SumShares]]]] = {}
         self._unknown_totals: dict[int, dict[tuple[str, tuple[str, ...]], Interval]] = {}
-        self._linear: dict[int, dict[str, dict[Value, Fraction]]] = {}
+        self._linear: dict[int, dict[str, dict[Value, int]]] = {}
         self._moves: dict[tuple[int, int, int], int] = {}
         self._move_maps: dict[tuple[int, int], Ints] = {}
         self._start: dict[int, int] = {}
@@ -790,10 +795,10 @@ class Graph:
                     qty = values.get(qv, self.model.components[name].qty_min)
                     partial += cast(int, qty) * unit[name][sku]
             sums.append(partial)
-        terms = sum((linear[var][values[var]] for var in linear if var in values), Fraction(0))
+        terms = sum(linear[var][values[var]] for var in linear if var in values)
         return tuple(kept), tuple(sums), terms
 
-    def _lazy_linear(self, n: int) -> dict[str, dict[Value, Fraction]]:
+    def _lazy_linear(self, n: int) -> dict[str, dict[Value, int]]:
         """The variables a lazy check reads each in a term of its own of a comparison
         of sums (`base.length >= pump.length + motor.length + 40`), with each value's
         signed term: the check's future depends on their terms' sum so far, which
