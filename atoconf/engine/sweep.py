@@ -35,6 +35,7 @@ import numpy as np
 from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.flows import (
+    Bools,
     Floats,
     Ints,
     LevelArrays,
@@ -1139,20 +1140,32 @@ class Graph:
         return [u for v, u in zip(e.values, e.units, strict=True) if v in keep]
 
     def _plain_counts(self, filters: Sequence[set[Value] | None], clock: Clock) -> list[list[int]]:
-        """Per level and state: its number of completions (the last level: 1 each)."""
+        """Per level and state: its number of completions (the last level: 1 each).
+        Exact integers, so a loop over the edge columns rather than arrays."""
         counts = [[1] * self.final]
         for depth in range(len(self.levels) - 1, -1, -1):
             clock.check()
-            below = counts[0]
-            keep = filters[depth]
-            counts.insert(
-                0,
-                [
-                    sum(len(self._kept(e, keep)) * below[e.child] for e in edges if below[e.child])
-                    for edges in self.levels[depth]
-                ],
-            )
+            clock.spend(len(self.levels[depth].dst))
+            level, below = self.levels[depth], counts[0]
+            sizes = [len(units) for units in self._kept_units(level, filters[depth])]
+            row = [0] * len(level)
+            for src, dst, group in zip(
+                level.sources().tolist(), level.dst.tolist(), level.group.tolist(), strict=True
+            ):
+                if below[dst] and sizes[group]:
+                    row[src] += sizes[group] * below[dst]
+            counts.insert(0, row)
         return counts
+
+    @staticmethod
+    def _kept_units(level: Level, keep: set[Value] | None) -> list[list[int]]:
+        """Per value group of a level, the units of the values a filter keeps."""
+        if keep is None:
+            return [units for _, units, _, _ in level.groups]
+        return [
+            [u for v, u in zip(values, units, strict=True) if v in keep]
+            for values, units, _, _ in level.groups
+        ]
 
     def _reach(
         self, filters: Sequence[set[Value] | None]
@@ -1162,26 +1175,27 @@ class Graph:
         least: list[list[int | None]] = [[0]]
         most: list[list[int]] = [[0]]
         for depth, level in enumerate(self.levels):
-            keep = filters[depth]
-            low: dict[int, int] = {}
-            high: dict[int, int] = {}
-            for state, edges in enumerate(level):
-                lo, hi = least[-1][state], most[-1][state]
-                if lo is None:
-                    continue
-                for e in edges:
-                    units = self._kept(e, keep)
-                    if not units:
-                        continue
-                    x = lo + (e.lo if keep is None else min(units))
-                    y = hi + (e.hi if keep is None else max(units))
-                    if x < low.get(e.child, x + 1):
-                        low[e.child] = x
-                    if y > high.get(e.child, y - 1):
-                        high[e.child] = y
+            kept = self._kept_units(level, filters[depth])
+            lows = [min(units, default=0) for units in kept]
+            highs = [max(units, default=0) for units in kept]
             size = len(self.levels[depth + 1]) if depth + 1 < len(self.levels) else self.final
-            least.append([low.get(i) for i in range(size)])
-            most.append([high.get(i, 0) for i in range(size)])
+            low: list[int | None] = [None] * size
+            high = [0] * size
+            reached, top = least[-1], most[-1]
+            for src, dst, group in zip(
+                level.sources().tolist(), level.dst.tolist(), level.group.tolist(), strict=True
+            ):
+                lo = reached[src]
+                if lo is None or not kept[group]:
+                    continue
+                x, y = lo + lows[group], top[src] + highs[group]
+                below = low[dst]
+                if below is None or x < below:
+                    low[dst] = x
+                if below is None or y > high[dst]:
+                    high[dst] = y
+            least.append(low)
+            most.append(high)
         return least, most
 
     def at_most(self, limit: int, filters: Sequence[set[Value] | None], clock: Clock) -> int:
@@ -1264,34 +1278,16 @@ class Graph:
     ) -> list[list[float]]:
         """Per level and state: the least sum (times sign) of a completion within the
         filters; +inf when there is none."""
-        inf = math.inf
-        best: list[list[float]] = [[0.0] * self.final]
-        for depth in range(len(self.levels) - 1, -1, -1):
-            clock.check()
-            below = best[0]
-            keep = filters[depth]
-            row = []
-            for edges in self.levels[depth]:
-                clock.tick()
-                b = inf
-                for e in edges:
-                    c = below[e.child]
-                    if c == inf:
-                        continue
-                    if keep is None:
-                        x = c + (e.lo if sign == 1 else -e.hi)
-                    else:
-                        units = [
-                            sign * u for v, u in zip(e.values, e.units, strict=True) if v in keep
-                        ]
-                        if not units:
-                            continue
-                        x = c + min(units)
-                    if x < b:
-                        b = x
-                row.append(b)
-            best.insert(0, row)
-        return best
+        clock.spend(self.states)
+        rows = least_completions(self.arrays(), self.final, sign, self._keeps(filters))
+        return [row.tolist() for row in rows]
+
+    def _keeps(self, filters: Sequence[set[Value] | None]) -> list[Bools | None]:
+        """The filters as masks over each level's value places."""
+        return [
+            keep_mask(level, None if keep is None else [places[v] for v in keep if v in places])
+            for level, keep, places in zip(self.arrays(), filters, self.places, strict=True)
+        ]
 
     def best_first(
         self, sign: int, allowed: Mapping[str, Collection[Value]] | None, clock: Clock
@@ -1498,10 +1494,7 @@ class Graph:
         sources: dict[int, dict[int, float]] = {}
         witness_starts: list[Start] = []
         arrays = self.arrays()
-        keeps = [
-            keep_mask(level, None if keep is None else [places[v] for v in keep if v in places])
-            for level, keep, places in zip(arrays, filters, self.places, strict=True)
-        ]
+        keeps = self._keeps(filters)
         for outer, segments in entries:
             bound = _bound(self.ws, segments)
             if bound is None:
