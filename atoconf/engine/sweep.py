@@ -102,25 +102,29 @@ class WideSum:
 
 def _contributions(
     model: Model, total: Total, domains: Mapping[str, Sequence[Value]]
-) -> dict[str, dict[tuple[Value, int], Fraction]]:
-    out: dict[str, dict[tuple[Value, int], Fraction]] = {}
+) -> tuple[dict[str, dict[tuple[Value, int], int]], int]:
+    """Per summed component, what each (part, quantity) adds to the sum, in whole
+    multiples of 1/scale; and that scale (sums over thousands of choices stay ints)."""
+    unit = shares(model, total)
+    scale = math.lcm(*(x.denominator for name in total.components for x in unit[name].values()))
+    out: dict[str, dict[tuple[Value, int], int]] = {}
     for name in total.components:
         comp = model.components[name]
         qv = qty_var(name)
         quantities = [int(q) for q in domains[qv]] if qv in domains else [comp.qty_min]  # type: ignore[arg-type]
-        table: dict[tuple[Value, int], Fraction] = {}
-        unit = shares(model, total)[name]
+        table: dict[tuple[Value, int], int] = {}
+        per = {sku: x.numerator * (scale // x.denominator) for sku, x in unit[name].items()}
         for sku in domains[name]:
             for q in quantities:
                 if sku is None:
                     if q == 0 or qv not in domains:
-                        table[(None, q)] = Fraction(0)
+                        table[(None, q)] = 0
                     continue
                 if q == 0:
                     continue
-                table[(sku, q)] = q * unit[sku]
+                table[(sku, q)] = q * per[sku]
         out[name] = table
-    return out
+    return out, scale
 
 
 def wide_sum(
@@ -197,17 +201,15 @@ def _carried(
     outer: list[str],
 ) -> WideSum:
     """A sum as integer steps over the graph's edges (see WideSum)."""
-    contributions = _contributions(model, total, domains)
+    contributions, scale = _contributions(model, total, domains)
     if any(not table for table in contributions.values()):
         raise Unsupported("a summed component has no choice")
     lows = {name: min(table.values()) for name, table in contributions.items()}
-    deltas = [x - lows[n] for n, table in contributions.items() for x in table.values()]
-    denominator = math.lcm(*(d.denominator for d in deltas))
-    numerators = [int(d * denominator) for d in deltas]
-    divisor = math.gcd(*numerators) or 1
-    step = Fraction(divisor, denominator)
+    # the step: the largest that divides every choice's excess over its component's least
+    divisor = math.gcd(*(x - lows[n] for n, table in contributions.items() for x in table.values()))
+    step = Fraction(divisor, scale) if divisor else Fraction(1)
     units = {
-        name: {key: int((x - lows[name]) / step) for key, x in table.items()}
+        name: {key: (x - lows[name]) // (divisor or 1) for key, x in table.items()}
         for name, table in contributions.items()
     }
     top = sum(max(table.values()) for table in units.values())
@@ -216,7 +218,7 @@ def _carried(
         for name in total.components
         if qty_var(name) not in domains
     }
-    base = sum(lows.values(), Fraction(0))
+    base = Fraction(sum(lows.values()), scale)
     return WideSum(total, checks, outer, base, step, units, top, fixed)
 
 
