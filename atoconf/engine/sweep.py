@@ -359,10 +359,6 @@ class _Leaves:
     units: list[list[int]]
 
 
-def _joined(parts: list[list[Any]]) -> list[Any]:
-    return [x for part in parts for x in part]
-
-
 class Level:
     """A level's edges as columns, sorted by source state: the children and the value
     groups they carry (many edges share a group). Building the graph never makes an
@@ -930,30 +926,31 @@ class Graph:
         """A walk's leaves as edges to be: per (moved rests id, child's pending
         quantity) the values and their units (after a quantity: the parts that take it),
         appended to `numbered` with their least and most units; each as its number."""
-        grouped: dict[tuple[int, Any], tuple[list[list[Value]], list[list[int]]]] = {}
-        for leaf, row in zip(*walked, strict=True):
-            moved = tuple(row)
+        # the leaves per (rests moved to, child's pending), in the order of their first
+        kept, rows = walked
+        pending_of = leaves.pending
+        grouped: dict[tuple[tuple[int, ...], Any], list[int]] = {}
+        for leaf, moved in zip(kept, map(tuple, rows), strict=True):
+            grouped.setdefault((moved, pending_of[leaf]), []).append(leaf)
+        out: list[tuple[int, Any, int]] = []
+        for (moved, child_pending), members in grouped.items():
+            if len(members) == 1:  # the leaf's own lists: nothing changes them
+                values, units = leaves.values[members[0]], leaves.units[members[0]]
+            else:
+                values = [v for leaf in members for v in leaves.values[leaf]]
+                units = [u for leaf in members for u in leaves.units[leaf]]
+            if after_qty:
+                taken = [(v, shares[(v, pending)]) for v in values if (v, pending) in shares]
+                if not taken:
+                    continue
+                values, units = [v for v, _ in taken], [u for _, u in taken]
             mid = moved_ids.get(moved)
             if mid is None:
                 mid = moved_ids[moved] = len(moved_of)
                 moved_of.append(
-                    tuple((n, a) for (n, _), a in zip(touching, row, strict=True) if a != -2)
+                    tuple((n, a) for (n, _), a in zip(touching, moved, strict=True) if a != -2)
                 )
-            values, units = leaves.values[leaf], leaves.units[leaf]
-            if after_qty:
-                kept = [(v, shares[(v, pending)]) for v in values if (v, pending) in shares]
-                values, units = [v for v, _ in kept], [u for _, u in kept]
-                if not values:
-                    continue
-            found = grouped.setdefault((mid, leaves.pending[leaf]), ([], []))
-            found[0].append(values)
-            found[1].append(units)
-        out: list[tuple[int, Any, int]] = []
-        for (mid, cp), (values_parts, units_parts) in grouped.items():
-            # one part shares the leaf's lists: nothing changes them
-            values = values_parts[0] if len(values_parts) == 1 else _joined(values_parts)
-            units = units_parts[0] if len(units_parts) == 1 else _joined(units_parts)
-            out.append((mid, cp, len(numbered)))
+            out.append((mid, child_pending, len(numbered)))
             numbered.append((values, units, min(units), max(units)))
         return out
 
