@@ -71,6 +71,23 @@ def test_a_fallback_is_named_with_its_reason(
     assert all(op == "domains" and path == "search" and reason for op, path, reason in fallbacks)
 
 
+def test_an_explanation_says_its_questions_without_every_rule_are_searched(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    model = atoconf.load(PC)
+    with caplog.at_level(logging.DEBUG, logger="atoconf.engine"):
+        found = model.configure({"usage": "gaming", "cpu": "CPU-I3-14100"}).explain()
+    assert [m.name or m.item for m in found.conflict] == [
+        "gaming_cpu",
+        "usage=gaming",
+        "cpu=CPU-I3-14100",
+    ]
+    searched = {p for p in _paths(caplog) if p[0] == "explain"}
+    assert searched == {
+        ("explain", "search", "a question without every rule: the graphs hold them all")
+    }
+
+
 LINEAR = """product skid
 type Frame {
   length: int

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.optimise import cheapest_by_graph
+from atoconf.engine.paths import answered
 from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.results import JSON_VERSION, AssemblyResult, assembly_result
 from atoconf.engine.solve import domains, satisfiable, solve, witness
@@ -142,6 +143,13 @@ class _Oracle:
             self.request.requires[int(c.key)][1] for c in members if c.kind == "require"
         ]
         rules = {c.key for c in members if c.kind == "rule"}
+        answered(
+            "explain",
+            "search",
+            "a question without every rule: the graphs hold them all"
+            if self.rules - members
+            else "a requirement: the graphs hold rules, not requirements",
+        )
         result = witness(self.model, select, require, rules, self.clock)
         self.cache[members] = result
         return result
