@@ -25,7 +25,7 @@ from atoconf.engine.request import (
 from atoconf.language.diagnostics import Checked, Diagnostic, render_text
 from atoconf.language.model import Model
 from atoconf.language.source import SourceFile
-from tests.conftest import FIXTURES, PC, load_model
+from tests.conftest import BIKE, FIXTURES, PC, load_model
 
 REQUESTS = FIXTURES / "requests"
 
@@ -673,13 +673,6 @@ SELECT_ERRORS: list[tuple[str, object, str, str, str | None]] = [
         "memory takes 1..4",
     ),
     (
-        "data.qty",
-        0,
-        "E0703",
-        "select.data.qty: 0 is outside data's quantity range 1..2",
-        'to leave data out, select "data": null',
-    ),
-    (
         "memory.qty",
         0,
         "E0703",
@@ -946,3 +939,23 @@ def test_every_bad_item_is_reported_at_once(pc: Model) -> None:
     rendered = render_text(diagnostics, sources)
     assert rendered.endswith("7 errors, 0 warnings\n")
     assert "1 | total(price)\n  | ^^^^^^^^^^^^\n" in rendered
+
+
+@pytest.mark.parametrize("path", [PC, BIKE], ids=["pc", "bike"])
+def test_every_value_domains_lists_can_be_selected(path: Any) -> None:
+    # what a configurator page offers is what `domains` lists: each value, selected on
+    # its own, is a request the engine takes and that has an assembly
+    model = atoconf.load(path)
+    for key, values in model.configure({}).domains().domains.items():
+        for value in values:
+            found = model.configure({key: value}).domains()
+            assert found.satisfiable, (key, value)
+            assert found.domains[key] == [value], (key, value)
+
+
+def test_the_quantity_0_of_an_optional_component_leaves_it_out() -> None:
+    model = atoconf.load(PC)
+    found = model.configure({"data.qty": 0}).domains()
+    assert found.domains["data"] == [None]
+    both = model.configure({"data.qty": 0, "data": "SSD-NV-1TB-SN770"}).explain()
+    assert not both.satisfiable

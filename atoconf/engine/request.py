@@ -461,14 +461,10 @@ def _select_qty(model: Model, key: str, value: SelectValue) -> Value | Diagnosti
     if not isinstance(value, int) or isinstance(value, bool):
         message = f"{field}: must be a whole number, not {_shown(value)}"
         return error("E0703", message, None, hint=f"{name} takes {comp.qty_min}..{comp.qty_max}")
+    if value == 0 and comp.optional:
+        return value  # an absent component's quantity (as `domains` lists it)
     if not comp.qty_min <= value <= comp.qty_max:
-        hint = None
-        if value == 0:
-            hint = (
-                f'to leave {name} out, select "{name}": null'
-                if comp.optional
-                else f"component '{name}' is not optional"
-            )
+        hint = f"component '{name}' is not optional" if value == 0 else None
         return error(
             "E0703",
             f"{field}: {value} is outside {name}'s quantity range {comp.qty_min}..{comp.qty_max}",
