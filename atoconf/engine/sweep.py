@@ -926,7 +926,7 @@ class Graph:
         """A walk's leaves as edges to be: per (moved rests id, child's pending
         quantity) the values and their units (after a quantity: the parts that take it),
         appended to `numbered` with their least and most units; each as its number."""
-        # the leaves per (rests moved to, child's pending), in the order of their first
+        # the leaves per (rests moved to, child's pending), in the order of their first leaf
         kept, rows = walked
         pending_of = leaves.pending
         grouped: dict[tuple[tuple[int, ...], Any], list[int]] = {}
@@ -1144,7 +1144,6 @@ class Graph:
         counts = [[1] * self.final]
         for depth in range(len(self.levels) - 1, -1, -1):
             clock.check()
-            clock.spend(len(self.levels[depth].dst))
             level, below = self.levels[depth], counts[0]
             sizes = [len(units) for units in self._kept_units(level, filters[depth])]
             row = [0] * len(level)
