@@ -369,24 +369,25 @@ class Level:
         self.dst = dst
         self.group = group
         self.groups = groups
+        self._starts: list[int] = offsets.tolist()  # a state's read is on the hot path
         self._edges: dict[int, list[Edge]] = {}
-        self._lock = threading.Lock()  # threads share a model's graphs
 
     def __len__(self) -> int:
-        return len(self.offsets) - 1
+        return len(self._starts) - 1
 
     def __getitem__(self, state: int) -> list[Edge]:
         found = self._edges.get(state)
         if found is None:
-            start, stop = int(self.offsets[state]), int(self.offsets[state + 1])
+            start, stop = self._starts[state], self._starts[state + 1]
             found = []
             for child, g in zip(
                 self.dst[start:stop].tolist(), self.group[start:stop].tolist(), strict=True
             ):
                 values, units, lo, hi = self.groups[g]
                 found.append(Edge(values, child, units, lo, hi))
-            with self._lock:
-                found = self._edges.setdefault(state, found)
+            # threads share a model's graphs: two may make a state's edges at once,
+            # and setdefault keeps one list for both
+            found = self._edges.setdefault(state, found)
         return found
 
     def __iter__(self) -> Iterator[list[Edge]]:
