@@ -331,11 +331,12 @@ class Edge:
 
 
 # per level and state the cheapest completion; for a part whose quantity is set just
-# before it, per state and quantity (see PathCost._completions)
+# before it, per state a row over the quantities with each quantity's column (see
+# PathCost._completions)
 # a level's part weights (None: not a part), whether the path holds its quantity,
 # and its fixed quantity
 LevelWeights = tuple[Mapping[Value, int] | None, bool, int]
-Completions = tuple[list[list[float]], dict[int, list[dict[Value, float]]]]
+Completions = tuple[list[list[float]], dict[int, tuple[list[list[float]], dict[Value, int]]]]
 
 # a check on a partial path: the variables it reads, and whether it holds for them
 PathCheck = tuple[tuple[str, ...], Callable[[Mapping[str, Value]], bool]]
@@ -472,7 +473,7 @@ class PathCost:
         highs: list[list[float]] = [[0.0] * graph.final]
         below = np.zeros(graph.final)
         sums = (np.zeros(graph.final), np.zeros(graph.final))
-        by_qty: dict[int, list[dict[Value, float]]] = {}
+        by_qty: dict[int, tuple[list[list[float]], dict[Value, int]]] = {}
         # the next level's per-quantity rows as an array (states x quantities), and
         # the place of each quantity in its columns
         after: tuple[Floats, dict[Value, int]] | None = None
@@ -511,8 +512,8 @@ class PathCost:
         sums: tuple[Floats, Floats],
     ) -> Any:
         """One level of `_completions`, over the graph's arrays: the row (as a list and
-        an array), for a part after its quantity the rows per quantity (as dicts per
-        state, and as an array with its quantities' columns), and the least and most
+        an array), for a part after its quantity the rows per quantity (as lists per
+        state, and as an array, each with its quantities' columns), and the least and most
         sum of a completion (as arrays, and as lists)."""
         weights, from_path, fixed = levels[depth]
         keep = filters[depth]
@@ -558,9 +559,8 @@ class PathCost:
             np.minimum.at(cheapest, src, cost + own * cast(int, q))
             table[:, i] = cheapest
         row = table.min(axis=1) if quantities else np.full(level.states, math.inf)
-        per_state = [dict(zip(quantities, costs, strict=True)) for costs in table.tolist()]
-        quantity_rows = (table, {q: i for i, q in enumerate(quantities)})
-        return row.tolist(), per_state, row, quantity_rows, *bounds
+        column = {q: i for i, q in enumerate(quantities)}
+        return row.tolist(), (table.tolist(), column), row, (table, column), *bounds
 
     def _interned(self, keep: set[Value] | None) -> int:
         if keep is None:
@@ -1423,7 +1423,8 @@ class Graph:
                     if keep is not None and value not in keep:
                         continue
                     if after is not None:
-                        rest = after[e.child].get(value, math.inf)
+                        at = after[1].get(value)
+                        rest = math.inf if at is None else after[0][e.child][at]
                         if rest == math.inf:
                             continue
                     walked = (*path, value)
