@@ -166,7 +166,9 @@ def qty_check(component: str, bounds: Mapping[str, int]) -> PathCheck:
     return (component, qty), check
 
 
-def joint_check(model: Model, sku: str, components: Sequence[str], have: int) -> PathCheck:
+def joint_check(model: Model, components: Sequence[str], have: Mapping[str, int]) -> PathCheck:
+    """Components that share SKUs take together no more units of each than there are
+    (`have`: per shared SKU): one check for every SKU they share, not one per SKU."""
     counted = [
         (
             c,
@@ -177,10 +179,12 @@ def joint_check(model: Model, sku: str, components: Sequence[str], have: int) ->
     ]
 
     def check(values: Mapping[str, Value]) -> bool:
-        taken = sum(
-            (cast(int, values[q]) if q else fixed) for c, q, fixed in counted if values[c] == sku
-        )
-        return taken <= have
+        taken: dict[Value, int] = {}
+        for c, q, fixed in counted:
+            sku = values[c]
+            if sku in have:
+                taken[sku] = taken.get(sku, 0) + (cast(int, values[q]) if q else fixed)
+        return all(n <= have[cast(str, sku)] for sku, n in taken.items())
 
     scope = tuple(v for c, q, _ in counted for v in (c, q) if v)
     return scope, check

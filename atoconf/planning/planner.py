@@ -275,13 +275,15 @@ class Planner:
             if bounds:
                 qty_bounds.append((comp.name, bounds))
                 checks.append(qty_check(comp.name, bounds))
+        by_users: dict[tuple[str, ...], dict[str, int]] = {}
         for sku, names in self.shared.items():
             have = shelves.available(sku)
             users = [n for n in names if sku in allowed[n]]
             most = sum(self.model.components[n].qty_max for n in users)
             if len(users) >= 2 and have < most:
                 joint.append((sku, users, have))
-                checks.append(joint_check(self.model, sku, users, have))
+                by_users.setdefault(tuple(users), {})[sku] = have
+        checks += [joint_check(self.model, users, have) for users, have in by_users.items()]
 
         def exprs() -> list[Expr]:
             return [qty_bound(self.model, c, list(b.items())) for c, b in qty_bounds] + [
