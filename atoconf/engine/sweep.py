@@ -326,8 +326,6 @@ class Edge:
     values: list[Value]  # the values of the level's variable that lead to `child`
     child: int  # index of a state of the next level
     units: list[int]  # per value: what it adds to the sum (all 0 without one)
-    lo: int = 0  # the least and the most of units
-    hi: int = 0
 
 
 # per level and state the cheapest completion; for a part whose quantity is set just
@@ -384,8 +382,8 @@ class Level:
             for child, g in zip(
                 self.dst[start:stop].tolist(), self.group[start:stop].tolist(), strict=True
             ):
-                values, units, lo, hi = self.groups[g]
-                found.append(Edge(values, child, units, lo, hi))
+                values, units, _, _ = self.groups[g]
+                found.append(Edge(values, child, units))
             # threads share a model's graphs: two may make a state's edges at once,
             # and setdefault keeps one list for both
             found = self._edges.setdefault(state, found)
