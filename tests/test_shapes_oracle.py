@@ -8,7 +8,10 @@ turn (the compiled graph as it chooses; every rule a lazy check; every rule over
 sum held in the graph's states, or checked on paths; the search and counter
 fallbacks) and compared with the oracle, with no request and with requests that
 select values: the count, the valid domains, whether there is an assembly, and the
-prices of the five cheapest."""
+prices of the five cheapest. Explanations of a conflicting pair of values are
+checked the same way: each conflict has no assembly and is minimal, each repair
+repairs, is minimal and comes with a valid assembly, and the values it offers
+instead are those the oracle allows."""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ import pytest
 from atoconf.engine import problem, sweep, witnesses
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.explain import Member, explain, item_text
 from atoconf.engine.problem import compiled, nodes
+from atoconf.engine.request import Request, ResolvedRequest
 from atoconf.engine.solve import count, domains, satisfiable, solve
 from atoconf.language.build import load_text
 from atoconf.language.model import Model, Total, Value
@@ -177,6 +182,92 @@ def _expected_cheapest(family: str, seed: int, index: int) -> list[Fraction]:
         return []
     keys = oracle.valid_assemblies(model, _requests(family, seed)[index])
     return sorted(oracle.objective_values(model, price, keys).values())[:CHEAPEST]
+
+
+@cache
+def _conflicting_pair(family: str, seed: int) -> dict[str, Value] | None:
+    """A valid value of one variable and a value of another that it rules out (drawn
+    from the seed), or None when no value rules any other out."""
+    model = _model(family, seed)
+    rng = Random(f"conflict:{family}:{seed}")
+    variables = oracle.variables(model)
+    keys = oracle.valid_assemblies(model)
+    firsts = sorted({pair for key in keys for pair in key}, key=repr)
+    rng.shuffle(firsts)
+    for name, value in firsts:
+        left = oracle.domains_of(
+            model, [key for key in keys if oracle.same_value(dict(key)[name], value)]
+        )
+        ruled_out = [
+            (other, v)
+            for other in sorted(variables)
+            if other != name
+            for v in variables[other]
+            if not any(oracle.same_value(v, w) for w in left[other])
+        ]
+        if ruled_out:
+            other, v = rng.choice(ruled_out)
+            return {name: value, other: v}
+    return None
+
+
+@cache
+def _possible(
+    family: str, seed: int, select: tuple[tuple[str, Value], ...], rules: frozenset[str] | None
+) -> bool:
+    return bool(oracle.valid_assemblies(_model(family, seed), dict(select), (), rules))
+
+
+@cache
+def _allowed(
+    family: str, seed: int, select: tuple[tuple[str, Value], ...], name: str
+) -> set[Value]:
+    return oracle.domains(_model(family, seed), dict(select))[name]
+
+
+EXPLAIN_PATHS = ("graph", "checked on paths", "fallback")
+
+
+@pytest.mark.parametrize("path", EXPLAIN_PATHS)
+@pytest.mark.parametrize(("family", "seed"), _products())
+def test_explanations_agree_with_the_oracle(family: str, seed: int, path: str) -> None:
+    model = _model(family, seed)
+    pair = _conflicting_pair(family, seed)
+    if pair is None:
+        pytest.skip("no value of this product rules another out")
+    texts = {item_text(k, v): (k, v) for k, v in pair.items()}
+
+    def possible(items: set[str], rules: set[str] | None) -> bool:
+        select = tuple(sorted(texts[i] for i in items))
+        return _possible(family, seed, select, None if rules is None else frozenset(rules))
+
+    request = ResolvedRequest(dict(pair), (), None, None, None, Request())
+    with _path(path, model):
+        found = explain(model, request, max_conflicts=2)
+    assert not found.satisfiable and found.stopped is None, (path, pair)
+    for conflict in found.conflicts or [found.conflict]:
+
+        def holds(members: list[Member]) -> bool:
+            items = {m.item for m in members if m.kind == "request" and m.item}
+            return possible(items, {m.name for m in members if m.kind == "rule" and m.name})
+
+        assert not holds(conflict), (path, pair, conflict)
+        for i in range(len(conflict)):
+            assert holds(conflict[:i] + conflict[i + 1 :]), ("not minimal", path, pair, i)
+    valid = set(oracle.valid_assemblies(model))
+    assert found.repairs, (path, pair)
+    for repair in found.repairs:
+        kept = set(texts) - set(repair.remove)
+        assert possible(kept, None) and repair.remove, (path, pair, repair.remove)
+        assert oracle.key_from_json(model, repair.assembly.to_json()) in valid
+        for item in repair.remove:
+            name, value = texts[item]
+            others = {texts[i][0]: texts[i][1] for i in kept}
+            expected = _allowed(family, seed, tuple(sorted(others.items())), name)
+            instead = repair.instead.get(name, [])
+            assert {(type(v), v) for v in instead} == {
+                (type(v), v) for v in expected if not oracle.same_value(v, value)
+            }, (path, pair, name)
 
 
 def test_every_family_is_measured() -> None:

@@ -34,7 +34,11 @@ class Clock:
         self.calls = 0
 
     def capped(self, cap: int | None) -> Clock:
-        """A clock with this one's deadline and its own cap of `cap` steps."""
+        """A clock with this one's deadline and its own cap of `cap` steps (no more
+        than this clock has left, when it has a cap)."""
+        if self.cap is not None:
+            left = max(self.cap - self.calls, 0)
+            cap = left if cap is None else min(cap, left)
         other = Clock(None, cap)
         other.deadline = self.deadline
         return other

@@ -14,7 +14,7 @@ that choice would do instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, TypeVar
@@ -32,6 +32,10 @@ from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5
 EXHAUSTIVE_ITEMS = 10  # up to this many request items, repairs are found smallest first
+# steps of search on a question before its own graphs decide it: half of the questions
+# have no assembly, which a search is slow to prove
+QUICK_STEPS = 500
+GRAPH_STEPS = 2_000  # steps of a graph's best-first search for a repair's assembly
 
 
 @dataclass(frozen=True)
@@ -132,44 +136,53 @@ class _Oracle:
         self.truth: dict[frozenset[Candidate], bool] = {}
         self.rules = frozenset(Candidate("rule", name, name) for name in model.rules)
 
+    def _question(
+        self, members: frozenset[Candidate]
+    ) -> tuple[dict[str, Value], list[Expr], set[str]]:
+        select = {c.key: self.request.selects[c.key] for c in members if c.kind == "select"}
+        require: list[Expr] = [
+            self.request.requires[int(c.key)][1] for c in members if c.kind == "require"
+        ]
+        return select, require, {c.key for c in members if c.kind == "rule"}
+
     def witness(self, members: frozenset[Candidate]) -> dict[str, Value] | None:
         found = self.cache.get(members, _UNKNOWN)
         if found is not _UNKNOWN:
             return found  # type: ignore[return-value]
         self.calls += 1
         self.clock.check()
-        select = {c.key: self.request.selects[c.key] for c in members if c.kind == "select"}
-        require: list[Expr] = [
-            self.request.requires[int(c.key)][1] for c in members if c.kind == "require"
-        ]
-        rules = {c.key for c in members if c.kind == "rule"}
-        answered(
-            "explain",
-            "search",
-            "a question without every rule: the graphs hold them all"
-            if self.rules - members
-            else "a requirement: the graphs hold rules, not requirements",
-        )
+        select, require, rules = self._question(members)
+        answered("explain", "search", self._why_search(members))
         result = witness(self.model, select, require, rules, self.clock)
         self.cache[members] = result
         return result
 
+    def _why_search(self, members: frozenset[Candidate]) -> str:
+        if self.rules - members:
+            return "a question without every rule: the graphs hold them all"
+        return "a requirement: the graphs hold rules, not requirements"
+
     def consistent(self, members: frozenset[Candidate]) -> bool:
         if members in self.cache:
             return self.cache[members] is not None
-        if any(c.kind == "require" for c in members) or self.rules - members:
-            return self.witness(members) is not None
-        # every rule and only selects: decided on the model's compiled graphs
         found = self.truth.get(members)
         if found is None:
             self.calls += 1
             self.clock.check()
-            select = {c.key: self.request.selects[c.key] for c in members if c.kind == "select"}
-            # most of an explanation's questions have no assembly: the graphs prove
-            # that at once, where a search would first run out its quick steps
-            found = self.truth[members] = satisfiable(
-                self.model, select, [], None, self.clock, graph_first=True
-            )
+            select, require, rules = self._question(members)
+            if require or self.rules - members:
+                # a short search, then graphs of the question's own rules: a search
+                # alone can take long to prove that no assembly is left
+                answered("explain", "search", self._why_search(members))
+                found = satisfiable(
+                    self.model, select, require, rules, self.clock, quick_steps=QUICK_STEPS
+                )
+            else:
+                # every rule and only selects: most of an explanation's questions have
+                # no assembly, which the model's compiled graphs prove at once, where a
+                # search would first run out its quick steps
+                found = satisfiable(self.model, select, [], None, self.clock, graph_first=True)
+            self.truth[members] = found
         return found
 
 
@@ -392,18 +405,7 @@ def _repairs(
                 assembly = best
                 score = Fraction(best.objective) * (1 if objective.sense == "min" else -1)
         else:
-            # the kept items with every rule: a path of the compiled graphs where they
-            # fit, far sooner than a search for any witness
-            try:
-                found = cheapest_by_graph(
-                    model, selects, None, True, 1, require=requires, clock=clock
-                )
-            except Unsupported:
-                found = None
-            if found is not None and found.stopped:
-                raise Stop(found.stopped)
-            if found is not None and found.assemblies:
-                assembly = found.assemblies[0]
+            assembly = _any_assembly(model, selects, requires, clock)
         if assembly is None:
             values = oracle.witness(kept)
             assert values is not None
@@ -413,11 +415,41 @@ def _repairs(
             if c.kind != "select":
                 continue
             others = {k: v for k, v in selects.items() if k != c.key}
-            options = domains(model, others, requires, clock=clock).domains.get(c.key, [])
+            left = domains(model, others, requires, clock=clock, variables={c.key})
+            options = left.domains.get(c.key, [])
             instead[c.key] = [v for v in options if v != request.selects[c.key]]
         repair = Repair(remove=[c.text for c in diagnosis], assembly=assembly, instead=instead)
         ranked.append((len(diagnosis), score, n, repair))
     return [repair for *_, repair in sorted(ranked, key=lambda r: r[:3])]
+
+
+def _any_assembly(
+    model: Model, selects: Mapping[str, Value], requires: Sequence[Expr], clock: Clock
+) -> AssemblyResult | None:
+    """A valid assembly of a satisfiable request: a path of the compiled graphs, found
+    in a few steps where they hold every rule; else (rules checked only on complete
+    paths can fail on most of them) the short search and graph listing of `solve`."""
+    try:
+        found = cheapest_by_graph(
+            model, selects, None, True, 1, require=requires, clock=clock.capped(GRAPH_STEPS)
+        )
+    except Unsupported:
+        found = None
+    except Stop as stop:
+        if stop.reason != "cap":
+            raise
+        found = None
+    if found is not None and found.stopped:
+        if found.stopped != "cap":
+            raise Stop(found.stopped)
+        found = None
+    if found is not None and found.assemblies:
+        return found.assemblies[0]
+    stream = solve(model, selects, requires, limit=1, clock=clock)
+    assembly = next(stream, None)
+    if stream.stopped:
+        raise Stop(stream.stopped)
+    return assembly
 
 
 def item_in(key: str, members: frozenset[Candidate]) -> bool:

@@ -20,7 +20,7 @@ from atoconf.engine.problem import (
     compiled,
     solutions,
 )
-from atoconf.engine.propagate import Scope, may_hold
+from atoconf.engine.propagate import Abstract, Scope, may_hold
 from atoconf.engine.results import value_key
 from atoconf.language.model import (
     Expr,
@@ -159,6 +159,18 @@ class Setup:
     @property
     def satisfiable_so_far(self) -> bool:
         return all(self.domains[v] for v in self.comp.variables)
+
+    def bounds_refute(self) -> bool:
+        """Whether some wide check (one `prune` leaves to the search) cannot hold on
+        the pruned domains by its bounds alone: a sum whose least value passes its
+        limit is proved empty at once, where a search would try every way to reach it."""
+        memo: dict[tuple[str, str, str], Abstract] = {}
+        scope = Scope(self.model, {}, self.domains, memo=memo)
+        return any(
+            c.expr is not None and not may_hold(scope, c.expr)
+            for c in self.checks
+            if c.allowed is None and len(c.scope) > 3
+        )
 
     def parts(self) -> list[list[str]]:
         """Independent groups of variables: no check links two groups."""

@@ -62,7 +62,7 @@ def witness(
     """One valid assignment under the request and (only) the named rules, with
     variables narrowed to `allowed`; None when there is none."""
     setup = Setup(model, select, require, rules=rules, allowed=allowed)
-    if not setup.satisfiable_so_far:
+    if not setup.satisfiable_so_far or setup.bounds_refute():
         return None
     return next(setup.iterate(clock), None)
 
@@ -75,22 +75,24 @@ def satisfiable(
     clock: Clock,
     allowed: Mapping[str, Collection[Value]] | None = None,
     graph_first: bool = False,
+    quick_steps: int = QUICK_SEARCH_STEPS,
 ) -> bool:
     """Whether `witness` would find an assignment. Each independent group is decided on
     its decision graph where it fits: a search has to exhaust a group to prove it
     empty (slow when a sum's bound is only seen late), the graph does not. A short
     search goes first, as it usually finds an assembly in a few steps when one exists;
     with `graph_first` (a caller that asks many questions, most without an assembly,
-    of a model whose graphs are worth building) the graph alone."""
+    of a model whose graphs are worth building) the graph alone. `quick_steps` caps
+    the short search."""
     setup = Setup(model, select, require, rules=rules, allowed=allowed)
-    if not setup.satisfiable_so_far:
+    if not setup.satisfiable_so_far or setup.bounds_refute():
         return False
     for group in sorted(setup.parts(), key=len):
         checks = setup.checks_within(group)
         if not checks:
             continue
         if not graph_first:
-            quick = clock.capped(QUICK_SEARCH_STEPS)
+            quick = clock.capped(quick_steps)
             try:
                 found = next(setup.iterate(quick, only=group), None)
             except Stop as stop:
@@ -394,6 +396,7 @@ def domains(
     defaults: bool = False,
     cap: int | None = None,
     rules: Collection[str] | None = None,
+    variables: Collection[str] | None = None,
 ) -> DomainsResult:
     """For every component, varying quantity and option, the values some valid assembly
     allows, per independent group: read off the group's decision graph (sweep.py) when
@@ -401,7 +404,8 @@ def domains(
     supported (witness caching), then each value still unknown is probed.
     `cap` bounds the steps of work (graph states and search nodes); hitting it or the
     deadline keeps every value not yet proven invalid, with `stopped` saying which.
-    With `rules`, only those of the model's rules hold."""
+    With `rules`, only those of the model's rules hold; with `variables`, only those
+    are answered (groups without them are not looked at)."""
     select = dict(select or {})
     clock = (clock or Clock()).capped(cap) if cap is not None else clock or Clock()
     if defaults:
@@ -416,16 +420,19 @@ def domains(
     stopped: Stopped = None
     try:
         for group in setup.parts():
+            if variables is not None and not set(group) & set(variables):
+                continue
             if len(group) == 1 and not setup.checks_within(group):
                 supported[group[0]] = set(map(value_key, setup.domains[group[0]]))
                 continue
             try:
-                found = _sweep_domains(model, setup, group, own_graphs, clock)
+                found = _sweep_domains(model, setup, group, own_graphs, clock, variables)
             except Unsupported as why:
                 answered("domains", "search", str(why))
             else:
                 answered("domains", GRAPH)
-                if not any(found.values()):
+                exact = group if variables is None else [v for v in group if v in variables]
+                if not any(found[v] for v in exact):
                     return DomainsResult(satisfiable=False, domains={})
                 supported.update(found)
                 continue
@@ -438,6 +445,8 @@ def domains(
             _witness(supported, first)
             full = {v: setup.domains[v] for v in group}
             for var in group:
+                if variables is not None and var not in variables:
+                    continue
                 for value in full[var]:
                     if value_key(value) in supported[var]:
                         continue
@@ -461,6 +470,8 @@ def domains(
     for name, variable in setup.comp.variables.items():
         if variable.kind == "qty" and len(variable.domain) <= 1:
             continue
+        if variables is not None and name not in variables:
+            continue
         values = [v for v in setup.domains[name] if value_key(v) in supported[name]]
         if stopped is not None:  # unproven values are kept: what is greyed out must be sure
             values = list(setup.domains[name])
@@ -470,11 +481,17 @@ def domains(
 
 
 def _sweep_domains(
-    model: Model, setup: Setup, group: list[str], own_graphs: bool, clock: Clock
+    model: Model,
+    setup: Setup,
+    group: list[str],
+    own_graphs: bool,
+    clock: Clock,
+    variables: Collection[str] | None = None,
 ) -> dict[str, set[tuple[type, Value]]]:
-    """A group's valid values from the sweep (see _group_graphs)."""
+    """A group's valid values from the sweep (see _group_graphs); with `variables`,
+    exact only for those."""
     built, narrowed = _group_graphs(model, setup, group, own_graphs, clock)
-    return supported_in(built, group, narrowed, clock)
+    return supported_in(built, group, narrowed, clock, wanted=variables)
 
 
 def _group_graphs(

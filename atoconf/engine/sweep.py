@@ -1473,11 +1473,13 @@ class Graph:
         allowed: Mapping[str, Collection[Value]] | None,
         clock: Clock,
         one: bool = False,
+        wanted: Collection[str] | None = None,
     ) -> dict[str, set[tuple[type, Value]]]:
         """Per variable, the values on some complete path within `allowed` (a request's
         narrowed domains; None: every value) whose sum lies where the rules of its
         outer assignment hold (`entries`: per outer assignment, its truth segments);
-        with `one` and rules left out of the levels, those of one such path.
+        with `one` and rules left out of the levels, those of one such path; with
+        `wanted`, exact only for those variables (the others' values are not witnessed).
         Unsupported when the rules hold on separate ranges of the sum.
 
         In signed units x (the sum, or minus the sum for a lower bound), an outer
@@ -1529,7 +1531,7 @@ class Graph:
                 domain = self.domains[var]
                 out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
         if self.unchecked:  # what the levels allow still needs a witness
-            return witnessed(self, out, witness_starts, filters, best, keeps, clock, one)
+            return witnessed(self, out, witness_starts, filters, best, keeps, clock, one, wanted)
         return out
 
     def arrays(self) -> list[LevelArrays]:
@@ -1708,15 +1710,17 @@ def supported_in(
     allowed: Mapping[str, Collection[Value]] | None,
     clock: Clock,
     one: bool = False,
+    wanted: Collection[str] | None = None,
 ) -> dict[str, set[tuple[type, Value]]]:
     """Per variable of the group, the values on some complete path of the graph within
     `allowed` (with `one`, maybe only those of one path: enough to tell that there is
-    one); Unsupported when the graph cannot tell."""
+    one; with `wanted`, exact only for those variables); Unsupported when the graph
+    cannot tell."""
     out: dict[str, set[tuple[type, Value]]] = {v: set() for v in group}
     if not built:
         return out
     graph = built[0][2]  # every entry shares one graph
     entries = [(outer, segments) for outer, segments, _ in built]
-    for var, values in graph.supported(entries, allowed, clock, one).items():
+    for var, values in graph.supported(entries, allowed, clock, one, wanted).items():
         out[var] |= values
     return out

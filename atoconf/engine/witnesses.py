@@ -23,7 +23,7 @@ rule (a guard that switches it off) go first, then values no witness has yet
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, cast
 
@@ -251,7 +251,9 @@ class _Through:
     by bounds alone, for all values at once: most values the levels allow but the
     rules do not fail this way, without a search each."""
 
-    def __init__(self, search: _Search, starts: Sequence[Start], top: int) -> None:
+    def __init__(
+        self, search: _Search, starts: Sequence[Start], top: int, depths: Collection[int]
+    ) -> None:
         graph = search.graph
         arrays = search.arrays
         self.search = search
@@ -274,26 +276,41 @@ class _Through:
                 low[state] = min(low[state], so_far)
                 high[state] = max(high[state], so_far)
             per_level: dict[int, tuple[list[float], list[float]]] = {}
-            for depth in range(top, len(arrays)):
+            for depth in range(top, max(depths, default=top - 1) + 1):
                 level = arrays[depth]
                 src, dst, places = columns[depth]
                 unit_lo, unit_hi = self._units(side, depth, src, places)
-                after_lo, after_hi = self._after(side, depth, dst, places)
-                with np.errstate(invalid="ignore"):  # inf - inf: unreached, dropped below
-                    through_lo = low[src] + unit_lo + after_lo
-                    through_hi = high[src] + unit_hi + after_hi
-                place_lo = np.full(level.places, np.inf)
-                place_hi = np.full(level.places, -np.inf)
-                reached = np.isfinite(through_lo) & np.isfinite(through_hi)
-                np.minimum.at(place_lo, places[reached], through_lo[reached])
-                np.maximum.at(place_hi, places[reached], through_hi[reached])
-                per_level[depth] = (place_lo.tolist(), place_hi.tolist())
+                if depth in depths:
+                    per_level[depth] = self._through(
+                        side, depth, (low, high), (unit_lo, unit_hi), columns[depth]
+                    )
                 low_next = np.full(level.children, np.inf)
                 high_next = np.full(level.children, -np.inf)
                 np.minimum.at(low_next, dst, low[src] + unit_lo)
                 np.maximum.at(high_next, dst, high[src] + unit_hi)
                 low, high = low_next, high_next
             self.places.append(per_level)
+
+    def _through(
+        self,
+        side: _SideSum,
+        depth: int,
+        before: tuple[Floats, Floats],
+        units: tuple[Floats, Floats],
+        column: tuple[Ints, Ints, Ints],
+    ) -> tuple[list[float], list[float]]:
+        """Per place of a level, the least and most the sum is on a path through it."""
+        src, dst, places = column
+        after_lo, after_hi = self._after(side, depth, dst, places)
+        with np.errstate(invalid="ignore"):  # inf - inf: unreached, dropped below
+            through_lo = before[0][src] + units[0] + after_lo
+            through_hi = before[1][src] + units[1] + after_hi
+        size = self.search.arrays[depth].places
+        place_lo, place_hi = np.full(size, np.inf), np.full(size, -np.inf)
+        reached = np.isfinite(through_lo) & np.isfinite(through_hi)
+        np.minimum.at(place_lo, places[reached], through_lo[reached])
+        np.maximum.at(place_hi, places[reached], through_hi[reached])
+        return place_lo.tolist(), place_hi.tolist()
 
     @staticmethod
     def _units(side: _SideSum, depth: int, src: Ints, places: Ints) -> tuple[Floats, Floats]:
@@ -699,10 +716,12 @@ def witnessed(
     keeps: Sequence[Bools | None],
     clock: Clock,
     one: bool = False,
+    wanted: Collection[str] | None = None,
 ) -> dict[str, set[tuple[type, Value]]]:
     """Of the values the graph allows (`candidates`), those on a valid path: per value
     not yet seen on one, a search for a path through it from each outer start. With
-    `one`, the values of the first valid path found (none: there is no valid path)."""
+    `one`, the values of the first valid path found (none: there is no valid path);
+    with `wanted`, only those variables' values are searched for."""
     n_outer = len(graph.ws.outer) if graph.ws is not None else 0
     out: dict[str, set[tuple[type, Value]]] = {var: set() for var in graph.order}
     fresh = [{value for _, value in candidates[var]} for var in graph.order]
@@ -712,6 +731,18 @@ def witnessed(
     starts = sorted(starts, key=lambda start: start[2])
     found_paths: list[_Witness] = []
     through: _Through | None = None  # made when a first value needs a search
+    if one:
+        # any valid path will do: one search per start, through no value in particular
+        # (per value, a request without one would search once for every value)
+        for start in starts:
+            path = search.find(start, None)
+            if path is not None:
+                outer = start[0]
+                values = [outer[v] for v in graph.order[:n_outer]] + path[::-1]
+                for name, v in zip(graph.order, values, strict=True):
+                    out[name].add((type(v), v))
+                break
+        return out
 
     def take(witness: _Witness) -> None:
         found_paths.insert(0, witness)
@@ -721,11 +752,11 @@ def witnessed(
             fresh[d].discard(v)
 
     for depth, var in enumerate(graph.order):
+        if wanted is not None and var not in wanted:
+            continue
         for key in sorted(candidates[var] - out[var], key=repr):
             if key in out[var]:
                 continue
-            if one and any(out.values()):
-                return out
             value = key[1]
             swapped = next(
                 (w for w in (w.swap(depth, value, filters) for w in found_paths) if w), None
@@ -735,7 +766,12 @@ def witnessed(
                 continue
             if depth >= n_outer:
                 if through is None:
-                    through = _Through(search, starts, n_outer)
+                    depths = {
+                        d
+                        for d, name in enumerate(graph.order)
+                        if d >= n_outer and (wanted is None or name in wanted)
+                    }
+                    through = _Through(search, starts, n_outer, depths)
                 if through.rules_out(depth, value):
                     continue
             for start in starts:
