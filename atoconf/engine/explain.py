@@ -14,7 +14,7 @@ that choice would do instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, TypeVar
@@ -24,10 +24,13 @@ from pydantic import BaseModel, ConfigDict
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.optimise import cheapest_by_graph
 from atoconf.engine.paths import answered
+from atoconf.engine.problem import assembly_of, check_holds, compiled
 from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.results import JSON_VERSION, AssemblyResult, assembly_result
+from atoconf.engine.setup import Setup
 from atoconf.engine.solve import domains, satisfiable, solve, witness
 from atoconf.engine.sweep import Unsupported
+from atoconf.language.evaluate import holds
 from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5
@@ -35,6 +38,7 @@ EXHAUSTIVE_ITEMS = 10  # up to this many request items, repairs are found smalle
 # steps of search on a question before its own graphs decide it: half of the questions
 # have no assembly, which a search is slow to prove
 QUICK_STEPS = 500
+KEPT_ASSEMBLIES = 8  # assemblies found kept to answer later questions
 GRAPH_STEPS = 2_000  # steps of a graph's best-first search for a repair's assembly
 
 
@@ -134,6 +138,7 @@ class _Oracle:
         self.calls = 0
         self.cache: dict[frozenset[Candidate], dict[str, Value] | None] = {}
         self.truth: dict[frozenset[Candidate], bool] = {}
+        self.found: list[dict[str, Value]] = []  # the last assemblies searches found
         self.rules = frozenset(Candidate("rule", name, name) for name in model.rules)
 
     def _question(
@@ -157,6 +162,48 @@ class _Oracle:
         self.cache[members] = result
         return result
 
+    def _fits(
+        self,
+        values: Mapping[str, Value],
+        select: Mapping[str, Value],
+        require: Sequence[Expr],
+        rules: Collection[str],
+    ) -> bool:
+        """Whether an assembly found before answers a question: its selects, its
+        requires and its rules hold there."""
+        if any(values[k] != v or type(values[k]) is not type(v) for k, v in select.items()):
+            return False
+        comp = compiled(self.model)
+        if not all(
+            check_holds(self.model, c, values)
+            for c in comp.checks
+            if c.origin.kind == "rule" and c.origin.name in rules
+        ):
+            return False
+        assembly = assembly_of(self.model, values)
+        return all(holds(self.model, expr, assembly) for expr in require)
+
+    def _search(
+        self, select: Mapping[str, Value], require: Sequence[Expr], rules: Collection[str]
+    ) -> bool:
+        """A short search (its assembly kept for later questions), then graphs of the
+        question's own rules: a search alone can take long to prove none is left."""
+        setup = Setup(self.model, select, require, rules=rules)
+        if not setup.satisfiable_so_far or setup.bounds_refute():
+            return False
+        try:
+            values = next(setup.iterate(self.clock.capped(QUICK_STEPS)), None)
+        except Stop as stop:
+            if stop.reason != "cap":
+                raise
+        else:
+            if values is None:
+                return False
+            self.found.insert(0, values)
+            del self.found[KEPT_ASSEMBLIES:]
+            return True
+        return satisfiable(self.model, select, require, rules, self.clock, graph_first=True)
+
     def _why_search(self, members: frozenset[Candidate]) -> str:
         if self.rules - members:
             return "a question without every rule: the graphs hold them all"
@@ -170,13 +217,13 @@ class _Oracle:
             self.calls += 1
             self.clock.check()
             select, require, rules = self._question(members)
-            if require or self.rules - members:
+            if any(self._fits(values, select, require, rules) for values in self.found):
+                found = True  # an assembly found for an earlier question does
+            elif require or self.rules - members:
                 # a short search, then graphs of the question's own rules: a search
                 # alone can take long to prove that no assembly is left
                 answered("explain", "search", self._why_search(members))
-                found = satisfiable(
-                    self.model, select, require, rules, self.clock, quick_steps=QUICK_STEPS
-                )
+                found = self._search(select, require, rules)
             else:
                 # every rule and only selects: most of an explanation's questions have
                 # no assembly, which the model's compiled graphs prove at once, where a
