@@ -75,15 +75,13 @@ def satisfiable(
     clock: Clock,
     allowed: Mapping[str, Collection[Value]] | None = None,
     graph_first: bool = False,
-    quick_steps: int = QUICK_SEARCH_STEPS,
 ) -> bool:
     """Whether `witness` would find an assignment. Each independent group is decided on
     its decision graph where it fits: a search has to exhaust a group to prove it
     empty (slow when a sum's bound is only seen late), the graph does not. A short
     search goes first, as it usually finds an assembly in a few steps when one exists;
     with `graph_first` (a caller that asks many questions, most without an assembly,
-    of a model whose graphs are worth building) the graph alone. `quick_steps` caps
-    the short search."""
+    of a model whose graphs are worth building) the graph alone."""
     setup = Setup(model, select, require, rules=rules, allowed=allowed)
     if not setup.satisfiable_so_far or setup.bounds_refute():
         return False
@@ -92,7 +90,7 @@ def satisfiable(
         if not checks:
             continue
         if not graph_first:
-            quick = clock.capped(quick_steps)
+            quick = clock.capped(QUICK_SEARCH_STEPS)
             try:
                 found = next(setup.iterate(quick, only=group), None)
             except Stop as stop:
