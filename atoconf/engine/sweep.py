@@ -1440,11 +1440,13 @@ class Graph:
                         or total + ws_high[depth + 1][e.child] < limits[0]
                     ):
                         continue
-                    if checks_at[depth] and not all(
-                        check(dict(zip(scope, [walked[i] for i in places], strict=True)))
-                        for (scope, check), places in checks_at[depth]
-                    ):
-                        continue
+                    if checks_at[depth]:
+                        clock.tick()  # checks are the work here: a pop can try hundreds
+                        if not all(
+                            check(dict(zip(scope, [walked[i] for i in places], strict=True)))
+                            for (scope, check), places in checks_at[depth]
+                        ):
+                            continue
                     counter += 1
                     if depth + 1 < last:
                         heapq.heappush(
