@@ -35,9 +35,9 @@ from atoconf.language.model import Expr, Model, Value
 
 MAX_REPAIRS = 5
 EXHAUSTIVE_ITEMS = 10  # up to this many request items, repairs are found smallest first
-# steps of search on a question before its own graphs decide it: half of the questions
-# have no assembly, which a search is slow to prove
-QUICK_STEPS = 500
+# steps of search on a question before its own graphs decide it (least, first, most):
+# half of the questions have no assembly, which a search is slow to prove
+QUICK_STEPS = (250, 2_000, 8_000)
 KEPT_ASSEMBLIES = 8  # assemblies found kept to answer later questions
 GRAPH_STEPS = 2_000  # steps of a graph's best-first search for a repair's assembly
 
@@ -139,6 +139,7 @@ class _Oracle:
         self.cache: dict[frozenset[Candidate], dict[str, Value] | None] = {}
         self.truth: dict[frozenset[Candidate], bool] = {}
         self.found: list[dict[str, Value]] = []  # the last assemblies searches found
+        self.quick_steps = QUICK_STEPS[1]
         self.rules = frozenset(Candidate("rule", name, name) for name in model.rules)
 
     def _question(
@@ -192,7 +193,7 @@ class _Oracle:
         if not setup.satisfiable_so_far or setup.bounds_refute():
             return False
         try:
-            values = next(setup.iterate(self.clock.capped(QUICK_STEPS)), None)
+            values = next(setup.iterate(self.clock.capped(self.quick_steps)), None)
         except Stop as stop:
             if stop.reason != "cap":
                 raise
@@ -202,7 +203,12 @@ class _Oracle:
             self.found.insert(0, values)
             del self.found[KEPT_ASSEMBLIES:]
             return True
-        return satisfiable(self.model, select, require, rules, self.clock, graph_first=True)
+        found = satisfiable(self.model, select, require, rules, self.clock, graph_first=True)
+        # one model's questions tend to be alike: a search that ran out on a question
+        # with an assembly should have gone on; on one without, stopped sooner
+        steps = self.quick_steps * 2 if found else self.quick_steps // 2
+        self.quick_steps = min(max(steps, QUICK_STEPS[0]), QUICK_STEPS[2])
+        return found
 
     def _why_search(self, members: frozenset[Candidate]) -> str:
         if self.rules - members:
