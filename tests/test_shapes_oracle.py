@@ -270,6 +270,54 @@ def test_explanations_agree_with_the_oracle(family: str, seed: int, path: str) -
             }, (path, pair, name)
 
 
+REDUNDANT_POWER = ROOT / "tests" / "fixtures" / "redundant_power.ato"
+POWER_REQUESTS: list[dict[str, Value]] = [
+    {},
+    {"psu": "PSU-1"},
+    {"psu": "PSU-2", "gpu.qty": 2},
+    {"psu": "PSU-3", "redundant": True, "cpu.qty": 2},
+    {"budget": "low", "psu": "PSU-2"},
+]
+
+
+@pytest.mark.parametrize("path", ["checked on paths", "searched on paths"])
+def test_witness_searches_on_paths_agree_with_the_oracle(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power rule over a sum the graph leaves to be checked on paths, whose limit
+    depends on small variables of the graph (`if redundant then psu.capacity else
+    psu.qty * psu.capacity`, with redundancy a table): the values found by searching
+    for a valid path through each are exactly those the oracle finds valid (two paths
+    to one state can differ in that sum: a search must not take one's failure for the
+    other's)."""
+    loaded = load_text(REDUNDANT_POWER.read_text(), REDUNDANT_POWER.name)
+    assert loaded.ok and loaded.model is not None, loaded.diagnostics
+    model = loaded.model
+    searched: list[bool] = []
+    find = witnesses._Search.find
+
+    def counted(
+        search: witnesses._Search, start: witnesses.Start, target: tuple[int, Value] | None
+    ) -> list[Value] | None:
+        found = find(search, start, target)
+        searched.append(found is not None)
+        return found
+
+    monkeypatch.setattr(witnesses._Search, "find", counted)
+    for select in POWER_REQUESTS:
+        expected = oracle.domains(model, select)
+        with _path(path, model):
+            found = domains(model, select)
+        assert found.satisfiable == any(expected.values()), (path, select)
+        for name, values in found.domains.items():
+            assert {(type(v), v) for v in values} == {(type(v), v) for v in expected[name]}, (
+                path,
+                select,
+                name,
+            )
+    assert searched, "no value needed a search on paths: the test misses them"
+
+
 def test_every_family_is_measured() -> None:
     families = {family for family, _ in _products()}
     assert families == set(shapes.FAMILIES)

@@ -390,7 +390,8 @@ class _Search:
         self.arrays = graph.arrays()
         self.fresh = fresh
         self.clock = clock
-        # (sign, depth, state, rests, target still ahead) -> the most slack that failed
+        # (sign, depth, state, rests, target still ahead, unchecked sums so far) -> the
+        # most slack that failed
         self.failed: dict[tuple[Any, ...], float] = {}
         self.rules = [graph.tables[n] for n in graph.unchecked]
         totals = {
@@ -527,7 +528,9 @@ class _Search:
         if depth == len(graph.levels):
             return []
         ahead = self._ahead(target, depth)
-        key = (sign, depth, state, rests, ahead)
+        # the unchecked rules' sums so far are part of where the path is: two paths to one
+        # state with the same rests can still differ in them
+        key = (sign, depth, state, rests, ahead, tuple(self.partial))
         failed = self.failed.get(key)
         if failed is not None and y >= failed:
             return None
@@ -548,9 +551,6 @@ class _Search:
         options.sort(key=lambda o: o[:3])
         before = list(self.partial)
         for _, _, _, after, value, child, moved in options:
-            done = self.failed.get((sign, depth + 1, child, moved, self._ahead(target, depth + 1)))
-            if done is not None and after >= done:
-                continue
             self.path_values[var] = value
             if not self._may_hold(depth, child, moved, before):
                 continue
