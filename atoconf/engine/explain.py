@@ -488,11 +488,7 @@ def _any_assembly(
         )
     except Unsupported:
         found = None
-    except Stop as stop:
-        if stop.reason != "cap":
-            raise
-        found = None
-    if found is not None and found.stopped:
+    if found is not None and found.stopped:  # cheapest_by_graph says why it stopped
         if found.stopped != "cap":
             raise Stop(found.stopped)
         found = None
