@@ -4,11 +4,13 @@ rule text. Plain functions and constants: `from tests.conftest import ROOT, cli`
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import NamedTuple
 
 from atoconf.language.build import load_text
@@ -112,3 +114,15 @@ def typed(model: Model, text: str) -> Expr:
     assert [f"{d.span}: {d.message}" for d in typed.diagnostics] == [], text
     assert typed.value is not None
     return typed.value
+
+
+def shapes_module() -> ModuleType:
+    """benchmarks/shapes.py, the generator of products of every shape (imported once)."""
+    if "shapes" in sys.modules:
+        return sys.modules["shapes"]
+    spec = importlib.util.spec_from_file_location("shapes", ROOT / "benchmarks" / "shapes.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["shapes"] = module
+    spec.loader.exec_module(module)
+    return module

@@ -6,28 +6,25 @@ over attributes and quantities, several sums at once, feature trees. Its small
 products are counted and their valid domains taken by the engine on each path in
 turn (the compiled graph as it chooses; every rule a lazy check; every rule over a
 sum held in the graph's states, or checked on paths; the search and counter
-fallbacks) and compared with the oracle, with no request and with requests that
-select values: the count, the valid domains, whether there is an assembly, and the
-prices of the five cheapest. Explanations of a conflicting pair of values are
-checked the same way: each conflict has no assembly and is minimal, each repair
-repairs, is minimal and comes with a valid assembly, and the values it offers
-instead are those the oracle allows."""
+fallbacks; the SAT solver for every group of two-valued choices) and compared with
+the oracle, with no request and with requests that select values: the count, the
+valid domains, whether there is an assembly, and the prices of the five cheapest.
+Explanations of a conflicting pair of values are checked the same way: each
+conflict has no assembly and is minimal, each repair repairs, is minimal and comes
+with a valid assembly, and the values it offers instead are those the oracle allows."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from functools import cache
 from random import Random
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from atoconf.engine import problem, sweep, witnesses
+from atoconf.engine import clauses, problem, sweep, witnesses
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.explain import Member, explain, item_text
@@ -37,7 +34,7 @@ from atoconf.engine.solve import count, domains, satisfiable, solve
 from atoconf.language.build import load_text
 from atoconf.language.model import Model, Total, Value
 from tests import oracle
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shapes_module
 
 PER_FAMILY = 3  # products per family
 SEEDS = 40  # seeds tried per family
@@ -45,16 +42,7 @@ MAX_ASSEMBLIES = 60_000  # the oracle walks every assembly: keep each product sm
 CHEAPEST = 5  # assemblies listed by price
 
 
-def _shapes_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("shapes", ROOT / "benchmarks" / "shapes.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("shapes", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-shapes = _shapes_module()
+shapes = shapes_module()
 
 
 def _products() -> list[tuple[str, int]]:
@@ -115,6 +103,8 @@ def _path(path: str, model: Model) -> Iterator[None]:
             (witnesses, "DIVES", ()),
         ],
         "fallback": [(sweep, "MAX_STATES", -1)],  # no graph: search and counter
+        # every group of two-valued choices, however small, to the SAT solver
+        "clauses": [(clauses, "MIN_VARIABLES", 0)],
     }[path]
     saved = [(module, name, getattr(module, name)) for module, name, _ in settings]
     for module, name, value in settings:
@@ -128,7 +118,15 @@ def _path(path: str, model: Model) -> Iterator[None]:
         CompiledModel.of(model).clear()
 
 
-PATHS = ("graph", "lazy", "sums in states", "checked on paths", "searched on paths", "fallback")
+PATHS = (
+    "graph",
+    "lazy",
+    "sums in states",
+    "checked on paths",
+    "searched on paths",
+    "fallback",
+    "clauses",
+)
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -226,7 +224,7 @@ def _allowed(
     return oracle.domains(_model(family, seed), dict(select))[name]
 
 
-EXPLAIN_PATHS = ("graph", "checked on paths", "fallback")
+EXPLAIN_PATHS = ("graph", "checked on paths", "fallback", "clauses")
 
 
 @pytest.mark.parametrize("path", EXPLAIN_PATHS)

@@ -12,6 +12,7 @@ import logging
 log = logging.getLogger("atoconf.engine")
 
 GRAPH = "graph"  # the decision graphs compiled for the model or the request
+CLAUSES = "clauses"  # the SAT solver, on a group of two-valued choices (clauses.py)
 
 
 def answered(operation: str, path: str, reason: str = "") -> None:

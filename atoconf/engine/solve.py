@@ -8,10 +8,11 @@ import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from atoconf.engine.clauses import qualifies, sat_assignment, sat_domains
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.counting import count_solutions
 from atoconf.engine.optimise import cheapest_by_graph, ranked_by_bounds, ranked_by_sweep
-from atoconf.engine.paths import GRAPH, answered
+from atoconf.engine.paths import CLAUSES, GRAPH, answered
 from atoconf.engine.problem import (
     assembly_of,
     compiled,
@@ -64,7 +65,17 @@ def witness(
     setup = Setup(model, select, require, rules=rules, allowed=allowed)
     if not setup.satisfiable_so_far or setup.bounds_refute():
         return None
-    return next(setup.iterate(clock), None)
+    groups = [g for g in setup.parts() if setup.checks_within(g)]
+    if not all(qualifies(setup, g) for g in groups):
+        return next(setup.iterate(clock), None)
+    found = {name: values[0] for name, values in setup.domains.items()}
+    for group in groups:
+        assignment = sat_assignment(model, setup, group, clock)
+        if assignment is None:
+            return None
+        found.update(assignment)
+    answered("witness", CLAUSES)
+    return found
 
 
 def satisfiable(
@@ -88,6 +99,10 @@ def satisfiable(
     for group in sorted(setup.parts(), key=len):
         checks = setup.checks_within(group)
         if not checks:
+            continue
+        if qualifies(setup, group):
+            if sat_assignment(model, setup, group, clock) is None:
+                return False
             continue
         if not graph_first:
             quick = clock.capped(QUICK_SEARCH_STEPS)
@@ -415,6 +430,7 @@ def domains(
     if not setup.satisfiable_so_far:
         return DomainsResult(satisfiable=False, domains={})
     supported: dict[str, set[Any]] = {v: set() for v in setup.comp.variables}
+    wanted = None if variables is None else set(variables)
     stopped: Stopped = None
     try:
         for group in setup.parts():
@@ -424,6 +440,13 @@ def domains(
                 supported[group[0]] = set(map(value_key, setup.domains[group[0]]))
                 continue
             try:
+                if qualifies(setup, group):
+                    on_clauses = sat_domains(model, setup, group, clock, wanted)
+                    answered("domains", CLAUSES)
+                    if on_clauses is None:
+                        return DomainsResult(satisfiable=False, domains={})
+                    supported.update(on_clauses)
+                    continue
                 found = _sweep_domains(model, setup, group, own_graphs, clock, variables)
             except Unsupported as why:
                 answered("domains", "search", str(why))

@@ -1,0 +1,202 @@
+"""Groups of two-valued choices as clauses, decided by the SAT solver (sat.py).
+
+A group qualifies when each of its variables has two values in the model (a
+yes/no option, a two-member enum, an optional component of one part, a quantity
+of 1 or 2) and each of its checks reads at most `MAX_SCOPE` of them. A check
+becomes the clauses that forbid exactly its failing assignments: all its prime
+implicates, found from its truth table, so unit propagation draws from one rule
+everything that rule implies (an alternative group `if p then exactly_one(a, b,
+c)` gives `not p or a or b or c`, `p or not a`, `not a or not b`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from atoconf.engine.clock import Clock
+from atoconf.engine.compiled import CompiledModel
+from atoconf.engine.problem import Check, check_holds
+from atoconf.engine.results import value_key
+from atoconf.engine.sat import Solver
+from atoconf.engine.setup import Setup
+from atoconf.language.model import Model, Value
+
+MAX_SCOPE = 10  # a check over more variables has a truth table too large to read
+# groups of at least this many variables go to the SAT solver; smaller ones to the
+# decision graphs, which also count and rank
+MIN_VARIABLES = 24
+
+Clause = tuple[int, ...]
+
+
+def qualifies(setup: Setup, group: Sequence[str]) -> bool:
+    """Whether `group` can be decided as clauses (and is large enough to be worth it)."""
+    if len(group) < MIN_VARIABLES:
+        return False
+    full = setup.comp.domains
+    if any(len(full[v]) != 2 for v in group):
+        return False
+    return all(len(c.scope) <= MAX_SCOPE for c in setup.checks_within(group))
+
+
+def _prime_implicants(minterms: Sequence[int], width: int) -> list[tuple[int, int]]:
+    """Quine-McCluskey: the prime implicants of a function given by its true points,
+    each as (care mask, bits)."""
+    full = (1 << width) - 1
+    terms = {(full, m) for m in minterms}
+    primes: list[tuple[int, int]] = []
+    while terms:
+        merged: set[tuple[int, int]] = set()
+        used: set[tuple[int, int]] = set()
+        by_mask: dict[int, set[int]] = {}
+        for mask, bits in terms:
+            by_mask.setdefault(mask, set()).add(bits)
+        for mask, members in by_mask.items():
+            for bits in members:
+                for i in range(width):
+                    bit = 1 << i
+                    if mask & bit and not bits & bit and bits | bit in members:
+                        merged.add((mask & ~bit, bits))
+                        used.add((mask, bits))
+                        used.add((mask, bits | bit))
+        primes.extend(t for t in terms if t not in used)
+        terms = merged
+    return primes
+
+
+def clauses_of(
+    model: Model, check: Check, values: Mapping[str, tuple[Value, Value]]
+) -> list[Clause]:
+    """The clauses of one check over two-valued variables, as literals of positions in
+    its scope (`i + 1`: the scope's i-th variable takes its second value)."""
+    scope = check.scope
+    failing = []
+    for point in range(1 << len(scope)):
+        assignment = {v: values[v][point >> i & 1] for i, v in enumerate(scope)}
+        if not check_holds(model, check, assignment):
+            failing.append(point)
+    out: list[Clause] = []
+    for mask, bits in _prime_implicants(failing, len(scope)):
+        # the implicant fixes the cared-for positions to `bits`; the clause forbids it
+        out.append(
+            tuple(-(i + 1) if bits >> i & 1 else i + 1 for i in range(len(scope)) if mask >> i & 1)
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Booleans:
+    """One group's variables as the solver's, and its checks as clauses."""
+
+    names: tuple[str, ...]
+    values: tuple[tuple[Value, Value], ...]  # each variable's (false, true) values
+    clauses: tuple[Clause, ...]
+
+    def solver(self) -> Solver:
+        return Solver(len(self.names), self.clauses)
+
+    def assumptions(self, domains: Mapping[str, Sequence[Value]]) -> list[int] | None:
+        """The literals that narrowed domains fix; None when a domain is empty."""
+        out = []
+        for i, name in enumerate(self.names):
+            left = domains[name]
+            if not left:
+                return None
+            if len(left) == 1:
+                out.append(self.literal(i, left[0]))
+        return out
+
+    def literal(self, index: int, value: Value) -> int:
+        second = value_key(value) == value_key(self.values[index][1])
+        return index + 1 if second else -(index + 1)
+
+    def assignment(self, model: Sequence[bool]) -> dict[str, Value]:
+        """The group's values in a model of the solver."""
+        return {name: self.values[i][int(model[i])] for i, name in enumerate(self.names)}
+
+
+def booleans(model: Model, setup: Setup, group: Sequence[str]) -> Booleans:
+    """The group of a `qualifies` check as clauses (each of the model's own checks
+    read once per model)."""
+    full = setup.comp.domains
+    names = tuple(group)
+    index = {n: i for i, n in enumerate(names)}
+    values = {n: (full[n][0], full[n][1]) for n in names}
+    store = CompiledModel.of(model)
+    own = {id(c) for c in setup.comp.checks}
+    clauses: list[Clause] = []
+    for check in setup.checks_within(group):
+
+        def build(check: Check = check) -> list[Clause]:
+            return clauses_of(model, check, values)
+
+        local = store.get(("clauses", id(check)), build) if id(check) in own else build()
+        for clause in local:
+            clauses.append(
+                tuple(
+                    index[check.scope[abs(x) - 1]] + 1 if x > 0 else -index[check.scope[-x - 1]] - 1
+                    for x in clause
+                )
+            )
+    return Booleans(names, tuple(values[n] for n in names), tuple(clauses))
+
+
+def sat_domains(
+    model: Model,
+    setup: Setup,
+    group: Sequence[str],
+    clock: Clock,
+    wanted: set[str] | None = None,
+) -> dict[str, set[tuple[type, Value]]] | None:
+    """A group's valid values (exact for `wanted`, or all), or None when the group has
+    no valid assignment. The values that every assignment found so far agrees on are
+    the candidates to be fixed; one search asks for an assignment that differs from
+    them in any one (preferring to differ in all): each one found supports every
+    value it takes, and when there is none, every candidate left is fixed."""
+    found = booleans(model, setup, group)
+    assumed = found.assumptions(setup.domains)
+    if assumed is None:
+        return None
+    solver = found.solver()
+    first = solver.solve(assumed, clock)
+    if first is None:
+        return None
+    count = len(found.names)
+    seen: list[set[bool]] = [{t} for t in first[:count]]
+    fixed = {abs(a) - 1 for a in assumed}
+    candidates = [
+        i
+        for i, name in enumerate(found.names)
+        if i not in fixed and (wanted is None or name in wanted)
+    ]
+    while candidates:
+        switch = solver.new_variable()
+        solver.add([-switch, *(-(i + 1) if first[i] else i + 1 for i in candidates)])
+        solver.prefer({i: not first[i] for i in candidates})
+        trial = solver.solve([*assumed, switch], clock)
+        solver.add([-switch])
+        if trial is None:
+            break
+        for j in range(count):
+            seen[j].add(trial[j])
+        candidates = [i for i in candidates if len(seen[i]) == 1]
+    return {
+        name: {value_key(found.values[i][int(t)]) for t in seen[i]}
+        for i, name in enumerate(found.names)
+    }
+
+
+def sat_assignment(
+    model: Model, setup: Setup, group: Sequence[str], clock: Clock
+) -> dict[str, Value] | None:
+    """One valid assignment of the group, or None when it has none."""
+    found = booleans(model, setup, group)
+    assumed = found.assumptions(setup.domains)
+    if assumed is None:
+        return None
+    model_found = found.solver().solve(assumed, clock)
+    return None if model_found is None else found.assignment(model_found)
+
+
+__all__ = ["Booleans", "booleans", "clauses_of", "qualifies", "sat_assignment", "sat_domains"]
