@@ -40,6 +40,7 @@ PER_FAMILY = 3  # products per family
 SEEDS = 40  # seeds tried per family
 MAX_ASSEMBLIES = 60_000  # the oracle walks every assembly: keep each product small
 CHEAPEST = 5  # assemblies listed by price
+LISTED = 200  # assemblies listed without an objective
 
 
 shapes = shapes_module()
@@ -140,16 +141,27 @@ def test_count_and_domains_agree_with_the_oracle(family: str, seed: int, path: s
             found = domains(model, select)
             cheapest = _cheapest(model, select)
             possible = satisfiable(model, select, [], None, Clock())
+            stream = solve(model, select, limit=LISTED)
+            listed = [oracle.key_from_json(model, a.to_json()) for a in stream]
+            assert stream.stopped is None
         assert cheapest == _expected_cheapest(family, seed, index), (path, select)
         assert possible == (expected_count > 0), (path, select)
         assert counted.exact and counted.stopped is None
         assert counted.count == expected_count, (path, select)
+        # distinct valid assemblies, all of them when there are at most LISTED
+        assert len(set(listed)) == len(listed) == min(LISTED, expected_count), (path, select)
+        assert set(listed) <= _valid_keys(family, seed, index), (path, select)
         if not expected_count:
             assert not found.satisfiable, (path, select)
             continue
         assert found.satisfiable and found.stopped is None, (path, select)
         for name, values in found.domains.items():
             assert {(type(v), v) for v in values} == expected_domains[name], (path, select, name)
+
+
+@cache
+def _valid_keys(family: str, seed: int, index: int) -> set[oracle.Key]:
+    return set(oracle.valid_assemblies(_model(family, seed), _requests(family, seed)[index]))
 
 
 def _price(model: Model) -> Total | None:

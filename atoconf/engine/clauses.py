@@ -11,16 +11,16 @@ c)` gives `not p or a or b or c`, `p or not a`, `not a or not b`, ...).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
-from atoconf.engine.problem import Check, check_holds
+from atoconf.engine.problem import Check, Origin, check_holds, checks_for, compiled
 from atoconf.engine.results import value_key
 from atoconf.engine.sat import Solver
 from atoconf.engine.setup import Setup
-from atoconf.language.model import Model, Value
+from atoconf.language.model import Expr, Model, Value
 
 MAX_SCOPE = 10  # a check over more variables has a truth table too large to read
 # groups of at least this many variables go to the SAT solver; smaller ones to the
@@ -199,4 +199,122 @@ def sat_assignment(
     return None if model_found is None else found.assignment(model_found)
 
 
-__all__ = ["Booleans", "booleans", "clauses_of", "qualifies", "sat_assignment", "sat_domains"]
+def sat_assignments(
+    model: Model, setup: Setup, group: Sequence[str], clock: Clock
+) -> Iterator[dict[str, Value]]:
+    """Every assignment of the group, one after another (each found is then ruled out
+    by a clause), in the solver's deterministic order."""
+    found = booleans(model, setup, group)
+    assumed = found.assumptions(setup.domains)
+    if assumed is None:
+        return
+    solver = found.solver()
+    count = len(found.names)
+    while (model_found := solver.solve(assumed, clock)) is not None:
+        yield found.assignment(model_found)
+        solver.add([-(i + 1) if model_found[i] else i + 1 for i in range(count)])
+
+
+class Switchboard:
+    """A model's rules and a request's requires as clauses, each switched on by
+    assuming its own extra variable: one solver answers every subset of them an
+    explanation asks about, keeping what it learns from one question for the next."""
+
+    def __init__(
+        self,
+        model: Model,
+        variables: Sequence[str],
+        checks: Sequence[tuple[str | None, Check]],
+    ) -> None:
+        comp = compiled(model)
+        self.model = model
+        self.names = tuple(variables)
+        index = {name: i for i, name in enumerate(self.names)}
+        self.values = tuple((comp.domains[n][0], comp.domains[n][1]) for n in self.names)
+        pairs = dict(zip(self.names, self.values, strict=True))
+        self.solver = Solver(len(self.names), ())
+        self.switches: dict[str, int] = {}
+        store = CompiledModel.of(model)
+        own = {id(c) for c in comp.checks}
+        for key, check in checks:
+            switch: list[int] = []
+            if key is not None:
+                if key not in self.switches:
+                    self.switches[key] = self.solver.new_variable()
+                switch = [-self.switches[key]]
+
+            def build(check: Check = check) -> list[Clause]:
+                return clauses_of(model, check, pairs)
+
+            local = store.get(("clauses", id(check)), build) if id(check) in own else build()
+            for clause in local:
+                self.solver.add(
+                    [
+                        *switch,
+                        *(
+                            index[check.scope[x - 1]] + 1
+                            if x > 0
+                            else -index[check.scope[-x - 1]] - 1
+                            for x in clause
+                        ),
+                    ]
+                )
+
+    @staticmethod
+    def of(model: Model, requires: Sequence[Expr]) -> Switchboard | None:
+        """The switchboard of a model whose rules and `requires` qualify as clauses
+        (see `qualifies`), else None."""
+        comp = compiled(model)
+        origins = [(Origin("request", f"require[{i}]"), e) for i, e in enumerate(requires)]
+        checks: list[tuple[str | None, Check]] = [
+            (None if c.origin.kind == "structure" else f"rule:{c.origin.name}", c)
+            for c in comp.checks
+        ]
+        checks += [
+            (f"require:{i}", c) for i, c in enumerate(checks_for(model, origins, comp.domains))
+        ]
+        read = {v for _, c in checks for v in c.scope}
+        if len(read) < MIN_VARIABLES or any(len(comp.domains[v]) != 2 for v in read):
+            return None
+        if any(len(c.scope) > MAX_SCOPE for _, c in checks):
+            return None
+        return Switchboard(model, sorted(read), checks)
+
+    def witness(
+        self,
+        select: Mapping[str, Value],
+        requires: Collection[int],
+        rules: Collection[str],
+        clock: Clock,
+    ) -> dict[str, Value] | None:
+        """An assignment of every variable under the selects, the requires (by index)
+        and the rules named, or None when there is none."""
+        comp = compiled(self.model)
+        assumed = [
+            *(self.switches[f"rule:{r}"] for r in rules if f"rule:{r}" in self.switches),
+            *(self.switches[f"require:{i}"] for i in requires if f"require:{i}" in self.switches),
+        ]
+        position = {name: i for i, name in enumerate(self.names)}
+        for name, value in select.items():
+            if name in position:
+                i = position[name]
+                second = value_key(value) == value_key(self.values[i][1])
+                assumed.append(i + 1 if second else -(i + 1))
+        found = self.solver.solve(assumed, clock)
+        if found is None:
+            return None
+        out = {name: select.get(name, domain[0]) for name, domain in comp.domains.items()}
+        out.update({n: self.values[i][int(found[i])] for i, n in enumerate(self.names)})
+        return out
+
+
+__all__ = [
+    "Booleans",
+    "Switchboard",
+    "booleans",
+    "clauses_of",
+    "qualifies",
+    "sat_assignment",
+    "sat_assignments",
+    "sat_domains",
+]

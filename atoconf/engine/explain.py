@@ -21,9 +21,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from atoconf.engine.clauses import Switchboard
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.optimise import cheapest_by_graph
-from atoconf.engine.paths import answered
+from atoconf.engine.paths import CLAUSES, answered
 from atoconf.engine.problem import assembly_of, check_holds, compiled
 from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.results import JSON_VERSION, AssemblyResult, assembly_result
@@ -141,6 +142,21 @@ class _Oracle:
         self.found: list[dict[str, Value]] = []  # the last assemblies searches found
         self.quick_steps = QUICK_STEPS[1]
         self.rules = frozenset(Candidate("rule", name, name) for name in model.rules)
+        # a model of two-valued choices: every question one call of a SAT solver
+        variables = compiled(model).variables
+        self.board = (
+            Switchboard.of(model, [expr for _, expr in request.requires])
+            if all(name in variables for name in request.selects)
+            else None
+        )
+
+    def _on_board(self, members: frozenset[Candidate]) -> dict[str, Value] | None:
+        assert self.board is not None
+        answered("explain", CLAUSES)
+        select = {c.key: self.request.selects[c.key] for c in members if c.kind == "select"}
+        requires = [int(c.key) for c in members if c.kind == "require"]
+        rules = [c.key for c in members if c.kind == "rule"]
+        return self.board.witness(select, requires, rules, self.clock)
 
     def _question(
         self, members: frozenset[Candidate]
@@ -157,6 +173,9 @@ class _Oracle:
             return found  # type: ignore[return-value]
         self.calls += 1
         self.clock.check()
+        if self.board is not None:
+            self.cache[members] = result = self._on_board(members)
+            return result
         select, require, rules = self._question(members)
         answered("explain", "search", self._why_search(members))
         result = witness(self.model, select, require, rules, self.clock)
@@ -219,6 +238,8 @@ class _Oracle:
         if members in self.cache:
             return self.cache[members] is not None
         found = self.truth.get(members)
+        if found is None and self.board is not None:
+            return self.witness(members) is not None
         if found is None:
             self.calls += 1
             self.clock.check()
@@ -457,7 +478,7 @@ def _repairs(
             if best is not None and best.objective is not None:
                 assembly = best
                 score = Fraction(best.objective) * (1 if objective.sense == "min" else -1)
-        else:
+        elif oracle.board is None:  # (a switchboard's witness is at hand)
             assembly = _any_assembly(model, selects, requires, clock)
         if assembly is None:
             values = oracle.witness(kept)

@@ -8,7 +8,7 @@ import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from atoconf.engine.clauses import qualifies, sat_assignment, sat_domains
+from atoconf.engine.clauses import qualifies, sat_assignment, sat_assignments, sat_domains
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.counting import count_solutions
 from atoconf.engine.optimise import cheapest_by_graph, ranked_by_bounds, ranked_by_sweep
@@ -280,6 +280,10 @@ def _solve(
     setup = Setup(model, select, require, allowed=allowed)
     objective = minimize if minimize is not None else maximize
     produced = 0
+    if objective is None and (on_clauses := _on_clauses(model, setup, clock)) is not None:
+        answered("solve", CLAUSES)
+        yield from itertools.islice(on_clauses, limit)
+        return
     if objective is None:
         # the search, in domain order, usually finds the first assemblies in a few
         # steps; when it has not within its quick steps (a demanding part that only
@@ -324,6 +328,34 @@ def _solve(
         produced += 1
         if limit is not None and produced >= limit:
             return
+
+
+def _on_clauses(model: Model, setup: Setup, clock: Clock) -> Iterator[AssemblyResult] | None:
+    """Every valid assembly, each group of variables with rules read off the SAT
+    solver (the last group varying fastest), when every such group qualifies
+    (clauses.py); else None."""
+    if not setup.satisfiable_so_far:
+        return None
+    groups = [g for g in setup.parts() if setup.checks_within(g)]
+    if not groups or not all(qualifies(setup, g) for g in groups):
+        return None
+    ruled = {v for g in groups for v in g}
+    free = [v for v in setup.comp.variables if v not in ruled]
+
+    def stream(k: int) -> Iterator[dict[str, Value]]:
+        if k < len(groups):
+            return sat_assignments(model, setup, groups[k], clock)
+        name = free[k - len(groups)]
+        return ({name: x} for x in setup.domains[name])
+
+    def product(k: int, chosen: dict[str, Value]) -> Iterator[AssemblyResult]:
+        if k == len(groups) + len(free):
+            yield assembly_result(model, chosen)
+            return
+        for part in stream(k):
+            yield from product(k + 1, {**chosen, **part})
+
+    return product(0, {})
 
 
 def _listed_by_graph(
