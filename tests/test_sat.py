@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import atoconf
 from atoconf.engine import clauses
-from atoconf.engine.clauses import _prime_implicants
+from atoconf.engine.clauses import _prime_implicants, count_models
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.sat import Solver
@@ -125,3 +125,12 @@ def test_a_feature_models_clicks_on_clauses_agree_with_its_decision_graphs(
         expected = model.configure({"select": request}).domains()
         assert found.satisfiable == expected.satisfiable, request
         assert found.domains == expected.domains, request
+
+
+@settings(max_examples=200, deadline=None)
+@given(cnfs, st.lists(literal, max_size=3))
+def test_the_component_counter_agrees_with_brute_force(
+    cnf: list[list[int]], assumed: list[int]
+) -> None:
+    expected = len([m for m in _models(VARIABLES, cnf) if _holds_all(assumed, m)])
+    assert count_models(VARIABLES, [tuple(c) for c in cnf], assumed, Clock()) == expected

@@ -30,9 +30,10 @@ MIN_VARIABLES = 24
 Clause = tuple[int, ...]
 
 
-def qualifies(setup: Setup, group: Sequence[str]) -> bool:
-    """Whether `group` can be decided as clauses (and is large enough to be worth it)."""
-    if len(group) < MIN_VARIABLES:
+def qualifies(setup: Setup, group: Sequence[str], least: int | None = None) -> bool:
+    """Whether `group` can be decided as clauses and has at least `least` variables
+    (default MIN_VARIABLES: enough to be worth it)."""
+    if len(group) < (MIN_VARIABLES if least is None else least):
         return False
     full = setup.comp.domains
     if any(len(full[v]) != 2 for v in group):
@@ -215,6 +216,169 @@ def sat_assignments(
         solver.add([-(i + 1) if model_found[i] else i + 1 for i in range(count)])
 
 
+def sat_count(model: Model, setup: Setup, group: Sequence[str], clock: Clock) -> int:
+    """The number of assignments of the group: branch on the variable in most
+    clauses, propagate units, split what is left into independent components and
+    count each once (components met again are looked up: sharpSAT's caching)."""
+    found = booleans(model, setup, group)
+    assumed = found.assumptions(setup.domains)
+    if assumed is None:
+        return 0
+    return count_models(len(found.names), found.clauses, assumed, clock)
+
+
+def count_models(
+    variables: int, clauses: Sequence[Clause], assumed: Sequence[int], clock: Clock
+) -> int:
+    """The number of assignments of variables 1..`variables` that meet the clauses
+    and the assumed literals."""
+    start = _condition(tuple(clauses), assumed)
+    if start is None:
+        return 0
+    residual, settled = start
+    counter = _Counter(clock, _elimination_rank(residual))
+    total = 1 << (variables - len(settled) - len(_variables(residual)))
+    for component in _components(residual):
+        total *= counter.count(component)
+        if not total:
+            return 0
+    return total
+
+
+Clauses = tuple[Clause, ...]
+
+
+def _occurrences(clauses: Clauses) -> dict[int, list[int]]:
+    """Each literal's clauses (by position)."""
+    where: dict[int, list[int]] = {}
+    for n, clause in enumerate(clauses):
+        for x in clause:
+            where.setdefault(x, []).append(n)
+    return where
+
+
+def _condition(
+    clauses: Clauses, literals: Sequence[int], where: Mapping[int, list[int]] | None = None
+) -> tuple[Clauses, set[int]] | None:
+    """The clauses left once `literals` hold and unit propagation is done, and the
+    variables settled on the way; None when a clause fails. `where`: the clauses'
+    `_occurrences`, when at hand."""
+    true = set(literals)
+    if any(-x in true for x in true):
+        return None
+    if where is None:
+        where = _occurrences(clauses)
+    done = [False] * len(clauses)  # satisfied
+    left = [len(c) for c in clauses]  # literals not yet false
+    queue = list(true)
+    while queue:
+        lit = queue.pop()
+        for n in where.get(lit, ()):
+            done[n] = True
+        for n in where.get(-lit, ()):
+            if done[n]:
+                continue
+            left[n] -= 1
+            if left[n] == 0:
+                return None
+            if left[n] == 1:
+                unit = next((x for x in clauses[n] if -x not in true), None)
+                if unit is None:  # its last literal's negation is waiting in the queue
+                    return None
+                if unit not in true:
+                    true.add(unit)
+                    queue.append(unit)
+    residual = tuple(
+        tuple(x for x in clause if -x not in true)
+        for n, clause in enumerate(clauses)
+        if not done[n] and not any(x in true for x in clause)
+    )
+    if any(not c for c in residual):
+        return None
+    return residual, {abs(x) for x in true}
+
+
+def _variables(clauses: Clauses) -> set[int]:
+    return {abs(x) for clause in clauses for x in clause}
+
+
+def _components(clauses: Clauses) -> list[Clauses]:
+    """The clauses split into groups that share no variable."""
+    parent: dict[int, int] = {}
+
+    def find(v: int) -> int:
+        while parent.setdefault(v, v) != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for clause in clauses:
+        root = find(abs(clause[0]))
+        for x in clause[1:]:
+            parent[find(abs(x))] = root
+    out: dict[int, list[Clause]] = {}
+    for clause in clauses:
+        out.setdefault(find(abs(clause[0])), []).append(clause)
+    return [tuple(sorted(c)) for c in out.values()]
+
+
+def _elimination_rank(clauses: Clauses) -> dict[int, int]:
+    """Each variable's place in a min-fill elimination order of the clauses' variable
+    graph: those eliminated last separate the graph into parts, so branching on them
+    first splits the clauses into independent components soonest."""
+    near: dict[int, set[int]] = {}
+    for clause in clauses:
+        for x in clause:
+            near.setdefault(abs(x), set()).update(abs(y) for y in clause if abs(y) != abs(x))
+
+    def fill(var: int) -> tuple[int, int, int]:
+        around = list(near[var])
+        missing = sum(1 for i, a in enumerate(around) for b in around[i + 1 :] if b not in near[a])
+        return missing, len(around), var
+
+    rank: dict[int, int] = {}
+    while near:
+        var = min(near, key=fill)
+        around = near.pop(var)
+        for other in around:
+            near[other] |= around - {other}
+            near[other].discard(var)
+        rank[var] = len(rank)
+    return rank
+
+
+class _Counter:
+    def __init__(self, clock: Clock, rank: Mapping[int, int]) -> None:
+        self.clock = clock
+        self.rank = rank
+        self.cache: dict[Clauses, int] = {}
+
+    def count(self, clauses: Clauses) -> int:
+        """The models of one component over its own variables."""
+        known = self.cache.get(clauses)
+        if known is not None:
+            return known
+        self.clock.tick()
+        where = _occurrences(clauses)
+        variables = {abs(x) for x in where}
+        pick = max(variables, key=self.rank.__getitem__)
+        total = 0
+        for literal in (pick, -pick):
+            after = _condition(clauses, [literal], where)
+            if after is None:
+                continue
+            residual, settled = after
+            free = len(variables) - len(settled | _variables(residual))
+            part = 1 << free
+            for component in _components(residual):
+                part *= self.count(component)
+                if not part:
+                    break
+            total += part
+        self.cache[clauses] = total
+        return total
+
+
 class Switchboard:
     """A model's rules and a request's requires as clauses, each switched on by
     assuming its own extra variable: one solver answers every subset of them an
@@ -316,5 +480,6 @@ __all__ = [
     "qualifies",
     "sat_assignment",
     "sat_assignments",
+    "sat_count",
     "sat_domains",
 ]

@@ -8,7 +8,14 @@ import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from atoconf.engine.clauses import qualifies, sat_assignment, sat_assignments, sat_domains
+from atoconf.engine import clauses
+from atoconf.engine.clauses import (
+    qualifies,
+    sat_assignment,
+    sat_assignments,
+    sat_count,
+    sat_domains,
+)
 from atoconf.engine.clock import Clock, Stop, Stopped
 from atoconf.engine.counting import count_solutions
 from atoconf.engine.optimise import cheapest_by_graph, ranked_by_bounds, ranked_by_sweep
@@ -410,6 +417,17 @@ def count(
             total *= len(setup.domains[group[0]])
             continue
         try:
+            # a group of two-valued choices is counted by splitting it into components
+            # as it goes, however small (no graph of the whole model is tried for it)
+            if qualifies(setup, group, least=min(clauses.MIN_VARIABLES, 2)):
+                found = sat_count(model, setup, group, clock)
+                answered("count", CLAUSES)
+                if found == 0:
+                    return CountResult(count=0, exact=True)
+                total *= found
+                if cap is not None and total > cap:
+                    return CountResult(count=cap, exact=False, stopped="cap")
+                continue
             try:
                 if not graphs_fit(model, clock):
                     raise Unsupported("the model's graphs do not fit")
