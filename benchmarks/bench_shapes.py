@@ -674,9 +674,13 @@ def summary(title: str, records: list[Record], count_goal: float | None) -> list
     return out
 
 
+COMPILED = (": graph", ": clauses")  # the compiled paths: decision graphs, the SAT solver
+
+
 def fallbacks(record: Record) -> dict[str, int]:
-    """The paths other than the compiled graphs that answered a model's operations,
-    each with how many operations it answered (in part)."""
+    """The paths other than the compiled ones (the decision graphs, or clauses for the
+    SAT solver) that answered a model's operations, each with how many operations it
+    answered (in part)."""
     said: list[str] = list(record.get("first_paths", []))
     for key in ("clicks", "explain", "why", "solve_first", "cheapest", "count", "domains_again"):
         found = record.get(key)
@@ -685,7 +689,7 @@ def fallbacks(record: Record) -> dict[str, int]:
                 said += r.get("paths", [])
     out: dict[str, int] = {}
     for s in said:
-        if not s.endswith(": graph"):
+        if not s.endswith(COMPILED):
             out[s] = out.get(s, 0) + 1
     return out
 

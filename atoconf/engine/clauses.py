@@ -174,6 +174,9 @@ def sat_domains(
     while candidates:
         switch = solver.new_variable()
         solver.add([-switch, *(-(i + 1) if first[i] else i + 1 for i in candidates)])
+        # the others lean to their first value (a yes/no option: no), which meets
+        # most `requires` and leaves the candidates free to change
+        solver.prefer({i: False for i in range(count)})
         solver.prefer({i: not first[i] for i in candidates})
         trial = solver.solve([*assumed, switch], clock)
         solver.add([-switch])
