@@ -6,7 +6,8 @@ over attributes and quantities, several sums at once, feature trees. Its small
 products are counted and their valid domains taken by the engine on each path in
 turn (the compiled graph as it chooses; every rule a lazy check; every rule over a
 sum held in the graph's states, or checked on paths; the search and counter
-fallbacks; the SAT solver for every group of two-valued choices) and compared with
+fallbacks; the SAT solver for every group of two-valued choices, with the rules as
+clauses or read on the assignments found) and compared with
 the oracle, with no request and with requests that select values: the count, the
 valid domains, whether there is an assembly, and the prices of the five cheapest.
 Explanations of a conflicting pair of values are checked the same way: each
@@ -106,6 +107,8 @@ def _path(path: str, model: Model) -> Iterator[None]:
         "fallback": [(sweep, "MAX_STATES", -1)],  # no graph: search and counter
         # every group of two-valued choices, however small, to the SAT solver
         "clauses": [(clauses, "MIN_VARIABLES", 0)],
+        # ... with every rule over two or more of them read on the assignments found
+        "wide checks": [(clauses, "MIN_VARIABLES", 0), (clauses, "MAX_SCOPE", 1)],
     }[path]
     saved = [(module, name, getattr(module, name)) for module, name, _ in settings]
     for module, name, value in settings:
@@ -127,6 +130,7 @@ PATHS = (
     "searched on paths",
     "fallback",
     "clauses",
+    "wide checks",
 )
 
 
@@ -236,7 +240,7 @@ def _allowed(
     return oracle.domains(_model(family, seed), dict(select))[name]
 
 
-EXPLAIN_PATHS = ("graph", "checked on paths", "fallback", "clauses")
+EXPLAIN_PATHS = ("graph", "checked on paths", "fallback", "clauses", "wide checks")
 
 
 @pytest.mark.parametrize("path", EXPLAIN_PATHS)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from atoconf.engine.clock import Clock
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.problem import Check, Origin, check_holds, checks_for, compiled
+from atoconf.engine.propagate import Scope, may_hold
 from atoconf.engine.results import value_key
 from atoconf.engine.sat import Solver
 from atoconf.engine.setup import Setup
@@ -30,15 +31,79 @@ MIN_VARIABLES = 24
 Clause = tuple[int, ...]
 
 
-def qualifies(setup: Setup, group: Sequence[str], least: int | None = None) -> bool:
+def qualifies(
+    setup: Setup, group: Sequence[str], least: int | None = None, counting: bool = False
+) -> bool:
     """Whether `group` can be decided as clauses and has at least `least` variables
-    (default MIN_VARIABLES: enough to be worth it)."""
+    (default MIN_VARIABLES: enough to be worth it). A check over more than MAX_SCOPE
+    of them is read on the assignments found instead (see `Wide`), which a count
+    cannot do: `counting` asks for clauses only."""
     if len(group) < (MIN_VARIABLES if least is None else least):
         return False
     full = setup.comp.domains
     if any(len(full[v]) != 2 for v in group):
         return False
-    return all(len(c.scope) <= MAX_SCOPE for c in setup.checks_within(group))
+    wide = [c for c in setup.checks_within(group) if len(c.scope) > MAX_SCOPE]
+    return not wide if counting else all(c.expr is not None for c in wide)
+
+
+@dataclass(frozen=True)
+class Wide:
+    """A check over more than MAX_SCOPE variables, read on each assignment the solver
+    finds. One that fails it adds a clause: the part of that assignment that already
+    fails it by bounds alone (`count(a, b, c, d, e) <= 2` fails as soon as any three
+    are on, whatever the others are), so one clause rules out many assignments."""
+
+    check: Check
+    positions: tuple[int, ...]  # the solver's variable of each variable of the scope
+    switch: int | None = None  # the check holds only while this variable is true
+
+    def nogood(
+        self, model: Model, found: Sequence[bool], values: Sequence[tuple[Value, Value]]
+    ) -> list[int] | None:
+        """The clause that rules out the assignment `found` (or a part of it), or None
+        when the check holds there."""
+        if self.switch is not None and not found[self.switch - 1]:
+            return None
+        scope = self.check.scope
+        assigned = {
+            name: values[i][int(found[i])] for name, i in zip(scope, self.positions, strict=True)
+        }
+        if check_holds(model, self.check, assigned):
+            return None
+        expr = self.check.expr
+        assert expr is not None  # (a table over this many variables was made from one)
+        domains = compiled(model).domains
+        for name in scope:  # drop what the failure does not need
+            trial = {k: v for k, v in assigned.items() if k != name}
+            if not may_hold(Scope(model, trial, domains), expr):
+                assigned = trial
+        clause = [
+            -(i + 1) if found[i] else i + 1
+            for name, i in zip(scope, self.positions, strict=True)
+            if name in assigned
+        ]
+        return clause if self.switch is None else [-self.switch, *clause]
+
+
+def solve_checked(
+    model: Model,
+    solver: Solver,
+    assumed: Sequence[int],
+    wide: Sequence[Wide],
+    values: Sequence[tuple[Value, Value]],
+    clock: Clock,
+) -> list[bool] | None:
+    """An assignment meeting the solver's clauses and every wide check, or None."""
+    while True:
+        found = solver.solve(assumed, clock)
+        if found is None:
+            return None
+        nogoods = [c for w in wide if (c := w.nogood(model, found, values)) is not None]
+        if not nogoods:
+            return found
+        for clause in nogoods:
+            solver.add(clause)
 
 
 def _prime_implicants(minterms: Sequence[int], width: int) -> list[tuple[int, int]]:
@@ -90,12 +155,18 @@ def clauses_of(
 class Booleans:
     """One group's variables as the solver's, and its checks as clauses."""
 
+    model: Model
     names: tuple[str, ...]
     values: tuple[tuple[Value, Value], ...]  # each variable's (false, true) values
     clauses: tuple[Clause, ...]
+    wide: tuple[Wide, ...]
 
     def solver(self) -> Solver:
         return Solver(len(self.names), self.clauses)
+
+    def solve(self, solver: Solver, assumed: Sequence[int], clock: Clock) -> list[bool] | None:
+        """An assignment of the group under the assumptions, or None."""
+        return solve_checked(self.model, solver, assumed, self.wide, self.values, clock)
 
     def assumptions(self, domains: Mapping[str, Sequence[Value]]) -> list[int] | None:
         """The literals that narrowed domains fix; None when a domain is empty."""
@@ -127,7 +198,11 @@ def booleans(model: Model, setup: Setup, group: Sequence[str]) -> Booleans:
     store = CompiledModel.of(model)
     own = {id(c) for c in setup.comp.checks}
     clauses: list[Clause] = []
+    wide: list[Wide] = []
     for check in setup.checks_within(group):
+        if len(check.scope) > MAX_SCOPE:
+            wide.append(Wide(check, tuple(index[v] for v in check.scope)))
+            continue
 
         def build(check: Check = check) -> list[Clause]:
             return clauses_of(model, check, values)
@@ -140,7 +215,7 @@ def booleans(model: Model, setup: Setup, group: Sequence[str]) -> Booleans:
                     for x in clause
                 )
             )
-    return Booleans(names, tuple(values[n] for n in names), tuple(clauses))
+    return Booleans(model, names, tuple(values[n] for n in names), tuple(clauses), tuple(wide))
 
 
 def sat_domains(
@@ -160,7 +235,7 @@ def sat_domains(
     if assumed is None:
         return None
     solver = found.solver()
-    first = solver.solve(assumed, clock)
+    first = found.solve(solver, assumed, clock)
     if first is None:
         return None
     count = len(found.names)
@@ -178,7 +253,7 @@ def sat_domains(
         # most `requires` and leaves the candidates free to change
         solver.prefer({i: False for i in range(count)})
         solver.prefer({i: not first[i] for i in candidates})
-        trial = solver.solve([*assumed, switch], clock)
+        trial = found.solve(solver, [*assumed, switch], clock)
         solver.add([-switch])
         if trial is None:
             break
@@ -199,7 +274,7 @@ def sat_assignment(
     assumed = found.assumptions(setup.domains)
     if assumed is None:
         return None
-    model_found = found.solver().solve(assumed, clock)
+    model_found = found.solve(found.solver(), assumed, clock)
     return None if model_found is None else found.assignment(model_found)
 
 
@@ -214,7 +289,7 @@ def sat_assignments(
         return
     solver = found.solver()
     count = len(found.names)
-    while (model_found := solver.solve(assumed, clock)) is not None:
+    while (model_found := found.solve(solver, assumed, clock)) is not None:
         yield found.assignment(model_found)
         solver.add([-(i + 1) if model_found[i] else i + 1 for i in range(count)])
 
@@ -401,6 +476,7 @@ class Switchboard:
         pairs = dict(zip(self.names, self.values, strict=True))
         self.solver = Solver(len(self.names), ())
         self.switches: dict[str, int] = {}
+        self.wide: list[Wide] = []
         store = CompiledModel.of(model)
         own = {id(c) for c in comp.checks}
         for key, check in checks:
@@ -409,6 +485,10 @@ class Switchboard:
                 if key not in self.switches:
                     self.switches[key] = self.solver.new_variable()
                 switch = [-self.switches[key]]
+            if len(check.scope) > MAX_SCOPE:
+                positions = tuple(index[v] for v in check.scope)
+                self.wide.append(Wide(check, positions, -switch[0] if switch else None))
+                continue
 
             def build(check: Check = check) -> list[Clause]:
                 return clauses_of(model, check, pairs)
@@ -443,7 +523,7 @@ class Switchboard:
         read = {v for _, c in checks for v in c.scope}
         if len(read) < MIN_VARIABLES or any(len(comp.domains[v]) != 2 for v in read):
             return None
-        if any(len(c.scope) > MAX_SCOPE for _, c in checks):
+        if any(len(c.scope) > MAX_SCOPE and c.expr is None for _, c in checks):
             return None
         return Switchboard(model, sorted(read), checks)
 
@@ -467,7 +547,7 @@ class Switchboard:
                 i = position[name]
                 second = value_key(value) == value_key(self.values[i][1])
                 assumed.append(i + 1 if second else -(i + 1))
-        found = self.solver.solve(assumed, clock)
+        found = solve_checked(self.model, self.solver, assumed, self.wide, self.values, clock)
         if found is None:
             return None
         out = {name: select.get(name, domain[0]) for name, domain in comp.domains.items()}

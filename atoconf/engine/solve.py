@@ -419,7 +419,7 @@ def count(
         try:
             # a group of two-valued choices is counted by splitting it into components
             # as it goes, however small (no graph of the whole model is tried for it)
-            if qualifies(setup, group, least=min(clauses.MIN_VARIABLES, 2)):
+            if qualifies(setup, group, least=min(clauses.MIN_VARIABLES, 2), counting=True):
                 found = sat_count(model, setup, group, clock)
                 answered("count", CLAUSES)
                 if found == 0:
