@@ -2,11 +2,12 @@
 
 A group qualifies when each of its variables has two values in the model (a
 yes/no option, a two-member enum, an optional component of one part, a quantity
-of 1 or 2) and each of its checks reads at most `MAX_SCOPE` of them. A check
-becomes the clauses that forbid exactly its failing assignments: all its prime
-implicates, found from its truth table, so unit propagation draws from one rule
-everything that rule implies (an alternative group `if p then exactly_one(a, b,
-c)` gives `not p or a or b or c`, `p or not a`, `not a or not b`, ...).
+of 1 or 2). A check over at most `MAX_SCOPE` of them becomes the clauses that
+forbid exactly its failing assignments: all its prime implicates, found from its
+truth table, so unit propagation draws from one rule everything that rule
+implies (an alternative group `if p then exactly_one(a, b, c)` gives `not p or a
+or b or c`, `p or not a`, `not a or not b`, ...). A check over more is read on
+the assignments the solver finds (`Wide`).
 """
 
 from __future__ import annotations
@@ -295,9 +296,9 @@ def sat_assignments(
 
 
 def sat_count(model: Model, setup: Setup, group: Sequence[str], clock: Clock) -> int:
-    """The number of assignments of the group: branch on the variable in most
-    clauses, propagate units, split what is left into independent components and
-    count each once (components met again are looked up: sharpSAT's caching)."""
+    """The number of assignments of the group (every check clauses): branch, propagate
+    units, split what is left into independent components and count each once
+    (components met again are looked up: sharpSAT's caching)."""
     found = booleans(model, setup, group)
     assumed = found.assumptions(setup.domains)
     if assumed is None:

@@ -8,7 +8,6 @@ import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from atoconf.engine import clauses
 from atoconf.engine.clauses import (
     qualifies,
     sat_assignment,
@@ -419,7 +418,7 @@ def count(
         try:
             # a group of two-valued choices is counted by splitting it into components
             # as it goes, however small (no graph of the whole model is tried for it)
-            if qualifies(setup, group, least=min(clauses.MIN_VARIABLES, 2), counting=True):
+            if qualifies(setup, group, least=1, counting=True):
                 found = sat_count(model, setup, group, clock)
                 answered("count", CLAUSES)
                 if found == 0:
