@@ -70,7 +70,7 @@ class Wide:
         assigned = {
             name: values[i][int(found[i])] for name, i in zip(scope, self.positions, strict=True)
         }
-        if check_holds(model, self.check, assigned):
+        if _holds(model, self.check, assigned):
             return None
         expr = self.check.expr
         assert expr is not None  # (a table over this many variables was made from one)
@@ -107,6 +107,16 @@ def solve_checked(
             solver.add(clause)
 
 
+def _holds(model: Model, check: Check, values: Mapping[str, Value]) -> bool:
+    """Whether a check holds; a table made for a request's narrowed domains does not
+    know the values narrowed away, which the request rules out anyway: False there."""
+    if check.allowed is not None and any(
+        values[v] not in classes for v, classes in zip(check.scope, check.classes, strict=True)
+    ):
+        return False
+    return check_holds(model, check, values)
+
+
 def _prime_implicants(minterms: Sequence[int], width: int) -> list[tuple[int, int]]:
     """Quine-McCluskey: the prime implicants of a function given by its true points,
     each as (care mask, bits)."""
@@ -141,7 +151,7 @@ def clauses_of(
     failing = []
     for point in range(1 << len(scope)):
         assignment = {v: values[v][point >> i & 1] for i, v in enumerate(scope)}
-        if not check_holds(model, check, assignment):
+        if not _holds(model, check, assignment):
             failing.append(point)
     out: list[Clause] = []
     for mask, bits in _prime_implicants(failing, len(scope)):

@@ -72,7 +72,7 @@ def witness(
     if not setup.satisfiable_so_far or setup.bounds_refute():
         return None
     groups = [g for g in setup.parts() if setup.checks_within(g)]
-    if not all(qualifies(setup, g) for g in groups):
+    if not _on_clauses_all(setup, groups):
         return next(setup.iterate(clock), None)
     found = {name: values[0] for name, values in setup.domains.items()}
     for group in groups:
@@ -283,13 +283,15 @@ def _solve(
         return
     if defaults:
         select = with_defaults(model, select, require, clock)
-    setup = Setup(model, select, require, allowed=allowed)
+    # arc consistency only for the other paths: the SAT solver propagates for itself
+    setup = Setup(model, select, require, prune=False, allowed=allowed)
     objective = minimize if minimize is not None else maximize
     produced = 0
     if objective is None and (on_clauses := _on_clauses(model, setup, clock)) is not None:
         answered("solve", CLAUSES)
         yield from itertools.islice(on_clauses, limit)
         return
+    setup.prune()
     if objective is None:
         # the search, in domain order, usually finds the first assemblies in a few
         # steps; when it has not within its quick steps (a demanding part that only
@@ -336,14 +338,22 @@ def _solve(
             return
 
 
+def _on_clauses_all(setup: Setup, groups: Sequence[Sequence[str]]) -> bool:
+    """Whether every group with rules is two-valued and one is large enough to be worth
+    the SAT solver: then all of them go to it."""
+    return any(qualifies(setup, g) for g in groups) and all(
+        qualifies(setup, g, least=1) for g in groups
+    )
+
+
 def _on_clauses(model: Model, setup: Setup, clock: Clock) -> Iterator[AssemblyResult] | None:
     """Every valid assembly, each group of variables with rules read off the SAT
-    solver (the last group varying fastest), when every such group qualifies
-    (clauses.py); else None."""
+    solver (the last group varying fastest), when they all go to it
+    (`_on_clauses_all`); else None."""
     if not setup.satisfiable_so_far:
         return None
     groups = [g for g in setup.parts() if setup.checks_within(g)]
-    if not groups or not all(qualifies(setup, g) for g in groups):
+    if not _on_clauses_all(setup, groups):
         return None
     ruled = {v for g in groups for v in g}
     free = [v for v in setup.comp.variables if v not in ruled]
