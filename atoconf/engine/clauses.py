@@ -219,14 +219,13 @@ def booleans(model: Model, setup: Setup, group: Sequence[str]) -> Booleans:
             return clauses_of(model, check, values)
 
         local = store.get(("clauses", id(check)), build) if id(check) in own else build()
-        for clause in local:
-            clauses.append(
-                tuple(
-                    index[check.scope[abs(x) - 1]] + 1 if x > 0 else -index[check.scope[-x - 1]] - 1
-                    for x in clause
-                )
-            )
+        clauses += [_placed(clause, check.scope, index) for clause in local]
     return Booleans(model, names, tuple(values[n] for n in names), tuple(clauses), tuple(wide))
+
+
+def _placed(clause: Clause, scope: Sequence[str], index: Mapping[str, int]) -> Clause:
+    """A check's clause (literals of positions in its scope) as the solver's."""
+    return tuple(index[scope[x - 1]] + 1 if x > 0 else -index[scope[-x - 1]] - 1 for x in clause)
 
 
 def sat_domains(
@@ -506,17 +505,7 @@ class Switchboard:
 
             local = store.get(("clauses", id(check)), build) if id(check) in own else build()
             for clause in local:
-                self.solver.add(
-                    [
-                        *switch,
-                        *(
-                            index[check.scope[x - 1]] + 1
-                            if x > 0
-                            else -index[check.scope[-x - 1]] - 1
-                            for x in clause
-                        ),
-                    ]
-                )
+                self.solver.add([*switch, *_placed(clause, check.scope, index)])
 
     @staticmethod
     def of(model: Model, requires: Sequence[Expr]) -> Switchboard | None:

@@ -290,10 +290,6 @@ class Solver:
         finally:
             self._cancel(0)
 
-    def fixed(self) -> dict[int, bool]:
-        """The variables the clauses alone settle (unit propagation at the top level)."""
-        return {lit >> 1: not lit & 1 for lit in self.trail}
-
 
 def _literal(code: int) -> int:
     return (code >> 1) + 1 if not code & 1 else -((code >> 1) + 1)
