@@ -7,12 +7,13 @@ products are counted and their valid domains taken by the engine on each path in
 turn (the compiled graph as it chooses; every rule a lazy check; every rule over a
 sum held in the graph's states, or checked on paths; the search and counter
 fallbacks; the SAT solver for every group of two-valued choices, with the rules as
-clauses or read on the assignments found) and compared with
-the oracle, with no request and with requests that select values: the count, the
-valid domains, whether there is an assembly, and the prices of the five cheapest.
-Explanations of a conflicting pair of values are checked the same way: each
-conflict has no assembly and is minimal, each repair repairs, is minimal and comes
-with a valid assembly, and the values it offers instead are those the oracle allows."""
+clauses or read on the assignments found) and compared with the oracle, with no
+request and with requests that select values: the count, the valid domains, whether
+there is an assembly, the assemblies listed without an objective, and the prices of
+the five cheapest. Explanations of a conflicting pair of values are checked the same
+way: each conflict has no assembly and is minimal, each repair repairs, is minimal
+and comes with a valid assembly, and the values it offers instead are those the
+oracle allows."""
 
 from __future__ import annotations
 
