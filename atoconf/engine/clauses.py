@@ -12,7 +12,7 @@ the assignments the solver finds (`Wide`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from atoconf.engine.clock import Clock
@@ -79,11 +79,9 @@ class Wide:
             trial = {k: v for k, v in assigned.items() if k != name}
             if not may_hold(Scope(model, trial, domains), expr):
                 assigned = trial
-        clause = [
-            -(i + 1) if found[i] else i + 1
-            for name, i in zip(scope, self.positions, strict=True)
-            if name in assigned
-        ]
+        clause = _differ(
+            found, (i for name, i in zip(scope, self.positions, strict=True) if name in assigned)
+        )
         return clause if self.switch is None else [-self.switch, *clause]
 
 
@@ -191,8 +189,7 @@ class Booleans:
         return out
 
     def literal(self, index: int, value: Value) -> int:
-        second = value_key(value) == value_key(self.values[index][1])
-        return index + 1 if second else -(index + 1)
+        return _literal(self.values, index, value)
 
     def assignment(self, model: Sequence[bool]) -> dict[str, Value]:
         """The group's values in a model of the solver."""
@@ -223,9 +220,29 @@ def booleans(model: Model, setup: Setup, group: Sequence[str]) -> Booleans:
     return Booleans(model, names, tuple(values[n] for n in names), tuple(clauses), tuple(wide))
 
 
+def _literal(values: Sequence[tuple[Value, Value]], index: int, value: Value) -> int:
+    """The literal saying variable `index` takes `value` (one of its two `values`)."""
+    return index + 1 if value_key(value) == value_key(values[index][1]) else -(index + 1)
+
+
+def _differ(found: Sequence[bool], variables: Iterable[int]) -> list[int]:
+    """The clause "some of these variables (indexes) differ from `found`"."""
+    return [-(i + 1) if found[i] else i + 1 for i in variables]
+
+
 def _placed(clause: Clause, scope: Sequence[str], index: Mapping[str, int]) -> Clause:
     """A check's clause (literals of positions in its scope) as the solver's."""
     return tuple(index[scope[x - 1]] + 1 if x > 0 else -index[scope[-x - 1]] - 1 for x in clause)
+
+
+def _prepared(
+    model: Model, setup: Setup, group: Sequence[str]
+) -> tuple[Booleans, list[int]] | None:
+    """The group as clauses and the literals the request's domains fix; None when a
+    domain is empty."""
+    found = booleans(model, setup, group)
+    assumed = found.assumptions(setup.domains)
+    return None if assumed is None else (found, assumed)
 
 
 def sat_domains(
@@ -240,10 +257,10 @@ def sat_domains(
     the candidates to be fixed; one search asks for an assignment that differs from
     them in any one (preferring to differ in all): each one found supports every
     value it takes, and when there is none, every candidate left is fixed."""
-    found = booleans(model, setup, group)
-    assumed = found.assumptions(setup.domains)
-    if assumed is None:
+    prepared = _prepared(model, setup, group)
+    if prepared is None:
         return None
+    found, assumed = prepared
     solver = found.solver()
     first = found.solve(solver, assumed, clock)
     if first is None:
@@ -258,7 +275,7 @@ def sat_domains(
     ]
     while candidates:
         switch = solver.new_variable()
-        solver.add([-switch, *(-(i + 1) if first[i] else i + 1 for i in candidates)])
+        solver.add([-switch, *_differ(first, candidates)])
         # the others lean to their first value (a yes/no option: no), which meets
         # most `requires` and leaves the candidates free to change
         solver.prefer({i: False for i in range(count)})
@@ -280,10 +297,10 @@ def sat_assignment(
     model: Model, setup: Setup, group: Sequence[str], clock: Clock
 ) -> dict[str, Value] | None:
     """One valid assignment of the group, or None when it has none."""
-    found = booleans(model, setup, group)
-    assumed = found.assumptions(setup.domains)
-    if assumed is None:
+    prepared = _prepared(model, setup, group)
+    if prepared is None:
         return None
+    found, assumed = prepared
     model_found = found.solve(found.solver(), assumed, clock)
     return None if model_found is None else found.assignment(model_found)
 
@@ -293,25 +310,25 @@ def sat_assignments(
 ) -> Iterator[dict[str, Value]]:
     """Every assignment of the group, one after another (each found is then ruled out
     by a clause), in the solver's deterministic order."""
-    found = booleans(model, setup, group)
-    assumed = found.assumptions(setup.domains)
-    if assumed is None:
+    prepared = _prepared(model, setup, group)
+    if prepared is None:
         return
+    found, assumed = prepared
     solver = found.solver()
     count = len(found.names)
     while (model_found := found.solve(solver, assumed, clock)) is not None:
         yield found.assignment(model_found)
-        solver.add([-(i + 1) if model_found[i] else i + 1 for i in range(count)])
+        solver.add(_differ(model_found, range(count)))
 
 
 def sat_count(model: Model, setup: Setup, group: Sequence[str], clock: Clock) -> int:
     """The number of assignments of the group (every check clauses): branch, propagate
     units, split what is left into independent components and count each once
     (components met again are looked up: sharpSAT's caching)."""
-    found = booleans(model, setup, group)
-    assumed = found.assumptions(setup.domains)
-    if assumed is None:
+    prepared = _prepared(model, setup, group)
+    if prepared is None:
         return 0
+    found, assumed = prepared
     return count_models(len(found.names), found.clauses, assumed, clock)
 
 
@@ -544,9 +561,7 @@ class Switchboard:
         position = {name: i for i, name in enumerate(self.names)}
         for name, value in select.items():
             if name in position:
-                i = position[name]
-                second = value_key(value) == value_key(self.values[i][1])
-                assumed.append(i + 1 if second else -(i + 1))
+                assumed.append(_literal(self.values, position[name], value))
         found = solve_checked(self.model, self.solver, assumed, self.wide, self.values, clock)
         if found is None:
             return None
