@@ -331,6 +331,10 @@ def test_witness_searches_on_paths_agree_with_the_oracle(
                 name,
             )
     assert searched, "no value needed a search on paths: the test misses them"
+    # every value no valid path takes is ruled out by bounds before a search: in each
+    # case of `redundant` and `psu.qty` the redundancy table allows, with the least a
+    # present accelerator adds (at least one, as many as the request allows)
+    assert all(searched), f"{searched.count(False)} searches found no valid path"
 
 
 def test_every_family_is_measured() -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from fractions import Fraction
+from itertools import product
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -259,6 +260,7 @@ class _Through:
         self.search = search
         self.top = top
         self.memo: dict[tuple[str, str, str], Any] = {}  # bounds over the request's domains
+        self.cases: dict[int, list[dict[str, Value]]] = {}  # per unchecked rule (_cases)
         # per sum and level: (least, most) per place of the level's variable
         self.places: list[dict[int, tuple[list[float], list[float]]]] = []
         # per level: the values the filters keep, as (source, child, place) columns
@@ -279,7 +281,7 @@ class _Through:
             for depth in range(top, max(depths, default=top - 1) + 1):
                 level = arrays[depth]
                 src, dst, places = columns[depth]
-                unit_lo, unit_hi = self._units(side, depth, src, places)
+                unit_lo, unit_hi = self._units(side, depth, src, places, search.narrowed)
                 if depth in depths:
                     per_level[depth] = self._through(
                         side, depth, (low, high), (unit_lo, unit_hi), columns[depth]
@@ -313,8 +315,15 @@ class _Through:
         return place_lo.tolist(), place_hi.tolist()
 
     @staticmethod
-    def _units(side: _SideSum, depth: int, src: Ints, places: Ints) -> tuple[Floats, Floats]:
-        """The least and most each kept value of a level adds to the sum."""
+    def _units(
+        side: _SideSum,
+        depth: int,
+        src: Ints,
+        places: Ints,
+        narrowed: Mapping[str, Sequence[Value]],
+    ) -> tuple[Floats, Floats]:
+        """The least and most each kept value of a level adds to the sum, with a
+        quantity the request's domains still allow."""
         graph = side.graph
         var = graph.order[depth]
         units = side._units(var, len(graph.domains[var]))[places]
@@ -326,7 +335,8 @@ class _Through:
         if quantity is not None:
             exact = units * quantity[src]
             return exact, exact
-        q = [float(cast(int, x)) for x in graph.domains[qv]]
+        # a part is present: its quantity is not 0 (an absent part adds nothing)
+        q = [float(cast(int, x)) for x in narrowed.get(qv, graph.domains[qv]) if x] or [0.0]
         ends = (units * min(q), units * max(q))
         return np.minimum(*ends), np.maximum(*ends)
 
@@ -344,7 +354,10 @@ class _Through:
         return low, high
 
     def rules_out(self, depth: int, value: Value) -> bool:
-        """Whether some unchecked rule fails on every path through the value, by bounds."""
+        """Whether some unchecked rule fails on every path through the value, by bounds:
+        in every case of the options and quantities it reads that the graph's tables
+        allow (`redundant_psu` with one supply or two), since bounds over both at once
+        are as loose as the looser case."""
         search = self.search
         place = search.graph.places[depth][value]
         totals: dict[tuple[str, tuple[str, ...]], Interval] = {}
@@ -355,9 +368,63 @@ class _Through:
                 return False  # not reached within the filters: the search will say
             totals[side.key] = side.interval(int(lo), int(hi))
         var = search.graph.order[depth]
-        scope = Scope(search.graph.model, {var: value}, search.narrowed, self.memo, totals=totals)
-        return any(abstract(scope, rule.expr) == FALSE for rule in search.rules)  # type: ignore[arg-type]
+        model = search.graph.model
+        for n, rule in enumerate(search.rules):
+            cases = [c for c in self._cases(n) if c.get(var, value) == value]
+            if all(
+                abstract(
+                    Scope(model, {**case, var: value}, search.narrowed, self.memo, totals=totals),
+                    rule.expr,  # type: ignore[arg-type]
+                )
+                == FALSE
+                for case in cases
+            ):
+                return True
+        return False
 
+    def _cases(self, n: int) -> list[dict[str, Value]]:
+        """The assignments of the options and quantities the unchecked rule `n` reads
+        that every table of the graph over them allows ([{}]: no such variable, or too
+        many cases)."""
+        found = self.cases.get(n)
+        if found is not None:
+            return found
+        graph, narrowed = self.search.graph, self.search.narrowed
+        scope = [
+            v
+            for v in direct_scope(graph.model, self.search.rules[n].expr, None)
+            if v not in graph.model.components and len(narrowed.get(v, ())) > 1
+        ]
+        found = [{}]
+        if scope and math.prod(len(narrowed[v]) for v in scope) <= MAX_CASES:
+            found = [
+                dict(zip(scope, values, strict=True))
+                for values in product(*(narrowed[v] for v in scope))
+            ]
+            for table in graph.tables:
+                if table.allowed is None or len(set(table.scope) & set(scope)) < 2:
+                    continue
+                # the rows the request's domains leave, on the case's positions
+                mine = [i for i, v in enumerate(table.scope) if v in scope]
+                present = [
+                    {c[x] for x in narrowed[v]} if v in narrowed else None
+                    for c, v in zip(table.classes, table.scope, strict=True)
+                ]
+                kept = {
+                    tuple(row[i] for i in mine)
+                    for row in table.allowed
+                    if all(p is None or r in p for r, p in zip(row, present, strict=True))
+                }
+                found = [
+                    case
+                    for case in found
+                    if tuple(table.classes[i][case[table.scope[i]]] for i in mine) in kept
+                ]
+        self.cases[n] = found
+        return found
+
+
+MAX_CASES = 16  # assignments of a rule's options and quantities tried apart, at most
 
 _ANY = object()  # no target at this level: any value
 
@@ -418,12 +485,11 @@ class _Search:
         }
         self.partial = [0] * len(self.sums)
         self.path_values: dict[str, Value] = {}
-        # the domains bounds reasoning reads: the request's, and the target's value
+        # the domains bounds reasoning reads: the values on some path of the graph
+        # within the request (a valid path takes no other), and the target's value
         self.narrowed = {
-            var: graph.domains[var]
-            if keep is None
-            else [x for x in graph.domains[var] if x in keep]
-            for var, keep in zip(graph.order, filters, strict=True)
+            var: [x for x in graph.domains[var] if x in values]
+            for var, values in zip(graph.order, fresh, strict=True)
         }
         self.domains = self.narrowed
         self.memo: dict[tuple[str, str, str], Any] = {}  # bounds over these domains
