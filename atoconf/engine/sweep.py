@@ -618,6 +618,7 @@ class Graph:
         self._arrays: list[LevelArrays] | None = None
         self._arrays_lock = threading.Lock()
         self._steps: dict[tuple[int, int], dict[Value, tuple[int, int]]] = {}
+        self._settling: list[dict[int, frozenset[Value]]] | None = None  # _settlers
         self._build(variables, first, clock)
         # rules left out of the levels, checked on paths (witnesses.py): their rests
         # move like a lazy check's, so they are tables past the levels' own
@@ -1533,8 +1534,79 @@ class Graph:
                 domain = self.domains[var]
                 out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
         if self.unchecked:  # what the levels allow still needs a witness
-            return witnessed(self, out, witness_starts, filters, best, keeps, clock, one, wanted)
+            settled = {} if one else self._settled(filters, n_outer, witness_starts, clock)
+            return witnessed(
+                self, out, witness_starts, filters, best, keeps, clock, one, wanted, settled
+            )
         return out
+
+    def _settled(
+        self,
+        filters: Sequence[set[Value] | None],
+        n_outer: int,
+        starts: Sequence[Start],
+        clock: Clock,
+    ) -> dict[str, set[tuple[type, Value]]]:
+        """Values valid without a witness: those on a path of the levels (within the
+        filters, its sum in bounds) that also takes, for each unchecked rule, a value
+        that settles it alone (`delivery == parcel -> total(weight_kg) <= 120` holds
+        whatever the parts weigh once delivery is two_person); none when some rule
+        has no such value the request allows."""
+        through = list(filters)
+        for per_level in self._settlers():
+            for depth, values in per_level.items():
+                keep = through[depth]
+                narrowed = values if keep is None else values & keep
+                if depth >= n_outer and narrowed:
+                    through[depth] = set(narrowed)
+                    break
+            else:
+                return {}
+        out: dict[str, set[tuple[type, Value]]] = {var: set() for var in self.order}
+        arrays = self.arrays()
+        keeps = self._keeps(through)
+        by_sign: dict[int, dict[int, float]] = {}
+        for _, sign, y, state, _ in starts:
+            found = by_sign.setdefault(sign, {})
+            found[state] = min(found.get(state, math.inf), y)
+        size = arrays[n_outer].states if n_outer < len(arrays) else self.final
+        for sign, states in by_sign.items():
+            clock.spend(2 * self.states)
+            start = np.full(size, math.inf)
+            for state, y in states.items():
+                start[state] = y
+            least = least_completions(arrays, self.final, sign, keeps)
+            places = valid_places(arrays, n_outer, start, least, sign, keeps)
+            for var, bits in zip(self.order[n_outer:], places, strict=True):
+                domain = self.domains[var]
+                out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
+        return out
+
+    def _settlers(self) -> list[dict[int, frozenset[Value]]]:
+        """Per unchecked rule, per level of a variable it reads outside its sums, the
+        values that settle the rule alone (it holds whatever the others take); worked
+        out once per graph."""
+        if self._settling is None:
+            initial = self.unchecked_start()
+            index = {var: depth for depth, var in enumerate(self.order)}
+            found: list[dict[int, frozenset[Value]]] = []
+            for i, n in enumerate(self.unchecked):
+                per_level: dict[int, frozenset[Value]] = {}
+                expr = self.tables[n].expr
+                for var in direct_scope(self.model, expr, None) if expr is not None else ():
+                    if var not in index:
+                        continue
+                    values = frozenset(
+                        v
+                        for v in self.domains[var]
+                        if (rests := self.unchecked_step(initial, var, v)) is not None
+                        and rests[i] == -2
+                    )
+                    if values:
+                        per_level[index[var]] = values
+                found.append(per_level)
+            self._settling = found
+        return self._settling
 
     def arrays(self) -> list[LevelArrays]:
         """The levels as arrays for the click passes (flows.py), made on first use (under

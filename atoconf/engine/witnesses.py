@@ -783,15 +783,21 @@ def witnessed(
     clock: Clock,
     one: bool = False,
     wanted: Collection[str] | None = None,
+    settled: Mapping[str, set[tuple[type, Value]]] | None = None,
 ) -> dict[str, set[tuple[type, Value]]]:
     """Of the values the graph allows (`candidates`), those on a valid path: per value
-    not yet seen on one, a search for a path through it from each outer start. With
-    `one`, the values of the first valid path found (none: there is no valid path);
-    with `wanted`, only those variables' values are searched for."""
+    not yet seen on one (nor `settled`: known valid), a search for a path through it
+    from each outer start. With `one`, the values of the first valid path found
+    (none: there is no valid path); with `wanted`, only those variables' values are
+    searched for."""
     n_outer = len(graph.ws.outer) if graph.ws is not None else 0
     out: dict[str, set[tuple[type, Value]]] = {var: set() for var in graph.order}
     fresh = [{value for _, value in candidates[var]} for var in graph.order]
     search = _Search(graph, filters, least, fresh, keeps, clock)
+    for depth, var in enumerate(graph.order):
+        known = (settled or {}).get(var, set())
+        out[var] |= known
+        fresh[depth] -= {value for _, value in known}
     # the outer assignment with the most room for the sum first: a value that is valid
     # at all is most often valid there
     starts = sorted(starts, key=lambda start: start[2])
