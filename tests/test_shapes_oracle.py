@@ -164,6 +164,33 @@ def test_count_and_domains_agree_with_the_oracle(family: str, seed: int, path: s
             assert {(type(v), v) for v in values} == expected_domains[name], (path, select, name)
 
 
+@pytest.mark.parametrize("path", ["graph", "checked on paths", "searched on paths"])
+@pytest.mark.parametrize(("family", "seed"), _products())
+def test_clicks_in_a_row_agree_with_the_oracle(family: str, seed: int, path: str) -> None:
+    """Requests asked in a row of one compiled model, as a configurator's clicks are:
+    one choice added at a time, one taken back (a wider request after a narrower
+    one), a request beside the others, one asked again. What a request's answer
+    keeps for the next must not leak into the answer of one it does not cover."""
+    model = _model(family, seed)
+    witness = [(k, v) for k, v in shapes.small(family, seed).witness.items() if v is not None]
+    drawn = _requests(family, seed)[2]
+    one, two, three = (dict(witness[:n]) for n in (1, 2, 3))
+    row = [{}, one, two, one, drawn, two, three, {}, drawn]
+    with _path(path, model):
+        for select in row:
+            found = domains(model, select)
+            expected = oracle.domains(model, select)
+            assert found.satisfiable == any(expected.values()), (path, select)
+            if not found.satisfiable:
+                continue
+            for name, values in found.domains.items():
+                assert {(type(v), v) for v in values} == {(type(v), v) for v in expected[name]}, (
+                    path,
+                    select,
+                    name,
+                )
+
+
 @cache
 def _valid_keys(family: str, seed: int, index: int) -> set[oracle.Key]:
     return set(oracle.valid_assemblies(_model(family, seed), _requests(family, seed)[index]))
@@ -295,6 +322,13 @@ POWER_REQUESTS: list[dict[str, Value]] = [
 ]
 
 
+@cache
+def _power_domains(select: tuple[tuple[str, Value], ...]) -> dict[str, set[Value]]:
+    loaded = load_text(REDUNDANT_POWER.read_text(), REDUNDANT_POWER.name)
+    assert loaded.model is not None
+    return oracle.domains(loaded.model, dict(select))
+
+
 @pytest.mark.parametrize("path", ["checked on paths", "searched on paths"])
 def test_witness_searches_on_paths_agree_with_the_oracle(
     path: str, monkeypatch: pytest.MonkeyPatch
@@ -320,7 +354,7 @@ def test_witness_searches_on_paths_agree_with_the_oracle(
 
     monkeypatch.setattr(witnesses._Search, "find", counted)
     for select in POWER_REQUESTS:
-        expected = oracle.domains(model, select)
+        expected = _power_domains(tuple(select.items()))
         with _path(path, model):
             found = domains(model, select)
         assert found.satisfiable == any(expected.values()), (path, select)
@@ -335,6 +369,27 @@ def test_witness_searches_on_paths_agree_with_the_oracle(
     # case of `redundant` and `psu.qty` the redundancy table allows, with the least a
     # present accelerator adds (at least one, as many as the request allows)
     assert all(searched), f"{searched.count(False)} searches found no valid path"
+
+
+@pytest.mark.parametrize("path", ["checked on paths", "searched on paths"])
+def test_power_clicks_in_a_row_agree_with_the_oracle(path: str) -> None:
+    """The power requests asked in a row of one compiled model, forth and back: each
+    answer is the oracle's whatever was asked before it."""
+    loaded = load_text(REDUNDANT_POWER.read_text(), REDUNDANT_POWER.name)
+    assert loaded.ok and loaded.model is not None, loaded.diagnostics
+    model = loaded.model
+    row = [*POWER_REQUESTS, *reversed(POWER_REQUESTS), {"psu": "PSU-1"}, {"psu": "PSU-3"}]
+    with _path(path, model):
+        for select in row:
+            expected = _power_domains(tuple(select.items()))
+            found = domains(model, select)
+            assert found.satisfiable == any(expected.values()), (path, select)
+            for name, values in found.domains.items():
+                assert {(type(v), v) for v in values} == {(type(v), v) for v in expected[name]}, (
+                    path,
+                    select,
+                    name,
+                )
 
 
 def test_every_family_is_measured() -> None:

@@ -619,6 +619,12 @@ class Graph:
         self._arrays_lock = threading.Lock()
         self._steps: dict[tuple[int, int], dict[Value, tuple[int, int]]] = {}
         self._settling: list[dict[int, frozenset[Value]]] | None = None  # _settlers
+        # the valid values of the latest requests answered with a witness search, by
+        # their filters, newest last (see `_earlier`)
+        self._answers: list[
+            tuple[tuple[frozenset[Value] | None, ...], dict[str, frozenset[tuple[type, Value]]]]
+        ] = []
+        self._answers_lock = threading.Lock()
         self._build(variables, first, clock)
         # rules left out of the levels, checked on paths (witnesses.py): their rests
         # move like a lazy check's, so they are tables past the levels' own
@@ -1534,11 +1540,49 @@ class Graph:
                 domain = self.domains[var]
                 out[var].update((type(domain[i]), domain[i]) for i in np.flatnonzero(bits).tolist())
         if self.unchecked:  # what the levels allow still needs a witness
-            settled = {} if one else self._settled(filters, n_outer, witness_starts, clock)
-            return witnessed(
-                self, out, witness_starts, filters, best, keeps, clock, one, wanted, settled
+            if one or wanted is not None:
+                return witnessed(
+                    self, out, witness_starts, filters, best, keeps, clock, one, wanted
+                )
+            earlier = self._earlier(filters)
+            if earlier is not None and earlier[0]:
+                return {var: set(values) for var, values in earlier[1].items()}
+            if earlier is not None:  # a wider request's valid values: none other is
+                out = {var: values & earlier[1][var] for var, values in out.items()}
+            settled = self._settled(filters, n_outer, witness_starts, clock)
+            valid = witnessed(
+                self, out, witness_starts, filters, best, keeps, clock, settled=settled
             )
+            self._remember(filters, valid)
+            return valid
         return out
+
+    def _earlier(
+        self, filters: Sequence[set[Value] | None]
+    ) -> tuple[bool, dict[str, frozenset[tuple[type, Value]]]] | None:
+        """The valid values of the latest earlier request that allowed at least what
+        these filters allow (a click adds a choice to the request before it), and
+        whether it allowed exactly that; None: no such request is remembered."""
+        with self._answers_lock:
+            answers = list(reversed(self._answers))
+        for kept, valid in answers:
+            if all(
+                old is None or (new is not None and new <= old)
+                for new, old in zip(filters, kept, strict=True)
+            ):
+                same = all(new == old for new, old in zip(filters, kept, strict=True))
+                return same, valid
+        return None
+
+    def _remember(
+        self, filters: Sequence[set[Value] | None], valid: Mapping[str, set[tuple[type, Value]]]
+    ) -> None:
+        """Keep a request's valid values for the requests after it."""
+        kept = tuple(None if f is None else frozenset(f) for f in filters)
+        entry = (kept, {var: frozenset(values) for var, values in valid.items()})
+        with self._answers_lock:
+            self._answers = [a for a in self._answers if a[0] != kept][-(ANSWERS - 1) :]
+            self._answers.append(entry)
 
     def _settled(
         self,
@@ -1645,6 +1689,9 @@ class Graph:
                 return None
             state = child
         return state
+
+
+ANSWERS = 16  # requests whose valid values a graph keeps for the requests after them
 
 
 def _bound(
