@@ -40,6 +40,7 @@ from atoconf.engine.sweep import (
     build_graphs,
     count_of,
     supported_in,
+    whole_space_compiled,
     whole_space_graphs,
 )
 from atoconf.language.evaluate import holds
@@ -293,10 +294,17 @@ def _solve(
         return
     setup.prune()
     if objective is None:
-        # the search, in domain order, usually finds the first assemblies in a few
-        # steps; when it has not within its quick steps (a demanding part that only
-        # late choices rule out), the compiled graphs list them instead
+        # the graphs of the whole space list the first assemblies at once once an
+        # earlier request has built them; before that, the search, in domain order,
+        # usually finds them in a few steps; when it has not within its quick steps
+        # (a demanding part that only late choices rule out), the graphs list them
         listable = limit is not None and limit <= LISTED_BY_GRAPH
+        if listable and whole_space_compiled(model):
+            assert limit is not None
+            listed = _listed_by_graph(model, select, require, limit, clock, allowed)
+            if listed is not None:
+                yield from listed
+                return
         quick = clock.capped(QUICK_SEARCH_STEPS if listable else None)
         stream = setup.iterate(quick)
         try:

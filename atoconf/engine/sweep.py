@@ -1793,10 +1793,23 @@ def whole_space_graphs(
                 return None  # too slow to build: the fallbacks answer for this model
             raise
 
-    built = CompiledModel.of(model).get(("whole-space graphs", tuple(group)), build)
+    built = CompiledModel.of(model).get((WHOLE_SPACE, tuple(group)), build)
     if built is None:
         raise Unsupported("the whole space does not fit the sweep")
     return built
+
+
+WHOLE_SPACE = "whole-space graphs"
+
+
+def whole_space_compiled(model: Model) -> bool:
+    """Whether some group's graphs of the whole space are built already (an earlier
+    request built them): reading them is then cheaper than any search."""
+    kept = CompiledModel.of(model)
+    return any(
+        isinstance(key, tuple) and key[0] == WHOLE_SPACE and kept.get(key, lambda: None) is not None
+        for key in kept.built()
+    )
 
 
 def within_outer(
