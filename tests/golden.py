@@ -34,7 +34,13 @@ from atoconf.language.source import SourceFile, display_name
 from atoconf.planning.orders import read_orders
 from atoconf.planning.plan import plan_and_reserve
 from atoconf.planning.planner import Planner
-from atoconf.planning.stock import Stock, StockDatabase, StockError, unknown_skus
+from atoconf.planning.stock import (
+    Stock,
+    StockDatabase,
+    StockError,
+    stock_report,
+    unknown_skus,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ERRORS = ROOT / "tests" / "errors"
@@ -67,7 +73,7 @@ def _render(folder: Path) -> str:
     if result.model is not None and any(
         (folder / name).exists() for name in ("stock.csv", "stock.db", "orders.jsonl")
     ):
-        return render_stock_example(folder, result.model)
+        return render_stock_example(folder, result.model, result.sources)
     test_file = folder / "test.txt"
     if result.model is not None and test_file.exists():
         return render_test_example(main, test_file.read_text(encoding="utf-8").split())
@@ -100,9 +106,10 @@ def render_test_example(main: Path, flags: list[str]) -> str:
     return render_text(run.problems + test_diagnostics(run), run.sources)
 
 
-def render_stock_example(folder: Path, model: Model) -> str:
+def render_stock_example(folder: Path, model: Model, rules: dict[str, SourceFile]) -> str:
     """What `atoconf plan main.ato --stock stock.csv --orders orders.jsonl` reports about
-    its stock and orders (with `reserve-twice.txt`: what a second `--reserve` run of the
+    its stock and orders (with a supply.csv: what `atoconf check main.ato --stock
+    stock.csv` reports) (with `reserve-twice.txt`: what a second `--reserve` run of the
     same orders against one database reports); `stock.db`: what opening it reports."""
     if (folder / "stock.db").exists():
         try:
@@ -114,8 +121,10 @@ def render_stock_example(folder: Path, model: Model) -> str:
         stock = Stock.from_csv(folder / "stock.csv")
     except StockError as exc:
         return render_text(exc.diagnostics, exc.sources)
-    diagnostics = unknown_skus(stock, model)
-    sources = dict(stock.sources)
+    # with supply data: what `atoconf check main.ato --stock stock.csv` reports
+    has_supply = (folder / "supply.csv").exists()
+    diagnostics = stock_report(stock, model) if has_supply else unknown_skus(stock, model)
+    sources = {**rules, **stock.sources}
     orders_file = folder / "orders.jsonl"
     if orders_file.exists():
         text = orders_file.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ SPEC §3, the work order in text, exit codes, and bad input named at its line.""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from tests.conftest import CATALOGS, Ran, cli
@@ -22,6 +23,7 @@ ORDER_KEYS = [
     "alternatives",
     "steps",
     "cost",
+    "unpriced",
 ]
 
 
@@ -57,6 +59,7 @@ def test_a_single_request_in_the_json_shape_of_spec_3() -> None:
     assert set(order["cost"]) == {"parts", "labour", "total"}
     assert order["cost"]["labour"] == "0.00"
     assert data["purchase_list"] == [{"sku": "GPU-5090", "qty": 1, "needed_by": "2026-11-26"}]
+    assert order["unpriced"] == []  # every part has supply data
 
 
 def test_labour_is_costed_at_the_rate_for_the_minutes_of_the_steps() -> None:
@@ -158,3 +161,99 @@ def test_an_impossible_request_exits_1() -> None:
     code, out, _ = plan("--set", "usage=cad", "--set", "tier=budget", "--require", "gpu == none")
     assert code == 1
     assert "IMPOSSIBLE" in out and "atoconf explain" in out
+
+
+def run(*args: str) -> Ran:
+    return cli(*args, in_process=True)
+
+
+def _without_supply(tmp_path: Path, *skus: str) -> str:
+    """The PC stock with the supply rows of `skus` deleted; the new stock.csv's path."""
+    folder = CATALOGS / "pc"
+    (tmp_path / "stock.csv").write_text((folder / "stock.csv").read_text())
+    rows = (folder / "supply.csv").read_text().splitlines(keepends=True)
+    kept = [r for r in rows if r.split(",")[0] not in skus]
+    assert len(kept) == len(rows) - len(skus)
+    (tmp_path / "supply.csv").write_text("".join(kept))
+    return str(tmp_path / "stock.csv")
+
+
+def _stock_row(stock: str, sku: str) -> int:
+    lines = Path(stock).read_text().splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if line.startswith(f"{sku},"))
+
+
+def test_a_part_without_supply_data_is_not_taken_for_free(tmp_path: Path) -> None:
+    """Deleting the supply row of a dearer boot drive than the one chosen does not make
+    the plan prefer it; pinned, it is planned, named as unpriced, left out of the cost,
+    and warned about at its stock row."""
+    chosen = json.loads(plan("--set", "usage=office", "-f", "json").stdout)["orders"][0]
+    boot = chosen["assembly"]["components"]["boot"]["sku"]
+    dearer = "SSD-NV-1TB-990P"
+    assert boot != dearer
+    stock = _without_supply(tmp_path, dearer)
+    ran = run("plan", PC, "--stock", stock, "--today", "2026-11-26", "--set", "usage=office")
+    assert ran.returncode == 0 and f"    boot    {boot}" in ran.stdout
+    assert "W0802" not in ran.stderr  # the plan does not use it: nothing to warn about
+    args = ("--today", "2026-11-26", "--set", "usage=office", "--set", f"boot={dearer}")
+    ran = run("plan", PC, "--stock", stock, *args, "-f", "json")
+    assert ran.returncode == 0
+    (order,) = json.loads(ran.stdout)["orders"]
+    assert order["assembly"]["components"]["boot"]["sku"] == dearer
+    assert order["unpriced"] == [dearer]
+    priced = json.loads(plan(*args[2:], "-f", "json").stdout)["orders"][0]
+    assert order["assembly"] == priced["assembly"]
+    cost = Decimal(priced["cost"]["parts"]) - Decimal(order["cost"]["parts"])
+    assert cost == Decimal(_supply_cost(dearer))  # the cost counts the priced parts only
+    row = _stock_row(stock, dearer)
+    assert f"stock.csv:{row}:1: warning[W0802]: SKU '{dearer}' has no supply data" in ran.stderr
+    text = run("plan", PC, "--stock", stock, *args)
+    assert f"not counted, no supply cost: {dearer}" in text.stdout
+
+
+def _supply_cost(sku: str) -> str:
+    for line in (CATALOGS / "pc" / "supply.csv").read_text().splitlines():
+        if line.startswith(f"{sku},"):
+            return line.split(",")[2]
+    raise AssertionError(sku)
+
+
+def test_an_alternative_to_an_unpriced_assembly_has_no_price_delta(tmp_path: Path) -> None:
+    """The 5090 is short and, without supply data, unpriced: the alternatives built now
+    cannot say how much they save."""
+    stock = _without_supply(tmp_path, "GPU-5090")
+    args = ("--today", "2026-11-26", "--set", "usage=gaming", "--set", "gpu=GPU-5090")
+    ran = run("plan", PC, "--stock", stock, *args, "-f", "json")
+    (order,) = json.loads(ran.stdout)["orders"]
+    assert order["status"] == "short" and order["unpriced"] == ["GPU-5090"]
+    assert order["promise_date"] is None  # its lead time is not known either
+    assert order["alternatives"]
+    assert all(a["price_delta"] is None for a in order["alternatives"])
+    text = run("plan", PC, "--stock", stock, *args).stdout
+    assert "(cost not known: unpriced parts)" in text
+
+
+def test_check_reports_a_stock_against_the_product(tmp_path: Path) -> None:
+    stock = _without_supply(tmp_path, "SSD-NV-1TB-990P")
+    with open(stock, "a") as extra:
+        extra.write("SSD-NOT-A-PART,Z-01,1,0\n")
+    ran = run("check", PC, "--stock", stock)
+    assert ran.returncode == 0, ran.stdout  # warnings only
+    row = _stock_row(stock, "SSD-NV-1TB-990P")
+    assert f"stock.csv:{row}:1: warning[W0802]" in ran.stdout
+    assert "warning[W0801]: SKU 'SSD-NOT-A-PART'" in ran.stdout
+    assert run("check", PC, "--stock", stock, "--strict").returncode == 1
+    found = json.loads(run("check", PC, "--stock", stock, "-f", "json").stdout)
+    codes = sorted(d["code"] for d in found["diagnostics"])
+    assert codes == ["W0801", "W0802"]
+    # a part neither on a shelf nor in the supply data can never be planned
+    lines = Path(stock).read_text().splitlines(keepends=True)
+    Path(stock).write_text("".join(x for x in lines if not x.startswith("SSD-NV-1TB-990P,")))
+    ran = run("check", PC, "--stock", stock)
+    assert "warning[W0803]: part 'SSD-NV-1TB-990P' is on no shelf" in ran.stdout
+    assert ran.stdout.count("warning[W0802]") == 0
+    assert (
+        run("check", PC, str(CATALOGS / "bike" / "bicycle.ato"), "--stock", stock).returncode == 2
+    )
+    assert run("check", PC, "--supply", str(tmp_path / "supply.csv")).returncode == 2
+    assert run("check", PC, "--stock", str(tmp_path / "missing.csv")).returncode == 2

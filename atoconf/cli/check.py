@@ -9,10 +9,19 @@ from typing import Annotated
 
 import typer
 
-from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app, fail_usage, load_or_exit, progress
+from atoconf.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    app,
+    fail_usage,
+    load_or_exit,
+    progress,
+    stock_or_exit,
+)
 from atoconf.engine.check import LINT_DEADLINE, check_files
 from atoconf.language.diagnostics import RENDERERS, render_text
 from atoconf.language.dump import dump_model
+from atoconf.planning.stock import stock_report
 
 
 class CheckFormat(StrEnum):
@@ -45,8 +54,24 @@ def check(
         float,
         typer.Option("--lint-deadline", help="Seconds the solver's lints of a product share."),
     ] = LINT_DEADLINE,
+    stock: Annotated[
+        str,
+        typer.Option(
+            "--stock",
+            help="Also check this stock (stock.csv with supply.csv beside it, an SQLite "
+            "file or a database URL) against the product.",
+            show_default=False,
+        ),
+    ] = "",
+    supply: Annotated[
+        Path | None, typer.Option(help="supply.csv, when not beside stock.csv.")
+    ] = None,
 ) -> None:
     """Parse, type-check and lint rule files; silent when there is nothing to report.
+
+    With --stock, also report the stock's SKUs the product does not know, its parts
+    without supply data (cost and lead time unknown), and parts neither on a shelf
+    nor in the supply data.
 
     Exit 0 when there are no errors (and, with --strict, no warnings), 1 when
     there are, 2 when a file cannot be read. `# atoconf: ignore[W0304]` on a
@@ -54,11 +79,20 @@ def check(
     """
     if lint_deadline <= 0:
         fail_usage("--lint-deadline must be a number of seconds > 0")
+    if (stock or supply) and len(files) != 1:
+        fail_usage("--stock checks one product: give one rule file")
+    if supply and not stock:
+        fail_usage("--supply goes with --stock")
     with progress("linting"):
         result = check_files(files, lint=lint, deadline=lint_deadline)
-    diagnostics = result.diagnostics
+    diagnostics = list(result.diagnostics)
+    sources = dict(result.sources)
+    if stock and len(result.models) == 1:
+        stock_data = stock_or_exit(stock, supply)
+        diagnostics += stock_report(stock_data, result.models[0])
+        sources.update(stock_data.sources)
     if output_format is not CheckFormat.text or diagnostics:
-        sys.stdout.write(RENDERERS[output_format.value](diagnostics, result.sources))
+        sys.stdout.write(RENDERERS[output_format.value](diagnostics, sources))
     if result.unreadable:
         raise typer.Exit(EXIT_BAD_INPUT)
     if any(d.is_error or strict for d in diagnostics):

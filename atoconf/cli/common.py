@@ -26,6 +26,7 @@ from atoconf.language.diagnostics import render_text
 from atoconf.language.model import Model
 from atoconf.language.source import SourceFile, read_source
 from atoconf.language.version import __version__
+from atoconf.planning.stock import Stock, StockError, open_stock
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -169,3 +170,19 @@ def progress(label: str) -> Iterator[Callable[[], None]]:
 
 def emit_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+@contextmanager
+def stock_errors() -> Iterator[None]:
+    """Bad stock input or an unusable database: every diagnostic, then exit 2."""
+    try:
+        yield
+    except StockError as exc:
+        sys.stderr.write(render_text(exc.diagnostics, exc.sources))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def stock_or_exit(spec: str, supply: Path | None) -> Stock:
+    """The stock from a CSV file (supply.csv beside it, or `supply`) or a database."""
+    with stock_errors():
+        return open_stock(spec, str(supply) if supply else None)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -27,6 +25,8 @@ from atoconf.cli.common import (
     fail_usage,
     load_or_exit,
     progress,
+    stock_errors,
+    stock_or_exit,
 )
 from atoconf.language.diagnostics import Diagnostic, render_text
 from atoconf.language.model import Model, shown
@@ -37,12 +37,10 @@ from atoconf.planning.planner import Planner
 from atoconf.planning.results import OrderPlan, PlanResult
 from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import (
-    Stock,
     StockDatabase,
-    StockError,
     is_database,
-    open_stock,
     unknown_skus,
+    unpriced_skus,
 )
 
 stock_app = typer.Typer(
@@ -61,23 +59,8 @@ DatabaseArg = Annotated[
 ]
 
 
-@contextmanager
-def _stock_errors() -> Iterator[None]:
-    """Bad stock input or an unusable database: every diagnostic, then exit 2."""
-    try:
-        yield
-    except StockError as exc:
-        sys.stderr.write(render_text(exc.diagnostics, exc.sources))
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def _stock_or_exit(spec: str, supply: Path | None) -> Stock:
-    with _stock_errors():
-        return open_stock(spec, str(supply) if supply else None)
-
-
 def _database_or_exit(spec: str, schema: bool = True) -> StockDatabase:
-    with _stock_errors():
+    with stock_errors():
         database = StockDatabase(spec)
         if schema:
             database.check_schema()
@@ -168,13 +151,13 @@ def plan(
     else:
         model, request = checked_request(file, request_file, sets, requires, minimize, maximize)
         orders = [single_order(request, order_id)]
-    stock_data = _stock_or_exit(stock, supply)
+    stock_data = stock_or_exit(stock, supply)
     _warn(unknown_skus(stock_data, model), stock_data.sources)
     planner = Planner(model, stock_data, day, rate, workday, deadline)
     with progress("orders planned"):
         if reserve:
             database = _database_or_exit(stock)
-            with _stock_errors():
+            with stock_errors():
                 reserved = plan_and_reserve(planner, orders, database, replace)
             if reserved.diagnostics:
                 bad_input = True
@@ -183,6 +166,7 @@ def plan(
             result = reserved.value
         else:
             result = plan_orders(planner, orders, Shelves(stock_data))
+    _warn(unpriced_skus(stock_data, _used(result)), stock_data.sources)
     if output_format is PlanFormat.json:
         emit_json(result.to_json())
     else:
@@ -191,6 +175,14 @@ def plan(
         raise typer.Exit(EXIT_BAD_INPUT)
     if any(o.status == "impossible" for o in result.orders):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _used(result: PlanResult) -> set[str]:
+    """The SKUs of every planned assembly and alternative."""
+    assemblies = [o.assembly for o in result.orders] + [
+        a.assembly for o in result.orders for a in o.alternatives
+    ]
+    return {c.sku for a in assemblies if a is not None for c in a.components.values() if c}
 
 
 def _parse_today(text: str | None) -> date:
@@ -283,7 +275,12 @@ def _render_order(model: Model, order: OrderPlan) -> str:
                 for name, v in alt.assembly.options.items()
                 if v != order.assembly.options.get(name)
             ]
-            delta = alt.price_delta if alt.price_delta.startswith("-") else f"+{alt.price_delta}"
+            if alt.price_delta is None:
+                delta = "cost not known: unpriced parts"
+            elif alt.price_delta.startswith("-"):
+                delta = alt.price_delta
+            else:
+                delta = f"+{alt.price_delta}"
             lines.append(f"    {n}. {', '.join(changed) or 'same parts'} ({delta})")
     if order.steps:
         lines.append("  Steps:")
@@ -296,6 +293,8 @@ def _render_order(model: Model, order: OrderPlan) -> str:
     if order.cost:
         cost = order.cost
         lines.append(f"  Cost: parts {cost.parts} + labour {cost.labour} = {cost.total}")
+        if order.unpriced:
+            lines.append(f"        not counted, no supply cost: {', '.join(order.unpriced)}")
     return "\n".join(lines)
 
 
@@ -306,7 +305,7 @@ def _render_order(model: Model, order: OrderPlan) -> str:
 def stock_init(database: DatabaseArg) -> None:
     """Create the stock schema in a database (or migrate an older one)."""
     db = _database_or_exit(database, schema=False)
-    with _stock_errors():
+    with stock_errors():
         version = db.init()
     typer.echo(f"{database}: stock schema {version}", err=True)
 
@@ -325,12 +324,12 @@ def stock_import(
     """Load stock and supply from CSV in one transaction: a bad row imports nothing.
     Reservations made by plans are kept on top of the new counts."""
     db = _database_or_exit(database)
-    data = _stock_or_exit(str(stock_csv), supply_csv)
+    data = stock_or_exit(str(stock_csv), supply_csv)
     if model_file is not None:
         model = load_or_exit(model_file).model
         assert model is not None
         _warn(unknown_skus(data, model), data.sources)
-    with _stock_errors():
+    with stock_errors():
         shelves, supplies = db.import_csv(data)
     typer.echo(f"{database}: imported {shelves} stock rows and {supplies} supply rows", err=True)
 
@@ -345,7 +344,7 @@ def stock_show(
 ) -> None:
     """Stock per SKU and location (on hand, reserved, available) and the reservations."""
     db = _database_or_exit(database)
-    data = _stock_or_exit(database, None)
+    data = stock_or_exit(database, None)
     shelves = [s for k, s in sorted(data.shelves.items()) if sku is None or sku in k[0]]
     orders = db.orders()
     if output_format is PlanFormat.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal, cast
 
 from atoconf.engine.compiled import CompiledModel
@@ -94,16 +94,20 @@ def shared_skus(model: Model) -> dict[str, list[str]]:
     return {sku: names for sku, names in users.items() if len(names) >= 2}
 
 
-def with_costs(model: Model, stock: Stock) -> Model:
+def with_costs(model: Model, stock: Stock, labour_rate: Decimal = Decimal(0)) -> Model:
     """The model with each part's unit cost from the supply data as an attribute the
-    cost objective totals (parts without supply data cost 0): made once per model
-    and set of costs, and kept with the model, so its compiled caches serve every
-    later plan with the same supply data."""
-    costs = tuple((sku, stock.unit_cost(sku)) for sku in model.parts)
-    return CompiledModel.of(model).get(("costed", costs), lambda: _costed(model, dict(costs)))
+    cost objective totals. A part without supply data (unpriced) costs more than any
+    assembly's known cost, parts and labour at `labour_rate` (see _unpriced_cost), so
+    assemblies with fewer unpriced units come first and known costs decide among
+    them. Made once per model, costs and rate, and kept with the model, so its
+    compiled caches serve every later plan with the same supply data."""
+    costs = tuple((sku, stock.unit_cost(sku) if stock.priced(sku) else None) for sku in model.parts)
+    return CompiledModel.of(model).get(
+        ("costed", costs, labour_rate), lambda: _costed(model, dict(costs), labour_rate)
+    )
 
 
-def _costed(model: Model, costs: Mapping[str, Decimal]) -> Model:
+def _costed(model: Model, costs: Mapping[str, Decimal | None], labour_rate: Decimal) -> Model:
     types = {
         name: t.model_copy(
             update={
@@ -115,12 +119,31 @@ def _costed(model: Model, costs: Mapping[str, Decimal]) -> Model:
         )
         for name, t in model.types.items()
     }
+    unpriced = _unpriced_cost(model, costs, labour_rate)
     parts: dict[str, Part] = {
-        sku: p.model_copy(update={"values": {**p.values, COST_ATTR: costs[sku]}})
+        sku: p.model_copy(update={"values": {**p.values, COST_ATTR: _or(costs[sku], unpriced)}})
         for sku, p in model.parts.items()
     }
     _types: dict[str, PartType] = types
     return model.model_copy(update={"types": _types, "parts": parts})
+
+
+def _or(cost: Decimal | None, unpriced: Decimal) -> Decimal:
+    return unpriced if cost is None else cost  # a known cost of 0 stays 0
+
+
+def _unpriced_cost(
+    model: Model, costs: Mapping[str, Decimal | None], labour_rate: Decimal
+) -> Decimal:
+    """More than the known cost of any assembly: each component's dearest priced part
+    at its largest quantity, and every step's minutes, plus one. (One number added
+    to the unit cost keeps the cost a total, which the decision graphs rank exactly.)"""
+    most = Decimal(1)
+    for component in model.components.values():
+        known = [c for c in (costs[sku] for sku in component.parts) if c is not None]
+        most += max(known, default=Decimal(0)) * component.qty_max
+    most += labour_rate * sum(step.minutes for step in model.steps.values()) / 60
+    return most.to_integral_value(rounding=ROUND_CEILING)
 
 
 _SPAN = Span(file="<plan>", line=1, col=1, end_line=1, end_col=2)
@@ -214,8 +237,8 @@ def _join(terms: Sequence[Expr], op: Literal["and", "or", "+"], kind: ValueType)
 
 
 def cost_objective(model: Model, labour_rate: Decimal) -> Expr:
-    """What ranks assemblies by cost: parts' unit cost x quantity, plus the minutes at
-    the rate of each step that some assemblies skip."""
+    """What ranks assemblies by cost (`model` is `with_costs`'s): parts' unit cost x
+    quantity, plus the minutes at the rate of each step that some assemblies skip."""
     parts: Expr = Total(
         span=_SPAN, type=DECIMAL, attr=COST_ATTR, components=tuple(model.components)
     )

@@ -89,7 +89,7 @@ class Planner:
         # one clock per order (set by `plan`): the order's searches share its deadline
         self._clock = Clock(deadline)
         self._stopped: StopReason | None = None
-        self.costed = with_costs(model, stock)
+        self.costed = with_costs(model, stock, labour_rate)
         # the cost objective, and what it (or no objective, for the defaults) needs on
         # the decision graphs, are kept with the costed model: later planners with the
         # same supply data and rate start warm; a request's own objective is this
@@ -335,7 +335,12 @@ class Planner:
     def _assembly_days(self, minutes: int) -> int:
         return -(-minutes // self.workday_minutes) if self.workday_minutes > 0 else 0
 
+    def _unpriced(self, assembly: AssemblyResult) -> list[str]:
+        """The assembly's SKUs without supply data (their cost is not in its cost)."""
+        return sorted(sku for sku in self._needs(assembly) if not self.stock.priced(sku))
+
     def _cost(self, assembly: AssemblyResult, steps: Sequence[StepLine]) -> Cost:
+        """Parts (those with a known cost) and labour."""
         parts = sum(
             (self.stock.unit_cost(c.sku) * c.qty for c in assembly.components.values() if c),
             Decimal(0),
@@ -369,6 +374,7 @@ class Planner:
                 )
         steps = self._steps(chosen)
         cost = self._cost(chosen, steps)
+        unpriced = self._unpriced(chosen)
         minutes = sum(s.minutes for s in steps)
         lead = max((s.lead_days or 0 for s in shortages), default=0)
         unknown_lead = any(s.lead_days is None for s in shortages)
@@ -381,7 +387,7 @@ class Planner:
         if shortages:
             alternatives = self._alternatives(
                 chosen,
-                cost,
+                None if unpriced else cost,
                 {s.sku for s in shortages},
                 shelves,
                 order.request.selects,
@@ -400,13 +406,14 @@ class Planner:
             alternatives=alternatives,
             steps=steps,
             cost=cost,
+            unpriced=unpriced,
             due=order.due,
         )
 
     def _alternatives(
         self,
         chosen: AssemblyResult,
-        cost: Cost,
+        cost: Cost | None,
         short: set[str],
         shelves: Shelves,
         select: Mapping[str, Value],
@@ -415,7 +422,9 @@ class Planner:
         maximize: Expr | None,
     ) -> list[Alternative]:
         """The best assemblies buildable now once the request's own choices (`select`) of
-        short parts and their quantities are let go; none when it chose no short part."""
+        short parts and their quantities are let go; none when it chose no short part.
+        Each with its cost less `cost` (the chosen assembly's; None: not known, as is
+        an alternative's with an unpriced part)."""
         pinned = {
             name
             for name, c in chosen.components.items()
@@ -433,7 +442,9 @@ class Planner:
         best = self._ties(relaxed, requires, minimize, maximize, shelves, ALTERNATIVES, False)
         found: list[Alternative] = []
         for assembly in best:
-            other = self._cost(assembly, self._steps(assembly))
-            delta = Decimal(other.total) - Decimal(cost.total)
-            found.append(Alternative(assembly=assembly, price_delta=str(delta)))
+            delta: str | None = None
+            if cost is not None and not self._unpriced(assembly):
+                other = self._cost(assembly, self._steps(assembly))
+                delta = str(Decimal(other.total) - Decimal(cost.total))
+            found.append(Alternative(assembly=assembly, price_delta=delta))
         return found

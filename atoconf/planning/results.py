@@ -35,7 +35,7 @@ class ShortageLine(_Out):
 
 class Alternative(_Out):
     assembly: AssemblyResult
-    price_delta: str
+    price_delta: str | None  # None: a cost on either side is not known
 
 
 class StepLine(_Out):
@@ -62,6 +62,7 @@ class OrderPlan(_Out):
     alternatives: list[Alternative] = []
     steps: list[StepLine] = []
     cost: Cost | None = None
+    unpriced: list[str] = []  # SKUs without supply data: their cost is not in `cost`
     # not part of the JSON shape unless set
     due: date | None = None
     stopped: StopReason | None = None
@@ -89,6 +90,7 @@ _ORDER_KEYS = (
     "alternatives",
     "steps",
     "cost",
+    "unpriced",
 )
 
 

@@ -88,7 +88,12 @@ class Stock:
     def skus(self) -> list[str]:
         return sorted(self._by_sku)
 
+    def priced(self, sku: str) -> bool:
+        """Whether the supply data gives the SKU's cost and lead time."""
+        return sku in self.supply
+
     def unit_cost(self, sku: str) -> Decimal:
+        """The supplier's cost of one unit (0 when unpriced: see `priced`)."""
         found = self.supply.get(sku)
         return found.unit_cost if found else Decimal(0)
 
@@ -144,6 +149,52 @@ def unknown_skus(stock: Stock, model: Model) -> list[Diagnostic]:
                 "model; it is ignored",
                 span,
                 hint="check the part number, or remove the row",
+            )
+        )
+    return found
+
+
+def unpriced_skus(stock: Stock, skus: Iterable[str]) -> list[Diagnostic]:
+    """A warning for each of `skus` without supply data, at its first stock row (else
+    at the supply file, else naming where the stock came from)."""
+    supply_file = next((s.span.file for s in stock.supply.values() if s.span), None)
+    found: list[Diagnostic] = []
+    for sku in sorted(set(skus)):
+        if stock.priced(sku):
+            continue
+        shelves = stock.locations(sku)
+        span = shelves[0].span if shelves else None
+        if span is None and supply_file is not None:
+            span = Span(file=supply_file, line=1, col=1, end_line=1, end_col=2)
+        where = f" in {stock.source}" if span is None else ""
+        found.append(
+            warning(
+                "W0802",
+                f"SKU '{sku}' has no supply data{where}: its cost and lead time are not "
+                "known; plans rank assemblies with it after those whose cost is known",
+                span,
+                hint=f"add a supply row for it: {sku},LEAD_DAYS,UNIT_COST",
+            )
+        )
+    return found
+
+
+def stock_report(stock: Stock, model: Model) -> list[Diagnostic]:
+    """What a stock and its supply data lack or hold too much against a model: SKUs
+    the model does not know, its parts without supply data, and parts neither on a
+    shelf nor in the supply data (no plan can get them)."""
+    found = unknown_skus(stock, model)
+    stocked = set(stock.skus())
+    orphans = [sku for sku in model.parts if sku not in stocked and not stock.priced(sku)]
+    found += unpriced_skus(stock, [sku for sku in model.parts if sku in stocked])
+    for sku in sorted(orphans):
+        found.append(
+            warning(
+                "W0803",
+                f"part '{sku}' is on no shelf and has no supply data in {stock.source}: "
+                "a plan that needs it can neither pick it nor say when it arrives",
+                model.parts[sku].span,
+                hint=f"add it to the stock, or a supply row: {sku},LEAD_DAYS,UNIT_COST",
             )
         )
     return found
