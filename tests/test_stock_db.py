@@ -224,9 +224,100 @@ def test_stock_commands_and_plan_reserve_end_to_end(url: str, tmp_path: Path) ->
 
 def test_plan_reserve_needs_a_database(tmp_path: Path) -> None:
     stock_csv = write_stock(tmp_path, {})
-    done = cli("plan", str(PC), "--stock", str(stock_csv), "--set", "usage=office", "--reserve")
+    args = ("plan", str(PC), "--stock", str(stock_csv), "--set", "usage=office", "--reserve")
+    done = cli(*args, "--order-id", "W-1")
     assert done.returncode == 2
     assert "atoconf stock init" in done.stderr and "Traceback" not in done.stderr
+    # a single request is reserved only under an order id of its own
+    args = ("plan", str(PC), "--stock", str(tmp_path / "stock.db"), "--set", "usage=office")
+    done = cli(*args, "--reserve")
+    assert done.returncode == 2 and "--order-id ID" in done.stderr
+
+
+# ---- the reservation lifecycle: a request reserved, built, goods received, a stocktake ---
+
+
+def shelf(database: StockDatabase, sku: str, location: str) -> tuple[int, int] | None:
+    """(on hand, reserved) of a shelf; None: there is no such shelf."""
+    s = database.stock.c
+    with database.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(s.on_hand, s.reserved).where(s.sku == sku, s.location == location)
+        ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def test_a_request_reserved_under_its_id_then_consumed(url: str, tmp_path: Path) -> None:
+    database = loaded(url, write_stock(tmp_path, {"GPU-4070": [("B-01", 2)]}))
+    args = ("plan", str(PC), "--stock", url, "--today", "2026-11-26", "--reserve")
+    select = ("--set", "usage=gaming", "--set", "gpu=GPU-4070")
+    done = cli(*args, *select, "--order-id", "W-7", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    (order,) = json.loads(done.stdout)["orders"]
+    assert order["order_id"] == "W-7"
+    held = database.reserved_for("W-7")
+    assert sorted((p.sku, p.location, p.qty) for p in held) == sorted(
+        (p["sku"], p["location"], p["qty"]) for p in order["picks"]
+    )
+    assert shelf(database, "GPU-4070", "B-01") == (2, 1)
+    # the next ad-hoc request gets its own id: no clash with W-7
+    again = cli(*args, *select, "--order-id", "W-8")
+    assert again.returncode == 0, again.stderr
+    assert shelf(database, "GPU-4070", "B-01") == (2, 2)
+    # W-7 is built: its units leave the shelves, and W-8 keeps its own
+    built = cli("stock", "consume", url, "W-7")
+    assert built.returncode == 0, built.stderr
+    assert shelf(database, "GPU-4070", "B-01") == (1, 1)
+    assert database.reserved_for("W-7") == []
+    assert [p.sku for p in database.reserved_for("W-8")]
+    assert cli("stock", "consume", url, "W-7").returncode == 1  # holds nothing any more
+    invariant(database)
+
+
+def test_goods_received_are_booked_in_one_transaction(url: str, tmp_path: Path) -> None:
+    database = loaded(url, write_stock(tmp_path, {"GPU-4070": [("B-01", 1)]}))
+    receipts = tmp_path / "receipts.csv"
+    receipts.write_text("sku,location,qty\nGPU-4070,B-01,3\nGPU-4070,B-09,2\nGPU-4070,B-01,1\n")
+    done = cli("stock", "receive", url, str(receipts), "--model", str(PC))
+    assert done.returncode == 0, done.stderr
+    assert shelf(database, "GPU-4070", "B-01") == (5, 0)  # 1 + 3 + 1
+    assert shelf(database, "GPU-4070", "B-09") == (2, 0)  # a new shelf
+    # a bad row books nothing in, and says where it is
+    receipts.write_text("sku,location,qty\nGPU-4070,B-01,4\nGPU-4070,B-02,-1\n")
+    done = cli("stock", "receive", url, str(receipts))
+    assert done.returncode == 2
+    assert "receipts.csv:3:" in done.stderr and "error[E0805]" in done.stderr
+    assert shelf(database, "GPU-4070", "B-01") == (5, 0)
+    receipts.write_text("sku,location,qty\nGPU-9999,B-01,1\n")
+    done = cli("stock", "receive", url, str(receipts), "--model", str(PC))
+    assert done.returncode == 0
+    assert "receipts.csv:2:1: warning[W0801]: SKU 'GPU-9999'" in done.stderr
+    invariant(database)
+
+
+def test_a_stocktake_replaces_the_shelves_it_does_not_list(url: str, tmp_path: Path) -> None:
+    scarce = {"GPU-4070": [("B-01", 2), ("B-02", 2)]}
+    database = loaded(url, write_stock(tmp_path, scarce))
+    database.reserve("R-1", [Pick("GPU-4070", "B-02", 1)])
+    # the stocktake without shelf B-02, which R-1 holds a unit of: refused, nothing changes
+    stocktake = tmp_path / "count"
+    stocktake.mkdir()
+    rows = (tmp_path / "stock.csv").read_text().splitlines(keepends=True)
+    (stocktake / "stock.csv").write_text("".join(r for r in rows if ",B-02," not in r))
+    done = cli("stock", "import", url, str(stocktake / "stock.csv"), "--replace")
+    assert done.returncode == 2
+    assert "error[E0806]" in done.stderr and "R-1" in done.stderr
+    assert shelf(database, "GPU-4070", "B-02") == (2, 1)
+    # released, the same stocktake empties B-02; without --replace it would be kept
+    assert cli("stock", "release", url, "R-1").returncode == 0
+    done = cli("stock", "import", url, str(stocktake / "stock.csv"))
+    assert done.returncode == 0 and shelf(database, "GPU-4070", "B-02") == (2, 0)
+    done = cli("stock", "import", url, str(stocktake / "stock.csv"), "--replace")
+    assert done.returncode == 0, done.stderr
+    assert shelf(database, "GPU-4070", "B-02") == (0, 0)
+    assert shelf(database, "GPU-4070", "B-01") == (2, 0)
+    assert database.snapshot().available("GPU-4070") == 2
+    invariant(database)
 
 
 # ---- concurrency and crashes ---------------------------------------------------------------
@@ -283,6 +374,37 @@ def test_a_planner_killed_mid_batch_leaves_only_whole_orders(url: str, tmp_path:
         skus = {p.sku for p in picks}
         assert all(skus & set(c.parts) for c in needed), (order, picks)
         assert sum(p.qty for p in picks) >= len(needed)
+    invariant(database)
+
+
+def test_goods_in_and_orders_built_while_a_planner_reserves(url: str, tmp_path: Path) -> None:
+    """Receipts and consumed orders written while a planner process reserves a batch:
+    every write is one transaction, so the shelves end matching the reservations,
+    and on hand ends as it began plus what came in less what was built."""
+    database = loaded(url, write_stock(tmp_path, {}))
+    before = database.snapshot()
+    orders = write_orders(tmp_path / "orders.jsonl", "C", 60, {"usage": "office"})
+    proc = start(url, orders)
+    received: dict[tuple[str, str], int] = {}
+    built: dict[tuple[str, str], int] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None:
+            assert time.monotonic() < deadline
+            some = sorted(before.shelves)[len(received) % len(before.shelves)]
+            database.receive([Pick(some[0], some[1], 1)])
+            received[some] = received.get(some, 0) + 1
+            for order_id in list(database.orders())[:1]:
+                for p in database.consume(order_id):
+                    built[(p.sku, p.location)] = built.get((p.sku, p.location), 0) + p.qty
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    assert received and built
+    after = database.snapshot()
+    for key, shelf_before in before.shelves.items():
+        expected = shelf_before.on_hand + received.get(key, 0) - built.get(key, 0)
+        assert after.shelves[key].on_hand == expected, key
     invariant(database)
 
 

@@ -39,12 +39,14 @@ from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import (
     StockDatabase,
     is_database,
+    read_receipts_csv,
     unknown_skus,
     unpriced_skus,
 )
 
 stock_app = typer.Typer(
-    help="Keep stock in a database: init, import, show, release.", no_args_is_help=True
+    help="Keep stock in a database: init, import, receive, show, release, consume.",
+    no_args_is_help=True,
 )
 app.add_typer(stock_app, name="stock")
 
@@ -54,6 +56,9 @@ class PlanFormat(StrEnum):
     json = "json"
 
 
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", help="Warn about SKUs this rule file lacks.")
+]
 DatabaseArg = Annotated[
     str, typer.Argument(help="SQLite file (stock.db) or database URL.", show_default=False)
 ]
@@ -101,8 +106,12 @@ def plan(
         bool, typer.Option("--replace", help="With --reserve: replace earlier reservations.")
     ] = False,
     order_id: Annotated[
-        str, typer.Option("--order-id", help="The id of a single request's order.")
-    ] = "request",
+        str | None,
+        typer.Option(
+            "--order-id",
+            help="The id of a single request's order [default: request]; needed to reserve.",
+        ),
+    ] = None,
     today: Annotated[
         str | None, typer.Option(help="Plan as of this date (YYYY-MM-DD) [default: today].")
     ] = None,
@@ -132,6 +141,13 @@ def plan(
             "--reserve records picks in a stock database; import the CSV into one first: "
             "atoconf stock init stock.db && atoconf stock import stock.db stock.csv supply.csv"
         )
+    if reserve and orders_file is None and order_id is None:
+        fail_usage(
+            "--reserve of a single request needs the order it is for: --order-id ID "
+            "(the same id later releases or consumes it)"
+        )
+    if order_id is not None and orders_file is not None:
+        fail_usage("--order-id names a single request's order; --orders give their own ids")
     day = _parse_today(today)
     rate = _parse_rate(labour_rate)
     if workday < 0:
@@ -150,7 +166,7 @@ def plan(
             sys.stderr.write(render_text(read.diagnostics, read.sources))
     else:
         model, request = checked_request(file, request_file, sets, requires, minimize, maximize)
-        orders = [single_order(request, order_id)]
+        orders = [single_order(request, order_id or "request")]
     stock_data = stock_or_exit(stock, supply)
     _warn(unknown_skus(stock_data, model), stock_data.sources)
     planner = Planner(model, stock_data, day, rate, workday, deadline)
@@ -317,12 +333,19 @@ def stock_import(
     supply_csv: Annotated[
         Path | None, typer.Argument(help="supply.csv [default: beside stock.csv]")
     ] = None,
-    model_file: Annotated[
-        Path | None, typer.Option("--model", help="Warn about SKUs this rule file lacks.")
-    ] = None,
+    model_file: ModelOpt = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="A full stocktake: shelves the file does not list drop to zero.",
+        ),
+    ] = False,
 ) -> None:
     """Load stock and supply from CSV in one transaction: a bad row imports nothing.
-    Reservations made by plans are kept on top of the new counts."""
+    Each listed shelf's counts are set, reservations made by plans kept on top;
+    the SKUs' supply rows are replaced. With --replace, shelves the file does not
+    list drop to zero, refused where orders hold units there."""
     db = _database_or_exit(database)
     data = stock_or_exit(str(stock_csv), supply_csv)
     if model_file is not None:
@@ -330,8 +353,47 @@ def stock_import(
         assert model is not None
         _warn(unknown_skus(data, model), data.sources)
     with stock_errors():
-        shelves, supplies = db.import_csv(data)
+        shelves, supplies = db.import_csv(data, replace)
     typer.echo(f"{database}: imported {shelves} stock rows and {supplies} supply rows", err=True)
+
+
+@stock_app.command("receive")
+def stock_receive(
+    database: DatabaseArg,
+    receipts: Annotated[
+        Path, typer.Argument(help="A CSV of sku,location,qty booked in.", show_default=False)
+    ],
+    model_file: ModelOpt = None,
+) -> None:
+    """Book goods in: each row's qty is added to its shelf's on hand (a new shelf is
+    added), in one transaction; a bad row books nothing in."""
+    db = _database_or_exit(database)
+    with stock_errors():
+        read = read_receipts_csv(receipts)
+    if model_file is not None:
+        model = load_or_exit(model_file).model
+        assert model is not None
+        _warn(read.unknown(model), read.sources)
+    with stock_errors():
+        units = db.receive(read.picks)
+    typer.echo(f"{database}: booked in {units} units on {len(read.picks)} shelves", err=True)
+
+
+@stock_app.command("consume")
+def stock_consume(
+    database: DatabaseArg,
+    order_id: Annotated[str, typer.Argument(help="The order built.", show_default=False)],
+) -> None:
+    """Take the units an order holds off the shelves once it is built. Exit 1 when it
+    holds none."""
+    db = _database_or_exit(database)
+    with stock_errors():
+        consumed = db.consume(order_id)
+    if not consumed:
+        typer.echo(f"order '{order_id}' holds no reservation", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    units = sum(p.qty for p in consumed)
+    typer.echo(f"took {units} units of order '{order_id}' off the shelves", err=True)
 
 
 @stock_app.command("show")

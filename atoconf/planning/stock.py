@@ -417,6 +417,68 @@ def read_supply_csv(
     return supplies
 
 
+RECEIPT_COLUMNS = ("sku", "location", "qty")
+
+
+@dataclass(frozen=True)
+class Receipts:
+    """Goods booked in, read from a CSV: per shelf the units, per SKU its first row."""
+
+    picks: list[Pick]
+    rows: dict[str, Span]
+    sources: dict[str, SourceFile]
+
+    def unknown(self, model: Model) -> list[Diagnostic]:
+        """A warning for each SKU that is not a part of the model, at its first row."""
+        return [
+            warning(
+                "W0801",
+                f"SKU '{sku}' in {span.file} is not a part of the model; it is booked in "
+                "all the same",
+                span,
+                hint="check the part number",
+            )
+            for sku, span in sorted(self.rows.items())
+            if sku not in model.parts
+        ]
+
+
+def read_receipts_csv(path: str | Path) -> Receipts:
+    """Goods booked in (`sku,location,qty`, each qty 1 or more); raises StockError
+    naming every bad row. A SKU and location listed twice add up."""
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, SourceFile] = {}
+    table = _read_table(Path(path), RECEIPT_COLUMNS, RECEIPT_COLUMNS, diagnostics, sources)
+    if table is None:  # an error is said
+        raise StockError(diagnostics, sources)
+    received: dict[tuple[str, str], int] = {}
+    rows: dict[str, Span] = {}
+    for row in table.rows:
+        cells = _cells(table, row, diagnostics)
+        if cells is None:
+            continue
+        bad = False
+        for name in ("sku", "location"):
+            if not cells[name][0]:
+                diagnostics.append(error("E0804", f"the {name} cell is empty", cells[name][1]))
+                bad = True
+        qty = _count(*cells["qty"], "qty", diagnostics)
+        if qty == 0:
+            diagnostics.append(
+                error("E0805", "qty must be 1 or more", cells["qty"][1], hint="leave the row out")
+            )
+            continue
+        if bad or qty is None:
+            continue
+        key = (cells["sku"][0], cells["location"][0])
+        received[key] = received.get(key, 0) + qty
+        rows.setdefault(key[0], table.source.whole_line(table.source.position(row.start)[0]))
+    if any(d.is_error for d in diagnostics):
+        raise StockError(diagnostics, sources)
+    picks = [Pick(sku, location, qty) for (sku, location), qty in received.items()]
+    return Receipts(picks, rows, sources)
+
+
 def _listed_twice(what: str, span: Span, first: Span | None, hint: str) -> Diagnostic:
     related = [Related(message="first listed here", span=first)] if first else []
     return error("E0807", f"{what} is listed twice", span, hint=hint, related=related)
@@ -594,15 +656,35 @@ class StockDatabase:
 
     # -- import and read ----------------------------------------------------------
 
-    def import_csv(self, stock: Stock) -> tuple[int, int]:
+    def import_csv(self, stock: Stock, replace: bool = False) -> tuple[int, int]:
         """Load a stock snapshot (from CSV): each row's on_hand and external holds are
-        set, atoconf's own reservations kept on top; supply rows replaced. One
-        transaction: an error leaves the database as it was. Returns (shelves, supplies)."""
+        set, atoconf's own reservations kept on top; the SKUs' supply rows replaced.
+        With `replace` (a full stocktake), shelves the file does not list drop to
+        zero, refused where orders in the database hold units there. One transaction:
+        an error leaves the database as it was. Returns (shelves, supplies)."""
         sa = self._sa
         self.check_schema()
         with self._connection() as conn:
             ours = self._reserved_by_shelf(conn)
             problems: list[Diagnostic] = []
+            emptied: list[tuple[str, str]] = []
+            if replace:
+                shelves = conn.execute(sa.select(self.stock.c.sku, self.stock.c.location))
+                emptied = sorted(k for k in map(tuple, shelves) if k not in stock.shelves)
+            for sku, location in emptied:
+                if ours.get((sku, location), 0):
+                    holders = self._holders(conn, sku, location)
+                    problems.append(
+                        error(
+                            "E0806",
+                            f"'{sku}' at '{location}' is not in the stocktake, but orders in "
+                            f"the database hold {ours[(sku, location)]} of it there "
+                            f"({', '.join(holders)})",
+                            None,
+                            hint="count it in the file, or release or consume those orders "
+                            "first (atoconf stock release DB ORDER)",
+                        )
+                    )
             for key, shelf in sorted(stock.shelves.items()):
                 total = shelf.reserved + ours.get(key, 0)
                 if total > shelf.on_hand:
@@ -618,6 +700,13 @@ class StockDatabase:
                     )
             if problems:
                 raise StockError(problems, stock.sources)
+            s = self.stock.c
+            for sku, location in emptied:
+                conn.execute(
+                    sa.update(self.stock)
+                    .where(s.sku == sku, s.location == location)
+                    .values(on_hand=0, held=0, reserved=0)
+                )
             for key, shelf in sorted(stock.shelves.items()):
                 values = {
                     "on_hand": shelf.on_hand,
@@ -643,6 +732,40 @@ class StockDatabase:
                     )
                 )
         return len(stock.shelves), len(stock.supply)
+
+    def _holders(self, conn: Any, sku: str, location: str) -> list[str]:
+        r = self.reservations
+        rows = conn.execute(
+            self._sa.select(r.c.order_id)
+            .where(r.c.sku == sku, r.c.location == location)
+            .order_by(r.c.order_id)
+        )
+        return [order_id for (order_id,) in rows]
+
+    def receive(self, receipts: Sequence[Pick]) -> int:
+        """Book goods in (one transaction): each shelf's on_hand grows by the quantity,
+        a shelf not yet known is added. Returns the units booked in."""
+        sa = self._sa
+        s = self.stock.c
+        self.check_schema()
+        with self._connection() as conn:
+            for pick in sorted(receipts, key=lambda p: (p.sku, p.location)):
+                done = conn.execute(
+                    sa.update(self.stock)
+                    .where(s.sku == pick.sku, s.location == pick.location)
+                    .values(on_hand=s.on_hand + pick.qty)
+                )
+                if done.rowcount == 0:
+                    conn.execute(
+                        sa.insert(self.stock).values(
+                            sku=pick.sku,
+                            location=pick.location,
+                            on_hand=pick.qty,
+                            held=0,
+                            reserved=0,
+                        )
+                    )
+        return sum(p.qty for p in receipts)
 
     def _reserved_by_shelf(self, conn: Any) -> dict[tuple[str, str], int]:
         sa = self._sa
@@ -766,6 +889,31 @@ class StockDatabase:
                 )
             ]
             self._give_back(conn, order_id, held)
+        return held
+
+    def consume(self, order_id: str) -> list[Pick]:
+        """Take an order's reserved units off the shelves once it is built (one
+        transaction): on hand and reserved both shrink by them. Returns them (none:
+        the order held nothing)."""
+        sa = self._sa
+        r = self.reservations
+        s = self.stock.c
+        with self._connection() as conn:
+            held = [
+                Pick(*row)
+                for row in conn.execute(
+                    sa.select(r.c.sku, r.c.location, r.c.qty)
+                    .where(r.c.order_id == order_id)
+                    .order_by(r.c.sku, r.c.location)
+                )
+            ]
+            for pick in held:
+                conn.execute(
+                    sa.update(self.stock)
+                    .where(s.sku == pick.sku, s.location == pick.location)
+                    .values(on_hand=s.on_hand - pick.qty, reserved=s.reserved - pick.qty)
+                )
+            conn.execute(sa.delete(r).where(r.c.order_id == order_id))
         return held
 
     def _give_back(self, conn: Any, order_id: str, picks: Sequence[Pick]) -> None:
