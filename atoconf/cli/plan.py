@@ -37,6 +37,7 @@ from atoconf.planning.planner import Planner
 from atoconf.planning.results import OrderPlan, PlanResult
 from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import (
+    Pick,
     StockDatabase,
     is_database,
     read_receipts_csv,
@@ -389,11 +390,15 @@ def stock_consume(
     db = _database_or_exit(database)
     with stock_errors():
         consumed = db.consume(order_id)
-    if not consumed:
+    _said(consumed, order_id, "took {units} units of order '{order}' off the shelves")
+
+
+def _said(picks: list[Pick], order_id: str, done: str) -> None:
+    """What a release or consume did; exit 1 when the order held nothing."""
+    if not picks:
         typer.echo(f"order '{order_id}' holds no reservation", err=True)
         raise typer.Exit(EXIT_FAILED)
-    units = sum(p.qty for p in consumed)
-    typer.echo(f"took {units} units of order '{order_id}' off the shelves", err=True)
+    typer.echo(done.format(units=sum(p.qty for p in picks), order=order_id), err=True)
 
 
 @stock_app.command("show")
@@ -452,9 +457,6 @@ def stock_release(
 ) -> None:
     """Give back every unit an order holds. Exit 1 when it holds none."""
     db = _database_or_exit(database)
-    released = db.release(order_id)
-    if not released:
-        typer.echo(f"order '{order_id}' holds no reservation", err=True)
-        raise typer.Exit(EXIT_FAILED)
-    units = sum(p.qty for p in released)
-    typer.echo(f"released {units} units held by order '{order_id}'", err=True)
+    with stock_errors():
+        released = db.release(order_id)
+    _said(released, order_id, "released {units} units held by order '{order}'")

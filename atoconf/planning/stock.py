@@ -799,15 +799,8 @@ class StockDatabase:
 
     def reserved_for(self, order_id: str) -> list[Pick]:
         """The units an order holds."""
-        sa = self._sa
-        r = self.reservations
         with self._connection() as conn:
-            rows = conn.execute(
-                sa.select(r.c.sku, r.c.location, r.c.qty)
-                .where(r.c.order_id == order_id)
-                .order_by(r.c.sku, r.c.location)
-            )
-            return [Pick(sku, location, qty) for sku, location, qty in rows]
+            return self._held(conn, order_id)
 
     def orders(self) -> dict[str, list[Pick]]:
         """Every order holding a reservation, with its picks."""
@@ -877,17 +870,8 @@ class StockDatabase:
 
     def release(self, order_id: str) -> list[Pick]:
         """Give back every unit the order holds (one transaction); returns them."""
-        sa = self._sa
-        r = self.reservations
         with self._connection() as conn:
-            held = [
-                Pick(*row)
-                for row in conn.execute(
-                    sa.select(r.c.sku, r.c.location, r.c.qty)
-                    .where(r.c.order_id == order_id)
-                    .order_by(r.c.sku, r.c.location)
-                )
-            ]
+            held = self._held(conn, order_id)
             self._give_back(conn, order_id, held)
         return held
 
@@ -899,14 +883,7 @@ class StockDatabase:
         r = self.reservations
         s = self.stock.c
         with self._connection() as conn:
-            held = [
-                Pick(*row)
-                for row in conn.execute(
-                    sa.select(r.c.sku, r.c.location, r.c.qty)
-                    .where(r.c.order_id == order_id)
-                    .order_by(r.c.sku, r.c.location)
-                )
-            ]
+            held = self._held(conn, order_id)
             for pick in held:
                 conn.execute(
                     sa.update(self.stock)
@@ -915,6 +892,15 @@ class StockDatabase:
                 )
             conn.execute(sa.delete(r).where(r.c.order_id == order_id))
         return held
+
+    def _held(self, conn: Any, order_id: str) -> list[Pick]:
+        r = self.reservations
+        rows = conn.execute(
+            self._sa.select(r.c.sku, r.c.location, r.c.qty)
+            .where(r.c.order_id == order_id)
+            .order_by(r.c.sku, r.c.location)
+        )
+        return [Pick(*row) for row in rows]
 
     def _give_back(self, conn: Any, order_id: str, picks: Sequence[Pick]) -> None:
         sa = self._sa
