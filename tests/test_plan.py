@@ -232,7 +232,7 @@ def test_the_plan_chooses_the_cheapest_buildable_assembly(case: Case) -> None:
             case.rate,
             oracle.assembly_of(case.model, key_of(case.model, plan)),
         )
-        assert abs(Fraction(Decimal(plan.cost.total)) - exact) <= Fraction(1, 100)
+        assert abs(Fraction(plan.cost.total) - exact) <= Fraction(1, 100)
 
 
 @contextmanager
@@ -352,8 +352,14 @@ def test_skipped_steps_are_left_out_of_the_plan() -> None:
     assert resolved is not None
     plan = planner.plan(Order("o", resolved), Shelves(stock))
     assert [s.name for s in plan.steps] == ["s1", "s3", "s4"]  # b absent, rush off
-    assert plan.cost is not None and plan.cost.labour == "8.00"
-    assert plan.cost.parts == "1.00" and plan.cost.total == "9.00"
+    assert plan.cost is not None and plan.cost.labour == Decimal("8.00")
+    assert plan.cost.parts == Decimal("1.00") and plan.cost.total == Decimal("9.00")
+    # money is Decimal and dates are date in Python, strings in JSON
+    assert all(type(x) is Decimal for x in (plan.cost.parts, plan.cost.labour, plan.cost.total))
+    assert type(plan.promise_date) is date
+    shown = plan.to_json()
+    assert shown["cost"] == {"parts": "1.00", "labour": "8.00", "total": "9.00"}
+    assert shown["promise_date"] == plan.promise_date.isoformat()
 
 
 def test_evaluate_of_cost_model_matches() -> None:

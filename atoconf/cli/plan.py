@@ -294,10 +294,8 @@ def _render_order(model: Model, order: OrderPlan) -> str:
             ]
             if alt.price_delta is None:
                 delta = "cost not known: unpriced parts"
-            elif alt.price_delta.startswith("-"):
-                delta = alt.price_delta
             else:
-                delta = f"+{alt.price_delta}"
+                delta = f"{alt.price_delta:+}"
             lines.append(f"    {n}. {', '.join(changed) or 'same parts'} ({delta})")
     if order.steps:
         lines.append("  Steps:")

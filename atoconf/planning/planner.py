@@ -348,7 +348,7 @@ class Planner:
         minutes = sum(s.minutes for s in steps)
         labour = (self.labour_rate * minutes / 60).quantize(CENT, ROUND_HALF_UP)
         parts = parts.quantize(CENT, ROUND_HALF_UP)
-        return Cost(parts=str(parts), labour=str(labour), total=str(parts + labour))
+        return Cost(parts=parts, labour=labour, total=parts + labour)
 
     # -- the plan of a chosen assembly ----------------------------------------------------
 
@@ -442,9 +442,8 @@ class Planner:
         best = self._ties(relaxed, requires, minimize, maximize, shelves, ALTERNATIVES, False)
         found: list[Alternative] = []
         for assembly in best:
-            delta: str | None = None
+            delta: Decimal | None = None
             if cost is not None and not self._unpriced(assembly):
-                other = self._cost(assembly, self._steps(assembly))
-                delta = str(Decimal(other.total) - Decimal(cost.total))
+                delta = self._cost(assembly, self._steps(assembly)).total - cost.total
             found.append(Alternative(assembly=assembly, price_delta=delta))
         return found

@@ -4,6 +4,7 @@ cost, and a batch's purchase list, as pydantic models with their JSON shape."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -35,7 +36,7 @@ class ShortageLine(_Out):
 
 class Alternative(_Out):
     assembly: AssemblyResult
-    price_delta: str | None  # None: a cost on either side is not known
+    price_delta: Decimal | None  # None: a cost on either side is not known
 
 
 class StepLine(_Out):
@@ -45,9 +46,11 @@ class StepLine(_Out):
 
 
 class Cost(_Out):
-    parts: str
-    labour: str
-    total: str
+    """Money to two decimal places (strings in JSON)."""
+
+    parts: Decimal
+    labour: Decimal
+    total: Decimal
 
 
 class OrderPlan(_Out):
@@ -71,7 +74,10 @@ class OrderPlan(_Out):
         out = self.model_dump(mode="json", exclude={"due", "stopped", "assembly", "alternatives"})
         out["assembly"] = _assembly_json(self.assembly)
         out["alternatives"] = [
-            {"assembly": _assembly_json(a.assembly), "price_delta": a.price_delta}
+            {
+                "assembly": _assembly_json(a.assembly),
+                "price_delta": None if a.price_delta is None else str(a.price_delta),
+            }
             for a in self.alternatives
         ]
         ordered = {k: out[k] for k in _ORDER_KEYS}
