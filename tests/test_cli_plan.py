@@ -3,10 +3,13 @@ SPEC §3, the work order in text, exit codes, and bad input named at its line.""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
+import atoconf
 from tests.conftest import CATALOGS, Ran, cli
 
 PC = str(CATALOGS / "pc" / "workstation.ato")
@@ -257,3 +260,24 @@ def test_check_reports_a_stock_against_the_product(tmp_path: Path) -> None:
     )
     assert run("check", PC, "--supply", str(tmp_path / "supply.csv")).returncode == 2
     assert run("check", PC, "--stock", str(tmp_path / "missing.csv")).returncode == 2
+
+
+def test_the_pick_list_as_csv_matches_the_plan() -> None:
+    """One line per order, SKU and location, in location order (then planning order),
+    the same picks as the JSON plan, each with the part's name."""
+    args = ("--orders", ORDERS)
+    rows = list(csv.reader(io.StringIO(plan(*args, "-f", "csv").stdout)))
+    assert rows[0] == ["order_id", "sku", "name", "location", "qty"]
+    lines = rows[1:]
+    orders = json.loads(plan(*args, "-f", "json").stdout)["orders"]
+    expected = sorted(
+        (p["location"], n, o["order_id"], p["sku"], p["qty"])
+        for n, o in enumerate(orders)
+        for p in o["picks"]
+    )
+    assert [(loc, oid, sku, int(q)) for oid, sku, _, loc, q in lines] == [
+        (loc, oid, sku, q) for loc, _, oid, sku, q in expected
+    ]
+    model = atoconf.load(PC)
+    assert all(name == model.parts[sku].name for _, sku, name, _, _ in lines)
+    assert len({(oid, sku, loc) for oid, sku, _, loc, _ in lines}) == len(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -55,6 +57,12 @@ app.add_typer(stock_app, name="stock")
 class PlanFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class PlanOutput(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"  # the pick list
 
 
 ModelOpt = Annotated[
@@ -122,11 +130,17 @@ def plan(
     ] = 480,
     deadline: DeadlineOpt = None,
     output_format: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = PlanFormat.text,
+        PlanOutput,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: the work orders (text), json, or the pick list (csv).",
+        ),
+    ] = PlanOutput.text,
 ) -> None:
     """Plan orders against stock: the assembly to build, picks, shortages and promise
     date, steps and cost. A request (file or --set/--require), or --orders.
+    `--format csv` prints the pick list: one line per order, SKU and location.
 
     Exit 0 when every order has a plan, 1 when some order has no valid assembly,
     2 on bad input (bad orders are reported and skipped; the rest are planned).
@@ -184,8 +198,10 @@ def plan(
         else:
             result = plan_orders(planner, orders, Shelves(stock_data))
     _warn(unpriced_skus(stock_data, _used(result)), stock_data.sources)
-    if output_format is PlanFormat.json:
+    if output_format is PlanOutput.json:
         emit_json(result.to_json())
+    elif output_format is PlanOutput.csv:
+        sys.stdout.write(pick_list(model, result))
     else:
         sys.stdout.write(render_plan(model, result, batch=orders_file is not None))
     if bad_input:
@@ -241,6 +257,22 @@ def render_plan(model: Model, result: PlanResult, batch: bool) -> str:
             lines.append(f"  {line.sku:<{width}}  x{line.qty:<3} needed by {line.needed_by}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def pick_list(model: Model, result: PlanResult) -> str:
+    """The picks as CSV for the warehouse: one line per order, SKU and location
+    (`order_id,sku,name,location,qty`), in location order, then planning order."""
+    lines = sorted(
+        (pick.location, n, pick.sku, order.order_id, pick.qty)
+        for n, order in enumerate(result.orders)
+        for pick in order.picks
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["order_id", "sku", "name", "location", "qty"])
+    for location, _, sku, order_id, qty in lines:
+        writer.writerow([order_id, sku, model.parts[sku].name, location, qty])
+    return out.getvalue()
 
 
 def _render_order(model: Model, order: OrderPlan) -> str:
