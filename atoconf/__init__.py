@@ -12,12 +12,15 @@ from atoconf.language.diagnostics import Checked, Diagnostic, Severity
 from atoconf.language.model import Model
 from atoconf.language.source import Span
 from atoconf.language.version import __version__
+from atoconf.planning.calendar import Calendar, CalendarError, read_calendar
 from atoconf.planning.plan import plan
 from atoconf.planning.results import OrderPlan, PlanResult
 from atoconf.planning.stock import Stock, StockDatabase, StockError
 
 __all__ = [
     "AssemblyResult",
+    "Calendar",
+    "CalendarError",
     "Checked",
     "Chosen",
     "Configuration",
@@ -44,6 +47,7 @@ __all__ = [
     "load_text",
     "loads",
     "plan",
+    "read_calendar",
 ]
 
 

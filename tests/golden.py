@@ -31,6 +31,7 @@ from atoconf.language.diagnostics import render_text
 from atoconf.language.dump import dump_model
 from atoconf.language.model import Model
 from atoconf.language.source import SourceFile, display_name
+from atoconf.planning.calendar import CalendarError, read_calendar
 from atoconf.planning.orders import read_orders
 from atoconf.planning.plan import plan_and_reserve
 from atoconf.planning.planner import Planner
@@ -70,6 +71,12 @@ def render_error_example(code: str) -> str:
 def _render(folder: Path) -> str:
     main = folder / "main.ato"
     result = load_file(main)
+    if (folder / "calendar.toml").exists():  # what `plan --calendar calendar.toml` reports
+        try:
+            read_calendar(folder / "calendar.toml")
+        except CalendarError as exc:
+            return render_text(exc.diagnostics, exc.sources)
+        return ""
     if result.model is not None and any(
         (folder / name).exists() for name in ("stock.csv", "stock.db", "orders.jsonl")
     ):

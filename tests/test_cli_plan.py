@@ -23,6 +23,8 @@ ORDER_KEYS = [
     "picks",
     "shortages",
     "promise_date",
+    "due",
+    "late_days",
     "alternatives",
     "steps",
     "cost",
@@ -51,8 +53,10 @@ def test_a_single_request_in_the_json_shape_of_spec_3() -> None:
     assert {p["sku"] for p in order["picks"]} | {"GPU-5090"} == {
         c["sku"] for c in order["assembly"]["components"].values() if c
     }
-    # the promise: 12 days of lead time and one working day of assembly
-    assert order["promise_date"] == "2026-12-09"
+    # the promise: 12 days of lead time from Thursday 26 November is Tuesday 8
+    # December, a working day, when its minutes of assembly fit
+    assert order["promise_date"] == "2026-12-08"
+    assert order["due"] is None and order["late_days"] is None  # a request has no due date
     assert 1 <= len(order["alternatives"]) <= 3
     for alternative in order["alternatives"]:
         assert list(alternative) == ["assembly", "price_delta"]
@@ -61,7 +65,16 @@ def test_a_single_request_in_the_json_shape_of_spec_3() -> None:
     assert [s["name"] for s in order["steps"]][:2] == ["prep_case", "mount_cpu"]
     assert set(order["cost"]) == {"parts", "labour", "total"}
     assert order["cost"]["labour"] == "0.00"
-    assert data["purchase_list"] == [{"sku": "GPU-5090", "qty": 1, "needed_by": "2026-11-26"}]
+    # without a due date it is needed now: 12 days of lead time ago, past
+    assert data["purchase_list"] == [
+        {
+            "sku": "GPU-5090",
+            "qty": 1,
+            "needed_by": "2026-11-26",
+            "order_by": "2026-11-14",
+            "past": True,
+        }
+    ]
     assert order["unpriced"] == []  # every part has supply data
 
 
@@ -80,7 +93,7 @@ def test_the_text_work_order() -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Order request: SHORT"
-    assert "  Promise date: 2026-12-09" in lines
+    assert "  Promise date: 2026-12-08" in lines
     assert "    GPU-5090  x1   12 days lead" in lines
     for heading in ("  Picks:", "  Short:", "  Buildable now instead:", "  Steps:"):
         assert heading in lines

@@ -151,6 +151,20 @@ def unpriced_units(stock: Stock, assembly: Assembly) -> int:
     return sum(q for s, q in assembly.components.values() if s and not stock.priced(s))
 
 
+def ready_on(parts_there: date, minutes: int) -> date:
+    """Assembly on weekdays, 480 minutes a day, from the first weekday the parts are
+    there; the day its last minute is done (that first day, for none)."""
+    day = parts_there
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    left = minutes - 480
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 480
+    return day
+
+
 def free(stock: Stock) -> dict[str, int]:
     found: dict[str, int] = {}
     for shelf in stock.shelves.values():
@@ -212,7 +226,7 @@ def check_choice(case: Case, stock: Stock, plan: OrderPlan) -> None:
     if any(stock.lead_days(s) is None for s in short):
         assert plan.promise_date is None  # a short part without supply data: not known
     else:
-        assert plan.promise_date == TODAY + timedelta(days=lead + -(-work // 480))
+        assert plan.promise_date == ready_on(TODAY + timedelta(days=lead), work)
     assert sum(s.minutes for s in plan.steps) == work
 
 
@@ -280,6 +294,41 @@ def test_a_batch_matches_sequential_brute_force_allocation(case: Case, n: int) -
         for s in plan.shortages:
             short[s.sku] = short.get(s.sku, 0) + s.qty
     assert {p.sku: p.qty for p in result.purchase_list} == short
+    # late: the weekdays after its due date up to its promise date
+    for plan in result.orders:
+        if plan.promise_date is None or plan.due is None:
+            assert plan.late_days is None
+        else:
+            assert plan.late_days == weekdays_after(plan.due, plan.promise_date)
+    # each part to buy: needed when the first order short of it must start, ordered
+    # its lead time before
+    for line in result.purchase_list:
+        starts = [
+            start_by(p.due, sum(s.minutes for s in p.steps))
+            for p in result.orders
+            if p.due is not None and any(s.sku == line.sku for s in p.shortages)
+        ]
+        assert line.needed_by == min(starts)
+        lead = case.stock.lead_days(line.sku)
+        assert line.order_by == (None if lead is None else line.needed_by - timedelta(days=lead))
+        assert line.past == (line.order_by is not None and line.order_by < TODAY)
+
+
+def weekdays_after(due: date, day: date) -> int:
+    return sum((due + timedelta(days=n)).weekday() < 5 for n in range(1, (day - due).days + 1))
+
+
+def start_by(due: date, minutes: int) -> date:
+    """The weekday assembly of `minutes` (480 a day) must start to be done by `due`."""
+    day = due
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    left = minutes - 480
+    while left > 0:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 480
+    return day
 
 
 def _picks(plan: OrderPlan) -> list[object]:

@@ -200,7 +200,17 @@ def test_stock_commands_and_plan_reserve_end_to_end(url: str, tmp_path: Path) ->
     assert planned.returncode == 0, planned.stderr
     result = json.loads(planned.stdout)
     assert [o["status"] for o in result["orders"]] == ["buildable", "buildable", "short"]
-    assert result["purchase_list"] == [{"sku": "GPU-4070", "qty": 1, "needed_by": "2026-12-02"}]
+    # A-002 is due on Thursday 3 December: its few minutes of assembly can start that
+    # day, so the 4-day lead GPU is to be ordered by 29 November
+    assert result["purchase_list"] == [
+        {
+            "sku": "GPU-4070",
+            "qty": 1,
+            "needed_by": "2026-12-03",
+            "order_by": "2026-11-29",
+            "past": False,
+        }
+    ]
     # the same orders again are refused, each named, and nothing changes
     again = cli(*args, "--reserve")
     assert again.returncode == 2

@@ -33,6 +33,7 @@ from atoconf.cli.common import (
 from atoconf.language.diagnostics import Diagnostic, render_text
 from atoconf.language.model import Model, shown
 from atoconf.language.source import SourceFile, read_source
+from atoconf.planning.calendar import CalendarError, read_calendar
 from atoconf.planning.orders import read_orders, single_order
 from atoconf.planning.plan import plan_and_reserve, plan_orders
 from atoconf.planning.planner import Planner
@@ -128,6 +129,13 @@ def plan(
     workday: Annotated[
         int, typer.Option("--workday-minutes", help="Assembly minutes in one working day.")
     ] = 480,
+    calendar_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--calendar",
+            help="Working weekdays and holidays (TOML) [default: Monday to Friday].",
+        ),
+    ] = None,
     deadline: DeadlineOpt = None,
     output_format: Annotated[
         PlanOutput,
@@ -184,7 +192,14 @@ def plan(
         orders = [single_order(request, order_id or "request")]
     stock_data = stock_or_exit(stock, supply)
     _warn(unknown_skus(stock_data, model), stock_data.sources)
-    planner = Planner(model, stock_data, day, rate, workday, deadline)
+    calendar = None
+    if calendar_file is not None:
+        try:
+            calendar = read_calendar(calendar_file)
+        except CalendarError as exc:
+            sys.stderr.write(render_text(exc.diagnostics, exc.sources))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    planner = Planner(model, stock_data, day, rate, workday, deadline, calendar)
     with progress("orders planned"):
         if reserve:
             database = _database_or_exit(stock)
@@ -248,13 +263,19 @@ def render_plan(model: Model, result: PlanResult, batch: bool) -> str:
         counts = result.counts
         blocks.append(
             f"{len(result.orders)} orders: {counts['buildable']} buildable now, "
-            f"{counts['short']} short, {counts['impossible']} impossible"
+            f"{counts['short']} short, {counts['impossible']} impossible; "
+            f"{result.late} late"
         )
     if result.purchase_list:
         lines = ["Purchase list:"]
         width = max(len(p.sku) for p in result.purchase_list)
         for line in result.purchase_list:
-            lines.append(f"  {line.sku:<{width}}  x{line.qty:<3} needed by {line.needed_by}")
+            order_by = ""
+            if line.order_by is not None:
+                order_by = f", order by {line.order_by}" + (" (PAST)" if line.past else "")
+            lines.append(
+                f"  {line.sku:<{width}}  x{line.qty:<3} needed by {line.needed_by}{order_by}"
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
@@ -277,7 +298,8 @@ def pick_list(model: Model, result: PlanResult) -> str:
 
 def _render_order(model: Model, order: OrderPlan) -> str:
     due = f", due {order.due}" if order.due else ""
-    head = f"Order {order.order_id}: {order.status.upper()}{due}"
+    late = f" -- LATE by {order.late_days} working days" if order.late_days else ""
+    head = f"Order {order.order_id}: {order.status.upper()}{due}{late}"
     if order.status == "impossible" or order.assembly is None:
         reason = f" (stopped at the {order.stopped})" if order.stopped else ""
         return (

@@ -17,6 +17,7 @@ from atoconf.language.model import (
     Model,
 )
 from atoconf.language.source import Span
+from atoconf.planning.calendar import Calendar
 from atoconf.planning.orders import Order, single_order
 from atoconf.planning.planner import Planner
 from atoconf.planning.results import OrderPlan, PlanResult, PurchaseLine
@@ -112,22 +113,24 @@ def _order_span(order: Order) -> Span | None:
 
 
 def purchase_list(planner: Planner, orders: Sequence[OrderPlan]) -> list[PurchaseLine]:
-    """Every short SKU: the total missing, needed by the earliest date an order
-    short of it must start assembly to meet its due date (never before today)."""
-    need: dict[str, tuple[int, date]] = {}
+    """Every short SKU: the total missing, needed by the earliest working day an order
+    short of it must start assembly to meet its due date (today for an order without
+    one; not moved to today when it is past), to be ordered its lead time before."""
+    need: dict[str, tuple[int, date, int | None]] = {}
     for order in orders:
         if not order.shortages:
             continue
         minutes = sum(s.minutes for s in order.steps)
-        due = order.due or planner.today
-        by = max(planner.today, due - timedelta(days=planner._assembly_days(minutes)))
+        by = planner.today if order.due is None else planner.start_by(order.due, minutes)
         for shortage in order.shortages:
-            qty, when = need.get(shortage.sku, (0, by))
-            need[shortage.sku] = (qty + shortage.qty, min(when, by))
-    return [
-        PurchaseLine(sku=sku, qty=qty, needed_by=by)
-        for sku, (qty, by) in sorted(need.items(), key=lambda kv: (kv[1][1], kv[0]))
-    ]
+            qty, when, lead = need.get(shortage.sku, (0, by, shortage.lead_days))
+            need[shortage.sku] = (qty + shortage.qty, min(when, by), lead)
+    lines = []
+    for sku, (qty, by, lead) in sorted(need.items(), key=lambda kv: (kv[1][1], kv[0])):
+        order_by = None if lead is None else by - timedelta(days=lead)
+        past = order_by is not None and order_by < planner.today
+        lines.append(PurchaseLine(sku=sku, qty=qty, needed_by=by, order_by=order_by, past=past))
+    return lines
 
 
 def plan(
@@ -138,9 +141,11 @@ def plan(
     labour_rate: Decimal | int | str = 0,
     workday_minutes: int = 480,
     deadline: float | None = None,
+    calendar: Calendar | None = None,
 ) -> PlanResult:
-    """Plan one request (order "request") or a batch of orders against a stock snapshot.
-    Raises atoconf.RequestError for a bad request."""
+    """Plan one request (order "request") or a batch of orders against a stock snapshot,
+    assembling on the calendar's working days (Monday to Friday by default). Raises
+    atoconf.RequestError for a bad request."""
     model = as_model(model)
     planner = Planner(
         model,
@@ -149,6 +154,7 @@ def plan(
         Decimal(str(labour_rate)),
         workday_minutes,
         deadline,
+        calendar,
     )
     if isinstance(request_or_orders, Sequence) and not isinstance(request_or_orders, str):
         orders = list(request_or_orders)

@@ -33,6 +33,7 @@ from atoconf.language.model import (
     Model,
     Value,
 )
+from atoconf.planning.calendar import Calendar, assembly_days
 from atoconf.planning.constraints import (
     cost_objective,
     joint_bound,
@@ -79,10 +80,12 @@ class Planner:
         labour_rate: Decimal = Decimal(0),
         workday_minutes: int = 480,
         deadline: float | None = None,
+        calendar: Calendar | None = None,
     ) -> None:
         self.model = model
         self.stock = stock
         self.today = today
+        self.calendar = calendar or Calendar()
         self.labour_rate = labour_rate
         self.workday_minutes = workday_minutes
         self.deadline = deadline
@@ -322,18 +325,27 @@ class Planner:
     def _minutes(self, assembly: AssemblyResult) -> int:
         return sum(s.minutes for s in self._steps(assembly))
 
-    def _ready(self, assembly: AssemblyResult, shelves: Shelves) -> tuple[int, int]:
-        """(days until ready, minutes): the longest lead time of what is short, plus
+    def _ready(self, assembly: AssemblyResult, shelves: Shelves) -> tuple[date, int]:
+        """(the day it is ready, minutes): the longest lead time of what is short, then
         the assembly's working days."""
         lead = 0
         for sku, qty in self._needs(assembly).items():
             if shelves.available(sku) < qty:
                 lead = max(lead, self.stock.lead_days(sku) or 0)
         minutes = self._minutes(assembly)
-        return lead + self._assembly_days(minutes), minutes
+        return self.ready_on(lead, minutes), minutes
 
-    def _assembly_days(self, minutes: int) -> int:
-        return -(-minutes // self.workday_minutes) if self.workday_minutes > 0 else 0
+    def ready_on(self, lead_days: int, minutes: int) -> date:
+        """The working day the last of `minutes` of assembly is done, when the parts
+        are there `lead_days` calendar days from today (0: they are on the shelves):
+        assembly starts on the first working day on or after that day."""
+        start = self.calendar.on_or_after(self.today + timedelta(days=lead_days))
+        return self.calendar.shifted(start, assembly_days(minutes, self.workday_minutes) - 1)
+
+    def start_by(self, due: date, minutes: int) -> date:
+        """The working day `minutes` of assembly must start to be done by `due`."""
+        last = self.calendar.on_or_before(due)
+        return self.calendar.shifted(last, 1 - assembly_days(minutes, self.workday_minutes))
 
     def _unpriced(self, assembly: AssemblyResult) -> list[str]:
         """The assembly's SKUs without supply data (their cost is not in its cost)."""
@@ -378,11 +390,10 @@ class Planner:
         minutes = sum(s.minutes for s in steps)
         lead = max((s.lead_days or 0 for s in shortages), default=0)
         unknown_lead = any(s.lead_days is None for s in shortages)
-        promise = (
-            None
-            if unknown_lead
-            else self.today + timedelta(days=lead + self._assembly_days(minutes))
-        )
+        promise = None if unknown_lead else self.ready_on(lead, minutes)
+        late = None
+        if promise is not None and order.due is not None:
+            late = self.calendar.between(order.due, promise)
         alternatives: list[Alternative] = []
         if shortages:
             alternatives = self._alternatives(
@@ -408,6 +419,7 @@ class Planner:
             cost=cost,
             unpriced=unpriced,
             due=order.due,
+            late_days=late,
         )
 
     def _alternatives(

@@ -62,16 +62,23 @@ class OrderPlan(_Out):
     picks: list[PickLine] = []
     shortages: list[ShortageLine] = []
     promise_date: date | None = None
+    due: date | None = None
+    # working days the promise date falls after `due` (0: on time; None: no due date
+    # or no promise date)
+    late_days: int | None = None
     alternatives: list[Alternative] = []
     steps: list[StepLine] = []
     cost: Cost | None = None
     unpriced: list[str] = []  # SKUs without supply data: their cost is not in `cost`
     # not part of the JSON shape unless set
-    due: date | None = None
     stopped: StopReason | None = None
 
+    @property
+    def late(self) -> bool:
+        return bool(self.late_days)
+
     def to_json(self) -> dict[str, Any]:
-        out = self.model_dump(mode="json", exclude={"due", "stopped", "assembly", "alternatives"})
+        out = self.model_dump(mode="json", exclude={"stopped", "assembly", "alternatives"})
         out["assembly"] = _assembly_json(self.assembly)
         out["alternatives"] = [
             {
@@ -93,6 +100,8 @@ _ORDER_KEYS = (
     "picks",
     "shortages",
     "promise_date",
+    "due",
+    "late_days",
     "alternatives",
     "steps",
     "cost",
@@ -107,9 +116,15 @@ def _assembly_json(assembly: AssemblyResult | None) -> dict[str, Any] | None:
 
 
 class PurchaseLine(_Out):
+    """A part to buy: the units short over the batch, the day the first order short of
+    it must start assembly, the last day to order it (needed_by less its lead time;
+    None: the lead time is not known), and whether that day is past."""
+
     sku: str
     qty: int
     needed_by: date
+    order_by: date | None
+    past: bool
 
 
 class PlanResult(_Out):
@@ -127,6 +142,11 @@ class PlanResult(_Out):
             "orders": [o.to_json() for o in self.orders],
             "purchase_list": [p.model_dump(mode="json") for p in self.purchase_list],
         }
+
+    @property
+    def late(self) -> int:
+        """Orders promised after their due date."""
+        return sum(order.late for order in self.orders)
 
     @property
     def counts(self) -> dict[Status, int]:
