@@ -9,6 +9,7 @@ assembly and be minimal, and `why` must agree with `domains`.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -108,7 +109,9 @@ def test_why_agrees_with_domains(case: Case, data: st.DataObject) -> None:
     available = any(oracle.same_value(value, v) for v in allowed[name])
     assert result.satisfiable == available
     if not available:
-        assert result.conflict, "an unavailable value needs a reason"
+        # the reason: a conflict of rules and request items, or none when the value is
+        # impossible in itself (a quantity of a component whose `where` leaves no part):
+        # either way, with the value, no valid assembly
         case_with = Case(
             case.text,
             case.model,
@@ -116,9 +119,8 @@ def test_why_agrees_with_domains(case: Case, data: st.DataObject) -> None:
             case.require_text,
             case.require,
         )
-        # the conflict, with the value itself, has no valid assembly
         members = [*result.conflict, Member(kind="request", item=item_text(name, value))]
-        assert not satisfiable(case_with, members)
+        assert not satisfiable(case_with, members), "an unavailable value needs a reason"
 
 
 def test_a_satisfiable_request_is_said_to_be_so() -> None:
@@ -247,3 +249,23 @@ def test_quickxplain_and_fastdiag_are_minimal_on_synthetic_problems(
     assert consistent(rest)
     for member in diagnosis:
         assert not consistent(rest | {member}), "diagnosis not minimal"
+
+
+def test_a_value_impossible_in_itself_is_said_to_be(tmp_path: Path) -> None:
+    """No rule or request item is to blame when the structure rules a value out: the
+    only part of an optional component fails its `where`, so a quantity of it is
+    unavailable whatever is asked."""
+    rules = tmp_path / "w.ato"
+    rules.write_text(
+        "product w\nenum Color { red, blue }\ntype T { color: Color default red }\n"
+        'parts T { "T-1": color=red }\n'
+        "component a: T qty 1..2 optional where color != red\noption o: bool\n"
+        "rule r: o -> a == none\n"
+    )
+    model = atoconf.load(rules)
+    result = model.configure({}).why("a.qty", 1)
+    assert not result.satisfiable and result.conflict == []
+    ran = cli("explain", str(rules), "--why", "a.qty=1", in_process=True)
+    assert ran.returncode == 0
+    assert ran.stdout.startswith("a.qty=1 is unavailable in itself, whatever the request")
+    assert "the model itself has no valid assembly" not in ran.stdout

@@ -328,6 +328,12 @@ def _print_explanation(model: Model, result: Explanation, why: str | None) -> No
         return
     conflicts = result.conflicts or [result.conflict]
     head = f"{why} is unavailable" if why else "No valid assembly for this request"
+    if not result.conflict and not result.stopped and why:
+        typer.echo(
+            f"{head} in itself, whatever the request and the rules: its component's"
+            " parts, `where` filter or quantity range leave no assembly with it"
+        )
+        return
     if not result.conflict and not result.stopped:
         typer.echo(
             f"{head}: the model itself has no valid assembly, whatever the request and"
