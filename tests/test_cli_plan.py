@@ -40,7 +40,8 @@ def test_a_single_request_in_the_json_shape_of_spec_3() -> None:
     code, out, _ = plan("--set", "usage=gaming", "--set", "gpu=GPU-5090", "-f", "json")
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["version", "today", "orders", "purchase_list"]
+    assert list(data) == ["version", "today", "orders", "purchase_list", "load"]
+    assert data["load"] == []  # no --capacity: nothing is booked
     assert data["version"] == 1 and data["today"] == "2026-11-26"
     (order,) = data["orders"]
     assert list(order) == ORDER_KEYS

@@ -314,6 +314,64 @@ def test_a_batch_matches_sequential_brute_force_allocation(case: Case, n: int) -
         assert line.past == (line.order_by is not None and line.order_by < TODAY)
 
 
+@settings(FAST, max_examples=25)
+@given(cases(), st.integers(2, 5), st.integers(1, 40))
+def test_capacity_books_each_order_first_fit_in_planning_order(
+    case: Case, n: int, capacity: int
+) -> None:
+    """With a capacity, each order's minutes go into the earliest weekdays with room
+    from the day its parts are there, in planning order: the same choices as without,
+    dated by an independent first-fit schedule."""
+    orders = [order_of(case, f"O-{i}", TODAY + timedelta(days=n - i)) for i in range(n)]
+    free = plan_orders(
+        Planner(case.model, case.stock, TODAY, case.rate), orders, Shelves(case.stock)
+    )
+    planner = Planner(case.model, case.stock, TODAY, case.rate, capacity=capacity)
+    result = plan_orders(planner, orders, Shelves(case.stock))
+    booked: dict[date, int] = {}
+    for plan, unlimited in zip(result.orders, free.orders, strict=True):
+        assert plan.assembly == unlimited.assembly and plan.picks == unlimited.picks
+        if unlimited.promise_date is None:
+            assert plan.promise_date is None
+            continue
+        day = TODAY + timedelta(days=max((s.lead_days or 0 for s in plan.shortages), default=0))
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        last, left = day, sum(s.minutes for s in plan.steps)
+        while left > 0:
+            take = min(left, capacity - booked.get(day, 0))
+            if take > 0 and day.weekday() < 5:
+                booked[day] = booked.get(day, 0) + take
+                left, last = left - take, day
+            day += timedelta(days=1)
+        assert plan.promise_date == last
+        assert plan.late_days == (None if plan.due is None else weekdays_after(plan.due, last))
+    assert [(d.date, d.minutes, d.capacity) for d in result.load] == [
+        (day, minutes, capacity) for day, minutes in sorted(booked.items())
+    ]
+
+
+def test_three_orders_share_a_small_capacity() -> None:
+    """Three buildable 8-minute orders, 10 minutes a day from Thursday 26 November:
+    the first fits Thursday, the second spills into Friday, the third into Monday."""
+    model = load_model(STEPS, "steps.ato")
+    stock = Stock({("A", "L"): Shelf("A", "L", 9, 0)}, {"A": Supply(1, Decimal(1))})
+    request = resolve_request(model, Request.model_validate({"select": {"b": None}})).value
+    assert request is not None
+    orders = [Order(f"O-{i}", request, TODAY + timedelta(days=1)) for i in range(3)]
+    planner = Planner(model, stock, TODAY, capacity=10)
+    result = plan_orders(planner, orders, Shelves(stock))
+    assert [sum(s.minutes for s in o.steps) for o in result.orders] == [8, 8, 8]
+    assert [o.promise_date for o in result.orders] == [
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+        date(2026, 11, 30),
+    ]
+    assert [o.late_days for o in result.orders] == [0, 0, 1]  # due Friday 27
+    assert [(d.date.day, d.minutes) for d in result.load] == [(26, 10), (27, 10), (30, 4)]
+    assert result.late == 1
+
+
 def weekdays_after(due: date, day: date) -> int:
     return sum((due + timedelta(days=n)).weekday() < 5 for n in range(1, (day - due).days + 1))
 

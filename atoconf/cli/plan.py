@@ -129,6 +129,14 @@ def plan(
     workday: Annotated[
         int, typer.Option("--workday-minutes", help="Assembly minutes in one working day.")
     ] = 480,
+    capacity: Annotated[
+        int | None,
+        typer.Option(
+            "--capacity",
+            help="Assembly minutes per working day for the whole shop: orders take them "
+            "first-fit in planning order [default: unlimited].",
+        ),
+    ] = None,
     calendar_file: Annotated[
         Path | None,
         typer.Option(
@@ -175,6 +183,8 @@ def plan(
     rate = _parse_rate(labour_rate)
     if workday < 0:
         fail_usage("--workday-minutes must be 0 or more")
+    if capacity is not None and capacity <= 0:
+        fail_usage("--capacity must be 1 minute a day or more")
     bad_input = False
     if orders_file is not None:
         model = load_or_exit(file).model
@@ -199,7 +209,7 @@ def plan(
         except CalendarError as exc:
             sys.stderr.write(render_text(exc.diagnostics, exc.sources))
             raise typer.Exit(EXIT_BAD_INPUT) from None
-    planner = Planner(model, stock_data, day, rate, workday, deadline, calendar)
+    planner = Planner(model, stock_data, day, rate, workday, deadline, calendar, capacity)
     with progress("orders planned"):
         if reserve:
             database = _database_or_exit(stock)
@@ -266,6 +276,11 @@ def render_plan(model: Model, result: PlanResult, batch: bool) -> str:
             f"{counts['short']} short, {counts['impossible']} impossible; "
             f"{result.late} late"
         )
+    if result.load:
+        lines = ["Assembly load (minutes booked / capacity):"]
+        for load in result.load:
+            lines.append(f"  {load.date}  {load.minutes:>5} / {load.capacity}")
+        blocks.append("\n".join(lines))
     if result.purchase_list:
         lines = ["Purchase list:"]
         width = max(len(p.sku) for p in result.purchase_list)

@@ -20,7 +20,7 @@ from atoconf.language.source import Span
 from atoconf.planning.calendar import Calendar
 from atoconf.planning.orders import Order, single_order
 from atoconf.planning.planner import Planner
-from atoconf.planning.results import OrderPlan, PlanResult, PurchaseLine
+from atoconf.planning.results import DayLoad, OrderPlan, PlanResult, PurchaseLine
 from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import AlreadyReserved, Conflict, Pick, Stock, StockDatabase
 
@@ -29,9 +29,22 @@ from atoconf.planning.stock import AlreadyReserved, Conflict, Pick, Stock, Stock
 
 def plan_orders(planner: Planner, orders: Sequence[Order], shelves: Shelves) -> PlanResult:
     """Plan orders in priority order, each seeing what the earlier ones took."""
-    planned = [planner.plan(order, shelves) for order in sorted(orders, key=Order.sort_key)]
+    planned = [
+        planner.book(planner.plan(order, shelves)) for order in sorted(orders, key=Order.sort_key)
+    ]
+    return _result(planner, planned)
+
+
+def _result(planner: Planner, planned: list[OrderPlan]) -> PlanResult:
+    load = [
+        DayLoad(date=day, minutes=minutes, capacity=planner.capacity or 0)
+        for day, minutes in sorted(planner.booked.items())
+    ]
     return PlanResult(
-        today=planner.today, orders=planned, purchase_list=purchase_list(planner, planned)
+        today=planner.today,
+        orders=planned,
+        purchase_list=purchase_list(planner, planned),
+        load=load,
     )
 
 
@@ -99,11 +112,8 @@ def plan_and_reserve(
                 )
             )
         if done is not None:
-            planned.append(done)
-    result = PlanResult(
-        today=planner.today, orders=planned, purchase_list=purchase_list(planner, planned)
-    )
-    return Checked(result, diagnostics)
+            planned.append(planner.book(done))
+    return Checked(_result(planner, planned), diagnostics)
 
 
 def _order_span(order: Order) -> Span | None:
@@ -142,6 +152,7 @@ def plan(
     workday_minutes: int = 480,
     deadline: float | None = None,
     calendar: Calendar | None = None,
+    capacity: int | None = None,
 ) -> PlanResult:
     """Plan one request (order "request") or a batch of orders against a stock snapshot,
     assembling on the calendar's working days (Monday to Friday by default). Raises
@@ -155,6 +166,7 @@ def plan(
         workday_minutes,
         deadline,
         calendar,
+        capacity,
     )
     if isinstance(request_or_orders, Sequence) and not isinstance(request_or_orders, str):
         orders = list(request_or_orders)

@@ -81,11 +81,18 @@ class Planner:
         workday_minutes: int = 480,
         deadline: float | None = None,
         calendar: Calendar | None = None,
+        capacity: int | None = None,
     ) -> None:
         self.model = model
         self.stock = stock
         self.today = today
         self.calendar = calendar or Calendar()
+        # assembly minutes a working day for the whole shop (None: unlimited), and the
+        # minutes booked per day by the orders planned so far (see `book`)
+        if capacity is not None and capacity <= 0:
+            raise ValueError(f"the capacity must be 1 minute a day or more, not {capacity}")
+        self.capacity = capacity
+        self.booked: dict[date, int] = {}
         self.labour_rate = labour_rate
         self.workday_minutes = workday_minutes
         self.deadline = deadline
@@ -334,6 +341,26 @@ class Planner:
                 lead = max(lead, self.stock.lead_days(sku) or 0)
         minutes = self._minutes(assembly)
         return self.ready_on(lead, minutes), minutes
+
+    def book(self, plan: OrderPlan) -> OrderPlan:
+        """With a capacity, the plan with its minutes booked first-fit into the shop's
+        working days from the day its parts are there, spilling into later days: its
+        promise date is the day its last minute is booked. Called once per accepted
+        plan, in planning order."""
+        if self.capacity is None or plan.promise_date is None:
+            return plan
+        lead = max((s.lead_days or 0 for s in plan.shortages), default=0)
+        day = last = self.calendar.on_or_after(self.today + timedelta(days=lead))
+        left = sum(s.minutes for s in plan.steps)
+        while left > 0:
+            take = min(left, self.capacity - self.booked.get(day, 0))
+            if take > 0:
+                self.booked[day] = self.booked.get(day, 0) + take
+                left -= take
+                last = day
+            day = self.calendar.shifted(day, 1)
+        late = None if plan.due is None else self.calendar.between(plan.due, last)
+        return plan.model_copy(update={"promise_date": last, "late_days": late})
 
     def ready_on(self, lead_days: int, minutes: int) -> date:
         """The working day the last of `minutes` of assembly is done, when the parts

@@ -127,13 +127,23 @@ class PurchaseLine(_Out):
     past: bool
 
 
+class DayLoad(_Out):
+    """Assembly minutes booked on a working day, and the shop's capacity that day."""
+
+    date: date
+    minutes: int
+    capacity: int
+
+
 class PlanResult(_Out):
-    """A whole plan: one entry per order, and what to buy."""
+    """A whole plan: one entry per order, what to buy, and with a capacity the
+    assembly minutes booked per working day."""
 
     version: int = JSON_VERSION
     today: date
     orders: list[OrderPlan]
     purchase_list: list[PurchaseLine]
+    load: list[DayLoad] = []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,6 +151,7 @@ class PlanResult(_Out):
             "today": self.today.isoformat(),
             "orders": [o.to_json() for o in self.orders],
             "purchase_list": [p.model_dump(mode="json") for p in self.purchase_list],
+            "load": [day.model_dump(mode="json") for day in self.load],
         }
 
     @property
