@@ -87,10 +87,11 @@ class Planner:
         self.stock = stock
         self.today = today
         self.calendar = calendar or Calendar()
-        # assembly minutes a working day for the whole shop (None: unlimited), and the
-        # minutes booked per day by the orders planned so far (see `book`)
         if capacity is not None and capacity <= 0:
             raise ValueError(f"the capacity must be 1 minute a day or more, not {capacity}")
+        # assembly minutes a working day for the whole shop (None: unlimited), and the
+        # minutes booked per day by the orders this planner planned so far: one
+        # schedule per planner (see `book`)
         self.capacity = capacity
         self.booked: dict[date, int] = {}
         self.labour_rate = labour_rate
