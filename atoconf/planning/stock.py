@@ -134,10 +134,18 @@ class Stock:
 
 def unknown_skus(stock: Stock, model: Model) -> list[Diagnostic]:
     """A warning for each SKU the stock or supply lists that the model does not know."""
-    found: list[Diagnostic] = []
-    seen: set[str] = set()
     rows: list[tuple[str, Span | None]] = [(s.sku, s.span) for s in stock.shelves.values()]
     rows += [(sku, s.span) for sku, s in stock.supply.items()]
+    return not_parts(rows, model, stock.source, "it is ignored", "or remove the row")
+
+
+def not_parts(
+    rows: Iterable[tuple[str, Span | None]], model: Model, source: str, outcome: str, fix: str
+) -> list[Diagnostic]:
+    """A warning (W0801) at the first row of each SKU that is not a part of the model;
+    `outcome` says what happens to it, `fix` what to do besides checking the number."""
+    found: list[Diagnostic] = []
+    seen: set[str] = set()
     for sku, span in rows:
         if sku in model.parts or sku in seen:
             continue
@@ -145,10 +153,10 @@ def unknown_skus(stock: Stock, model: Model) -> list[Diagnostic]:
         found.append(
             warning(
                 "W0801",
-                f"SKU '{sku}' in {span.file if span else stock.source} is not a part of the "
-                "model; it is ignored",
+                f"SKU '{sku}' in {span.file if span else source} is not a part of the "
+                f"model; {outcome}",
                 span,
-                hint="check the part number, or remove the row",
+                hint=f"check the part number, {fix}".removesuffix(", "),
             )
         )
     return found
@@ -430,17 +438,8 @@ class Receipts:
 
     def unknown(self, model: Model) -> list[Diagnostic]:
         """A warning for each SKU that is not a part of the model, at its first row."""
-        return [
-            warning(
-                "W0801",
-                f"SKU '{sku}' in {span.file} is not a part of the model; it is booked in "
-                "all the same",
-                span,
-                hint="check the part number",
-            )
-            for sku, span in sorted(self.rows.items())
-            if sku not in model.parts
-        ]
+        rows = sorted(self.rows.items())
+        return not_parts(rows, model, "receipts", "it is booked in all the same", "")
 
 
 def read_receipts_csv(path: str | Path) -> Receipts:
