@@ -1222,7 +1222,9 @@ class Graph:
         largest = self._best(-1, filters, clock)  # minus the most a state adds
         bits = total.bit_length() + 1
         slot = (1 << bits) - 1
-        size, ones_all = 1, 1  # coefficient 1 in each of limit + 2 slots, by doubling
+        # coefficient 1 in each of limit + 2 slots, by doubling: a parent reads a child
+        # within the child's budgets, at most `limit` past its lo
+        size, ones_all = 1, 1
         while size < limit + 2:
             ones_all |= ones_all << (bits * size)
             size *= 2
@@ -1233,36 +1235,42 @@ class Graph:
                 return 0
             return (ones_all & ((1 << (bits * (stop - start))) - 1)) << (bits * start)
 
-        # per state of the level below: (lo, width, window, total)
-        below: list[tuple[int, int, int, int]] = [(0, 0, 0, 1)] * self.final
+        # per state of the level below: [lo, slots, poly, total]; past its window a
+        # state's C is its total, and its poly is extended with totals as far as a
+        # parent reads it (once per state, not once per value that reads it)
+        below: list[list[int]] = [[0, 0, 0, 1] for _ in range(self.final)]
         for depth in range(len(self.levels) - 1, -1, -1):
             clock.check()
             keep = filters[depth]
-            row: list[tuple[int, int, int, int]] = []
+            row: list[list[int]] = []
             for state, edges in enumerate(self.levels[depth]):
                 clock.tick()
                 reached = least[depth][state]
                 count = plain[depth][state]
                 if reached is None or limit - reached < 0 or not count:
-                    row.append((0, 0, 0, 0))
+                    row.append([0, 0, 0, 0])
                     continue
                 hi = limit - reached
                 lo = max(0, limit - most[depth][state])
                 width = max(0, min(hi, int(-largest[depth][state])) - lo + 1)
                 acc = 0
                 if width:
-                    mask = (1 << (bits * width)) - 1
                     for e in edges:
-                        c_lo, c_width, c_poly, c_total = below[e.child]
+                        child = below[e.child]
+                        c_lo, c_slots, c_poly, c_total = child
                         if not c_total:
                             continue
                         for u in self._kept(e, keep):
                             d = lo - u - c_lo  # child slot = this slot + d
-                            part = c_poly >> (bits * d) if d >= 0 else c_poly << (bits * -d)
-                            # past the child's window its C is its total
-                            start = max(0, c_width - d)
-                            acc += (part & mask) + c_total * ones(start, width)
-                row.append((lo, width, acc, count))
+                            if width + d > c_slots:
+                                c_poly += c_total * ones(c_slots, width + d)
+                                c_slots = child[1] = width + d
+                                child[2] = c_poly
+                            # no slot can carry into the next: each sums to at most
+                            # this state's count; the window is cut out once, below
+                            acc += c_poly >> (bits * d) if d >= 0 else c_poly << (bits * -d)
+                    acc &= (1 << (bits * width)) - 1
+                row.append([lo, width, acc, count])
             below = row
         lo, width, poly, count = below[0]
         return (poly & slot) if width else count
