@@ -18,7 +18,8 @@ operation gets a deadline (--deadline), so the run always ends:
   greyed anything out, random pairs that a short search proves to conflict);
 - why: after each click, one value greyed out so far (else the second item of
   each conflict found), explained;
-- count: the exact number of valid assemblies (time, exact or not);
+- count: the exact number of valid assemblies (time, exact or not), its deadline
+  no shorter than its goal;
 - peak resident memory of the model's process;
 - the naive encoding of bench_solver.py (one python-constraint FunctionConstraint
   per rule, domains by listing every assembly) under --naive-deadline: its time
@@ -33,8 +34,10 @@ marked `>` was stopped by its deadline: a lower bound. Once --patience clicks
 operation also records its CPU time: CPU/wall well under 100% means other
 processes shared the CPUs and the wall times are inflated, and the paths the
 engine says answered it (logger `atoconf.engine`): every path other than the
-compiled graphs is printed with its reason, per model and per family, so a
-family that misses a goal shows why (which operation fell back, and from what).
+plain compiled graphs (a fallback with its reason, or a graph that says what it
+left to be checked on paths or how it counted) is printed per model and per
+family, and at the end each goal a family misses is listed with the paths that
+answered those operations: why it missed.
 
     python benchmarks/bench_shapes.py [--families pc,server,...] [--count 5] [--skus N]
         [--seed 1] [--deadline 30] [--naive-deadline 5] [--jobs 1] [--quick]
@@ -389,7 +392,8 @@ def measure(case: Case, settings: Settings, send: Callable[[Record], None]) -> N
         }
 
     def count() -> Record:
-        r = empty.count(deadline=deadline)
+        # never stopped before its goal: a count within its goal is seen to be
+        r = empty.count(deadline=max(deadline, GOAL_COUNT.get(case.group, GOAL_COUNT_DEFAULT)))
         return {"stopped": r.stopped is not None, "exact": r.exact, "count": str(r.count)}
 
     def domains_again() -> Record:
@@ -660,10 +664,10 @@ def summary(title: str, records: list[Record], count_goal: float | None) -> list
         )
     models_by: dict[str, int] = {}
     for r in ok:
-        for said in fallbacks(r):
+        for said in other_paths(r):
             models_by[said] = models_by.get(said, 0) + 1
     for said, n in sorted(models_by.items(), key=lambda item: -item[1]):
-        out.append(f"   fallback in {n} of {len(ok)} models: {said}")
+        out.append(f"   other path in {n} of {len(ok)} models: {said}")
     if ok:
         slowest = max(ok, key=total_time)
         kind, figure = worst(slowest)
@@ -674,13 +678,64 @@ def summary(title: str, records: list[Record], count_goal: float | None) -> list
     return out
 
 
+def misses(group: str, records: list[Record], count_goal: float) -> list[str]:
+    """Each goal a family misses: its figure and the paths that answered those
+    operations with what they say (a fallback's reason, what a graph left to paths or
+    how it counted), the commonest first: why it missed."""
+    ok = [r for r in records if "first_request_s" in r]
+    clicks = [f for r in ok for f in figures(r.get("clicks", []))]
+
+    def each(key: str) -> list[Figure]:
+        if key in ("clicks", "explain", "why"):
+            return [f for r in ok for f in figures(r.get(key, []))]
+        if key == "first_paths":
+            return [f for r in ok if (f := first_request(r)) is not None]
+        return [f for r in ok if (f := op(r, key)) is not None]
+
+    targets = [
+        ("domains p95", percentile(clicks, 95), GOAL_CLICK_P95, "clicks"),
+        ("slowest click", percentile(clicks, 100), GOAL_CLICK_MAX, "clicks"),
+        ("first request", percentile(each("first_paths"), 100), GOAL_FIRST, "first_paths"),
+        ("solve first p95", percentile(each("solve_first"), 95), GOAL_SOLVE_FIRST, "solve_first"),
+        ("100 cheapest p95", percentile(each("cheapest"), 95), GOAL_CHEAPEST, "cheapest"),
+        ("explain p95", percentile(each("explain"), 95), GOAL_EXPLAIN_P95, "explain"),
+        ("why p95", percentile(each("why"), 95), GOAL_WHY_P95, "why"),
+        ("count p95", percentile(each("count"), 95), count_goal, "count"),
+    ]
+    out = []
+    for title, figure, goal, key in targets:
+        inexact = key == "count" and any(not r.get("count", {}).get("exact") for r in ok)
+        if figure is None or (figure.s < goal and not figure.stopped and not inexact):
+            continue
+        said: dict[str, int] = {}
+        for r in ok:
+            found = r.get(key)
+            if key == "first_paths":
+                found = [{"paths": found or []}]
+            for x in found if isinstance(found, list) else [found]:
+                for path in x.get("paths", []) if isinstance(x, dict) else []:
+                    said[path] = said.get(path, 0) + 1
+        why = sorted(
+            ((n, path) for path, n in said.items() if not path.endswith(COMPILED)),
+            key=lambda item: -item[0],
+        )
+        reasons = "; ".join(f"{path} x{n}" for n, path in why[:3]) or (
+            "answered on the compiled graphs alone: the graphs' own work"
+        )
+        out.append(f"   {group:<10} {title} {figure} (goal < {Figure(goal)}): {reasons}")
+    memory = max((r.get("peak_mb", 0.0) for r in ok), default=0.0)
+    if memory >= GOAL_MEMORY_MB:
+        out.append(f"   {group:<10} peak memory {memory:.0f} MB (goal < {GOAL_MEMORY_MB:.0f} MB)")
+    return out
+
+
 COMPILED = (": graph", ": clauses")  # the compiled paths: decision graphs, the SAT solver
 
 
-def fallbacks(record: Record) -> dict[str, int]:
-    """The paths other than the compiled ones (the decision graphs, or clauses for the
-    SAT solver) that answered a model's operations, each with how many operations it
-    answered (in part)."""
+def other_paths(record: Record) -> dict[str, int]:
+    """The paths other than the plain compiled ones (the decision graphs, or clauses for
+    the SAT solver, with nothing to say) that answered a model's operations, each with
+    how many operations it answered (in part)."""
     said: list[str] = list(record.get("first_paths", []))
     for key in ("clicks", "explain", "why", "solve_first", "cheapest", "count", "domains_again"):
         found = record.get(key)
@@ -732,7 +787,7 @@ def report(record: Record, index: int, total: int, deadline: float) -> list[str]
         f" CPU/wall {cpu_share([record]) or 0:.0%}",
         f"   clicks: {', '.join(c['click'] for c in record.get('clicks', []))}",
     ]
-    lines += [f"   fallback: {said} x{n}" for said, n in fallbacks(record).items()]
+    lines += [f"   other path: {said} x{n}" for said, n in other_paths(record).items()]
     late = [f for f in every_figure(record) if f.s > 1.5 * deadline]
     if late:
         lines.append(
@@ -875,6 +930,17 @@ def main(argv: list[str] | None = None) -> int:
             lines += [*summary(f"family {group}", mine, goal), ""]
     lines += summary("overall", records, None)
     print("\n".join(lines))
+    missed = [
+        m
+        for group in args.families
+        for m in misses(
+            group,
+            [r for r in records if r["group"] == group],
+            GOAL_COUNT.get(group, GOAL_COUNT_DEFAULT),
+        )
+    ]
+    print("\ngoals missed, with the paths that answered them (why):")
+    print("\n".join(missed) if missed else "   none: every goal met")
     print("\nslowest model of each family:")
     for group in args.families:
         mine = [r for r in records if r["group"] == group and "first_request_s" in r]

@@ -39,6 +39,8 @@ from atoconf.engine.sweep import (
     Unsupported,
     build_graphs,
     count_of,
+    counted_by_sums,
+    left_to_paths,
     supported_in,
     whole_space_compiled,
     whole_space_graphs,
@@ -451,7 +453,7 @@ def count(
                 own = bool(require) or rules is not None
                 built, narrowed = _group_graphs(model, setup, group, own, clock)
                 found = count_of(built, clock, narrowed)
-                answered("count", GRAPH)
+                answered("count", GRAPH, counted_by_sums(built))
             except Unsupported as why:
                 answered("count", "counter", str(why))
                 found = count_solutions(model, group, setup.domains, checks, clock)
@@ -514,11 +516,11 @@ def domains(
                         return DomainsResult(satisfiable=False, domains={})
                     supported.update(on_clauses)
                     continue
-                found = _sweep_domains(model, setup, group, own_graphs, clock, variables)
+                found, left = _sweep_domains(model, setup, group, own_graphs, clock, variables)
             except Unsupported as why:
                 answered("domains", "search", str(why))
             else:
-                answered("domains", GRAPH)
+                answered("domains", GRAPH, left)
                 exact = group if variables is None else [v for v in group if v in variables]
                 if not any(found[v] for v in exact):
                     return DomainsResult(satisfiable=False, domains={})
@@ -575,11 +577,11 @@ def _sweep_domains(
     own_graphs: bool,
     clock: Clock,
     variables: Collection[str] | None = None,
-) -> dict[str, set[tuple[type, Value]]]:
-    """A group's valid values from the sweep (see _group_graphs); with `variables`,
-    exact only for those."""
+) -> tuple[dict[str, set[tuple[type, Value]]], str]:
+    """A group's valid values from the sweep (see _group_graphs), with `variables`
+    exact only for those; and what the graphs left to be checked on paths."""
     built, narrowed = _group_graphs(model, setup, group, own_graphs, clock)
-    return supported_in(built, group, narrowed, clock, wanted=variables)
+    return supported_in(built, group, narrowed, clock, wanted=variables), left_to_paths(built)
 
 
 def _group_graphs(

@@ -1846,6 +1846,30 @@ def count_of(
     return total
 
 
+def left_to_paths(built: Built) -> str:
+    """What the graphs leave to be checked on paths (rules over a second sum, whose
+    valid values need a witness each), in words; "" when nothing."""
+    graph = built[0][2] if built else None
+    names = sorted({graph.tables[n].origin.name for n in graph.unchecked}) if graph else []
+    return f"rules checked on paths: {', '.join(names)}" if names else ""
+
+
+def counted_by_sums(built: Built) -> str:
+    """How a count under a budget is taken, in words ("" without one): every state
+    carries a count per sum within the budget, so it costs the states times the sums."""
+    cut = [
+        (graph, hi)
+        for _, segments, graph in built
+        if graph.ws is not None and segments is not None
+        for lo, hi, ok in segments
+        if ok and segments != [(0, graph.ws.top, True)]
+    ]
+    if not cut:
+        return ""
+    graph, budget = max(cut, key=lambda c: c[1])
+    return f"a count per sum up to {budget:,} in each of {graph.states:,} states"
+
+
 def supported_in(
     built: Built,
     group: Sequence[str],
