@@ -69,7 +69,8 @@ def test_count_matches_brute_force(name: str) -> None:
 @st.composite
 def _budgeted(draw: st.DrawFn) -> str:
     """A small product whose price total has a budget (per tier) that cuts through
-    the sums: the graph counts the paths under it (`Graph.at_most`)."""
+    the sums: the graph counts the paths under it (`Graph.at_most`), or with a
+    second sum, along its paths."""
     lines = ["product p"]
     names = ["a", "b", "c", "d"][: draw(st.integers(2, 4))]
     for i, name in enumerate(names):
@@ -89,6 +90,8 @@ def _budgeted(draw: st.DrawFn) -> str:
     lines.append(f"rule dear: tier == pro -> total(price) <= {high}")
     if draw(st.booleans()):
         lines.append(f"rule fits: {names[0]}.size <= {names[-1]}.size")
+    if draw(st.booleans()):  # a second sum: checked on the graph's paths
+        lines.append(f"rule light: total(size) <= {draw(st.integers(0, 6))}")
     return "\n".join(lines) + "\n"
 
 

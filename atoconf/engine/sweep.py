@@ -1122,11 +1122,11 @@ class Graph:
         """The number of complete paths within `allowed` (whose sum the segments
         allow): each run of sums where the rules hold is a difference of two
         `at_most` counts."""
-        if self.unchecked:
-            raise Unsupported("some rules are checked on paths, not counted in the graph")
         if segments is not None and not any(ok for _, _, ok in segments):
             return 0
         filters = self._filters(allowed)
+        if self.unchecked:
+            return self._count_on_paths(segments, filters, clock)
         if self.ws is None or segments is None or segments == [(0, self.ws.top, True)]:
             return self._plain_counts(filters, clock)[0][0]
         if self.ws.top > MAX_SUM_STEPS:
@@ -1136,6 +1136,64 @@ class Graph:
             for lo, hi, ok in segments
             if ok
         )
+
+    def _count_on_paths(
+        self,
+        segments: Sequence[tuple[int, int, bool]] | None,
+        filters: Sequence[set[Value] | None],
+        clock: Clock,
+    ) -> int:
+        """The complete paths within the filters where the rules left out of the levels
+        hold (and whose sum the segments allow): forward, level by level, the paths to
+        each state counted per rests of those rules (their partial sums, see
+        _lazy_key) and, under a budget, per sum so far. Values of an edge alike to
+        those rules (and adding the same) step once, their number multiplied."""
+        ws = self.ws
+        cut = ws is not None and segments is not None and segments != [(0, ws.top, True)]
+        layer: dict[tuple[int, tuple[int, ...], int], int] = {(0, self.unchecked_start(), 0): 1}
+        steps: dict[tuple[tuple[int, ...], str, Value], tuple[int, ...] | None] = {}
+        for depth, level in enumerate(self.levels):
+            clock.check()
+            var, keep = self.order[depth], filters[depth]
+            reading = [n for n in self.unchecked if var in self.tables[n].scope]
+            alike: dict[int, list[tuple[Value, int, int]]] = {}  # per edge's values: groups
+            out: dict[tuple[int, tuple[int, ...], int], int] = {}
+            for (state, rests, partial), paths in layer.items():
+                clock.tick()
+                for e in level[state]:
+                    groups = alike.get(id(e.values))
+                    if groups is None:
+                        found: dict[tuple[Any, ...], list[Any]] = {}
+                        for value, u in zip(e.values, e.units, strict=True):
+                            if keep is not None and value not in keep:
+                                continue
+                            key = tuple(
+                                self.tables[n].classes[self.tables[n].scope.index(var)][value]
+                                for n in reading
+                            ) + ((u,) if cut else ())
+                            found.setdefault(key, [value, u, 0])[2] += 1
+                        groups = alike[id(e.values)] = [(v, u, k) for v, u, k in found.values()]
+                    for value, u, times in groups:
+                        after: tuple[int, ...] | None = rests
+                        if reading:
+                            step = (rests, var, value)
+                            if step not in steps:
+                                steps[step] = self.unchecked_step(rests, var, value)
+                            after = steps[step]
+                        if after is None:
+                            continue
+                        child = (e.child, after, partial + u if cut else 0)
+                        out[child] = out.get(child, 0) + paths * times
+            if len(out) > MAX_SUM_STEPS:
+                raise Unsupported("the rules checked on paths take too many partial sums to count")
+            layer = out
+        total = 0
+        for (_, rests, partial), paths in layer.items():
+            if any(r != -2 for r in rests):
+                raise Unsupported("a rule checked on paths is still open at the end of a path")
+            if not cut or any(lo <= partial <= hi and ok for lo, hi, ok in segments or ()):
+                total += paths
+        return total
 
     @staticmethod
     def _kept(e: Edge, keep: set[Value] | None) -> list[int]:
