@@ -719,8 +719,9 @@ def misses(group: str, records: list[Record], count_goal: float) -> list[str]:
             ((n, path) for path, n in said.items() if not path.endswith(COMPILED)),
             key=lambda item: -item[0],
         )
+        plain = "answered on the compiled graphs alone: the graphs' own work"
         reasons = "; ".join(f"{path} x{n}" for n, path in why[:3]) or (
-            "answered on the compiled graphs alone: the graphs' own work"
+            plain if said else "stopped before any path answered"
         )
         out.append(f"   {group:<10} {title} {figure} (goal < {Figure(goal)}): {reasons}")
     memory = max((r.get("peak_mb", 0.0) for r in ok), default=0.0)

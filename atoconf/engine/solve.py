@@ -452,8 +452,10 @@ def count(
                     raise Unsupported("the model's graphs do not fit")
                 own = bool(require) or rules is not None
                 built, narrowed = _group_graphs(model, setup, group, own, clock)
+                # said first: a count stopped by its deadline still tells how it was taken
+                how = "; ".join(n for n in (left_to_paths(built), counted_by_sums(built)) if n)
+                answered("count", GRAPH, how)
                 found = count_of(built, clock, narrowed)
-                answered("count", GRAPH, counted_by_sums(built))
             except Unsupported as why:
                 answered("count", "counter", str(why))
                 found = count_solutions(model, group, setup.domains, checks, clock)

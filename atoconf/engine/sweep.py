@@ -1160,6 +1160,10 @@ class Graph:
             out: dict[tuple[int, tuple[int, ...], int], int] = {}
             for (state, rests, partial), paths in layer.items():
                 clock.tick()
+                if len(out) > MAX_SUM_STEPS:
+                    raise Unsupported(
+                        "the rules checked on paths take too many partial sums to count"
+                    )
                 for e in level[state]:
                     groups = alike.get(id(e.values))
                     if groups is None:
@@ -1184,8 +1188,6 @@ class Graph:
                             continue
                         child = (e.child, after, partial + u if cut else 0)
                         out[child] = out.get(child, 0) + paths * times
-            if len(out) > MAX_SUM_STEPS:
-                raise Unsupported("the rules checked on paths take too many partial sums to count")
             layer = out
         total = 0
         for (_, rests, partial), paths in layer.items():
