@@ -16,6 +16,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from atoconf.cli.test import run_files, test_diagnostics
 from atoconf.engine.check import LINT_DEADLINE, check_files
 from atoconf.engine.request import (
@@ -117,7 +119,9 @@ def render_stock_example(folder: Path, model: Model, rules: dict[str, SourceFile
     """What `atoconf plan main.ato --stock stock.csv --orders orders.jsonl` reports about
     its stock and orders (with a supply.csv: what `atoconf check main.ato --stock
     stock.csv` reports) (with `reserve-twice.txt`: what a second `--reserve` run of the
-    same orders against one database reports); `stock.db`: what opening it reports."""
+    same orders against one database reports; with `skip-reserved.txt`: what a second
+    run with --skip-reserved reports once the first run's stored plans are gone);
+    `stock.db`: what opening it reports."""
     if (folder / "stock.db").exists():
         try:
             StockDatabase(str(folder / "stock.db")).check_schema()
@@ -139,16 +143,20 @@ def render_stock_example(folder: Path, model: Model, rules: dict[str, SourceFile
         orders = read.value or []
         diagnostics += read.diagnostics
         sources.update(read.sources)
-        if (folder / "reserve-twice.txt").exists():
+        twice = (folder / "reserve-twice.txt").exists()
+        if twice or (folder / "skip-reserved.txt").exists():
             with tempfile.TemporaryDirectory() as temporary:
                 database = StockDatabase(str(Path(temporary) / "stock.db"))
                 database.init()
                 database.import_csv(stock)
                 planner = Planner(model, stock, date(2026, 11, 26))
-                for _ in range(2):
-                    problems = plan_and_reserve(planner, orders, database).diagnostics
+                plan_and_reserve(planner, orders, database)
+                if not twice:  # reserved as before plans were stored, kept on a rerun
+                    with database.engine.begin() as conn:
+                        conn.execute(sa.delete(database.plan_table))
+                again = plan_and_reserve(planner, orders, database, skip_reserved=not twice)
                 database.engine.dispose()
-            diagnostics += problems
+            diagnostics += again.diagnostics
     return render_text(diagnostics, sources)
 
 

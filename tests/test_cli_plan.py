@@ -29,6 +29,7 @@ ORDER_KEYS = [
     "steps",
     "cost",
     "unpriced",
+    "kept",
 ]
 
 

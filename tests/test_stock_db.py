@@ -131,7 +131,7 @@ def write_orders(path: Path, prefix: str, n: int, select: dict[str, object]) -> 
 def test_import_round_trips_and_init_is_idempotent(url: str) -> None:
     source = Stock.from_csv(CATALOGS / "pc" / "stock.csv")
     database = loaded(url, CATALOGS / "pc" / "stock.csv")
-    assert database.init() == 1  # again: nothing changes
+    assert database.init() == 2  # again: nothing changes
     snapshot = database.snapshot()
     assert {k: (s.on_hand, s.reserved) for k, s in snapshot.shelves.items()} == {
         k: (s.on_hand, s.reserved) for k, s in source.shelves.items()
@@ -230,6 +230,89 @@ def test_stock_commands_and_plan_reserve_end_to_end(url: str, tmp_path: Path) ->
     statuses = [o["status"] for o in json.loads(replanned.stdout)["orders"]]
     assert statuses == ["buildable", "buildable", "short"]
     invariant(StockDatabase(url))
+
+
+def test_a_batch_run_again_keeps_the_orders_already_reserved(url: str, tmp_path: Path) -> None:
+    """--skip-reserved: the orders that hold units stay as they were planned (their units,
+    their minutes in the schedule, their shortages on the purchase list); new ones are
+    planned on what is left; a released order is planned again."""
+    stock_csv = write_stock(tmp_path, {"GPU-4070": [("B-01", 1), ("B-02", 1)]})
+    database = loaded(url, stock_csv)
+    orders = write_orders(tmp_path / "orders.jsonl", "A", 3, {"usage": "gaming", "gpu": "GPU-4070"})
+    args = ("plan", str(PC), "--stock", url, "--today", "2026-11-26", "--capacity", "20")
+    first = cli(*args, "--orders", str(orders), "--reserve", "--format", "json")
+    assert first.returncode == 0, first.stderr
+    before = json.loads(first.stdout)
+    held = database.orders()
+    assert sorted(held) == ["A-000", "A-001", "A-002"]  # A-002 holds all but the GPU
+    assert sorted(database.plans()) == sorted(held)
+    # the same batch and one new order, run again
+    more = write_orders(tmp_path / "more.jsonl", "A", 4, {"usage": "gaming"})
+    again = cli(*args, "--orders", str(more), "--reserve", "--skip-reserved", "--format", "json")
+    assert again.returncode == 0, again.stderr
+    after = json.loads(again.stdout)
+    kept = {o["order_id"]: o for o in after["orders"] if o["kept"]}
+    assert sorted(kept) == ["A-000", "A-001", "A-002"]
+    for order in before["orders"]:
+        mine = kept[order["order_id"]]
+        assert {k: v for k, v in mine.items() if k != "kept"} == {
+            k: v for k, v in order.items() if k != "kept"
+        }
+    new = [o for o in after["orders"] if not o["kept"]]
+    assert [o["order_id"] for o in new] == ["A-003"] and new[0]["status"] == "buildable"
+    assert database.orders() == {**held, "A-003": database.reserved_for("A-003")}
+    # the kept orders' minutes are booked before the new one's, the short GPU bought again
+    assert sum(d["minutes"] for d in after["load"]) == sum(
+        sum(s["minutes"] for s in o["steps"]) for o in after["orders"]
+    )
+    assert [(p["sku"], p["qty"]) for p in after["purchase_list"]] == [("GPU-4070", 1)]
+    text = cli(*args, "--orders", str(more), "--reserve", "--skip-reserved")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.count("(reserved earlier, kept as planned)") == 4
+    # a released order (or one built) drops its stored plan: planned again next time
+    assert cli("stock", "release", url, "A-000").returncode == 0
+    assert cli("stock", "consume", url, "A-001").returncode == 0
+    assert sorted(database.plans()) == ["A-002", "A-003"]
+    last = cli(*args, "--orders", str(more), "--reserve", "--skip-reserved", "--format", "json")
+    assert last.returncode == 0, last.stderr
+    flags = {o["order_id"]: o["kept"] for o in json.loads(last.stdout)["orders"]}
+    assert flags == {"A-000": False, "A-001": False, "A-002": True, "A-003": True}
+    invariant(database)
+
+
+def test_an_older_schema_is_migrated_and_its_orders_kept_without_a_plan(
+    url: str, tmp_path: Path
+) -> None:
+    database = loaded(url, write_stock(tmp_path, {}))
+    database.reserve("OLD-1", [Pick("CPU-I3-14100", "A-01", 1)])
+    with database.engine.begin() as conn:  # as schema 1 had it: no stored plans
+        database.plan_table.drop(conn)
+        conn.execute(sa.update(database.meta_table).values(value="1"))
+    with pytest.raises(StockError) as raised:
+        database.check_schema()
+    assert "older stock schema" in raised.value.diagnostics[0].message
+    assert database.init() == 2
+    database.check_schema()
+    assert database.orders() == {"OLD-1": [Pick("CPU-I3-14100", "A-01", 1)]}
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text('{"order_id": "OLD-1", "due": "2026-12-04", "request": {}}\n')
+    args = ("plan", str(PC), "--stock", url, "--orders", str(orders), "--reserve")
+    kept = cli(*args, "--skip-reserved", "--format", "json")
+    assert kept.returncode == 0, kept.stderr
+    assert "warning[W0804]" in kept.stderr and "orders.jsonl:1:1" in kept.stderr
+    assert json.loads(kept.stdout)["orders"] == []
+    assert database.orders() == {"OLD-1": [Pick("CPU-I3-14100", "A-01", 1)]}
+    invariant(database)
+
+
+def test_skip_reserved_goes_with_reserve_and_not_with_replace(tmp_path: Path) -> None:
+    stock_csv = write_stock(tmp_path, {})
+    orders = write_orders(tmp_path / "orders.jsonl", "A", 1, {"usage": "office"})
+    args = ("plan", str(PC), "--orders", str(orders), "--skip-reserved")
+    alone = cli(*args, "--stock", str(stock_csv))
+    assert alone.returncode == 2 and "--skip-reserved goes with --reserve" in alone.stderr
+    both = cli(*args, "--stock", str(tmp_path / "stock.db"), "--reserve", "--replace")
+    assert both.returncode == 2 and "--replace" in both.stderr and "--skip-reserved" in both.stderr
 
 
 def test_plan_reserve_needs_a_database(tmp_path: Path) -> None:
@@ -384,6 +467,15 @@ def test_a_planner_killed_mid_batch_leaves_only_whole_orders(url: str, tmp_path:
         skus = {p.sku for p in picks}
         assert all(skus & set(c.parts) for c in needed), (order, picks)
         assert sum(p.qty for p in picks) >= len(needed)
+    # and with the plan it was reserved by, written in the same transaction
+    plans = database.plans()
+    assert sorted(plans) == sorted(reserved)
+    for order, plan in plans.items():
+        planned = json.loads(plan)
+        assert planned["order_id"] == order
+        assert sorted((p["sku"], p["location"], p["qty"]) for p in planned["picks"]) == sorted(
+            (p.sku, p.location, p.qty) for p in reserved[order]
+        )
     invariant(database)
 
 

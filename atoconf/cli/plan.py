@@ -115,6 +115,14 @@ def plan(
     replace: Annotated[
         bool, typer.Option("--replace", help="With --reserve: replace earlier reservations.")
     ] = False,
+    skip_reserved: Annotated[
+        bool,
+        typer.Option(
+            "--skip-reserved",
+            help="With --reserve: keep orders that already hold units as they were planned "
+            "(a batch run again).",
+        ),
+    ] = False,
     order_id: Annotated[
         str | None,
         typer.Option(
@@ -167,6 +175,10 @@ def plan(
         fail_usage("give either a request or --orders, not both")
     if replace and not reserve:
         fail_usage("--replace goes with --reserve")
+    if skip_reserved and not reserve:
+        fail_usage("--skip-reserved goes with --reserve")
+    if skip_reserved and replace:
+        fail_usage("give --replace (plan reserved orders again) or --skip-reserved (keep them)")
     if reserve and not is_database(stock):
         fail_usage(
             "--reserve records picks in a stock database; import the CSV into one first: "
@@ -214,9 +226,10 @@ def plan(
         if reserve:
             database = _database_or_exit(stock)
             with stock_errors():
-                reserved = plan_and_reserve(planner, orders, database, replace)
+                reserved = plan_and_reserve(planner, orders, database, replace, skip_reserved)
             if reserved.diagnostics:
-                bad_input = True
+                # an order refused is an error; one kept without its plan, a warning
+                bad_input = bad_input or any(d.is_error for d in reserved.diagnostics)
                 sys.stderr.write(render_text(reserved.diagnostics, reserved.sources))
             assert reserved.value is not None
             result = reserved.value
@@ -314,7 +327,8 @@ def pick_list(model: Model, result: PlanResult) -> str:
 def _render_order(model: Model, order: OrderPlan) -> str:
     due = f", due {order.due}" if order.due else ""
     late = f" -- LATE by {order.late_days} working days" if order.late_days else ""
-    head = f"Order {order.order_id}: {order.status.upper()}{due}{late}"
+    kept = " (reserved earlier, kept as planned)" if order.kept else ""
+    head = f"Order {order.order_id}: {order.status.upper()}{due}{late}{kept}"
     if order.status == "impossible" or order.assembly is None:
         reason = f" (stopped at the {order.stopped})" if order.stopped else ""
         return (

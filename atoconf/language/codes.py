@@ -94,4 +94,5 @@ CODES: dict[str, Code] = {
     "W0801": Code("unknown-stock-sku", "A SKU in the stock that is not a part of the model"),
     "W0802": Code("unpriced-sku", "A part in the stock without supply data: cost unknown"),
     "W0803": Code("unobtainable-part", "A part neither on a shelf nor in the supply data"),
+    "W0804": Code("kept-without-plan", "A reserved order kept without its plan"),
 }

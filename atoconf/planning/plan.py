@@ -12,7 +12,7 @@ from atoconf.engine.configure import Product, as_model, configure
 from atoconf.engine.request import (
     Request,
 )
-from atoconf.language.diagnostics import Checked, Diagnostic, error
+from atoconf.language.diagnostics import Checked, Diagnostic, error, warning
 from atoconf.language.model import (
     Model,
 )
@@ -56,17 +56,29 @@ def plan_and_reserve(
     orders: Sequence[Order],
     database: StockDatabase,
     replace: bool = False,
+    skip_reserved: bool = False,
 ) -> Checked[PlanResult]:
-    """Plan orders in priority order and record each one's picks in the database, one
-    transaction per order. When another planner took units first, the order is planned
-    again on fresh stock. An order that already holds units is refused (unless
-    `replace`: its old units count as free for its new plan, and are swapped in the
-    same transaction). The plan is there even when some orders were not reserved;
-    the diagnostics name them."""
+    """Plan orders in priority order and record each one's picks in the database with
+    its plan, one transaction per order. When another planner took units first, the
+    order is planned again on fresh stock. An order that already holds units is
+    refused, unless `replace` (its old units count as free for its new plan, and are
+    swapped in the same transaction) or `skip_reserved` (it is kept as it was planned:
+    its units untouched, its minutes in the schedule, its shortages on the purchase
+    list). The plan is there even when some orders were not reserved; the diagnostics
+    name them."""
     shelves = Shelves(database.snapshot())
+    stored = database.plans() if skip_reserved else {}
+    holding = set(database.orders()) if skip_reserved else set()
     planned: list[OrderPlan] = []
     diagnostics: list[Diagnostic] = []
     for order in sorted(orders, key=Order.sort_key):
+        if order.order_id in holding:
+            if order.order_id in stored:
+                kept = OrderPlan.model_validate_json(stored[order.order_id])
+                planned.append(planner.book(kept.model_copy(update={"kept": True})))
+            else:
+                diagnostics.append(_kept_without_plan(order))
+            continue
         held = database.reserved_for(order.order_id) if replace else []
         if held:  # stock grows: what earlier orders taught may no longer be the best
             shelves.give(held)
@@ -79,7 +91,7 @@ def plan_and_reserve(
                 done = plan
                 break
             try:
-                database.reserve(order.order_id, picks, replace)
+                database.reserve(order.order_id, picks, replace, plan.model_dump_json())
             except AlreadyReserved:
                 shelves.give(picks)
                 diagnostics.append(
@@ -88,8 +100,8 @@ def plan_and_reserve(
                         f"order '{order.order_id}' already holds a reservation; it was not "
                         "planned again",
                         _order_span(order),
-                        hint=f"release it first (atoconf stock release DB {order.order_id}) "
-                        "or plan with --replace",
+                        hint=f"release it first (atoconf stock release DB {order.order_id}),"
+                        " plan with --replace, or keep it as reserved with --skip-reserved",
                     )
                 )
                 break
@@ -114,6 +126,17 @@ def plan_and_reserve(
         if done is not None:
             planned.append(planner.book(done))
     return Checked(_result(planner, planned), diagnostics)
+
+
+def _kept_without_plan(order: Order) -> Diagnostic:
+    return warning(
+        "W0804",
+        f"order '{order.order_id}' holds units reserved before plans were stored: kept as "
+        "it is, but not in the schedule or the purchase list",
+        _order_span(order),
+        hint=f"to plan it again: atoconf stock release DB {order.order_id}, then run the "
+        "batch again",
+    )
 
 
 def _order_span(order: Order) -> Span | None:

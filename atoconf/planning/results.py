@@ -70,6 +70,8 @@ class OrderPlan(_Out):
     steps: list[StepLine] = []
     cost: Cost | None = None
     unpriced: list[str] = []  # SKUs without supply data: their cost is not in `cost`
+    # reserved by an earlier run and kept as that run planned it (--skip-reserved)
+    kept: bool = False
     # not part of the JSON shape unless set
     stopped: StopReason | None = None
 
@@ -106,6 +108,7 @@ _ORDER_KEYS = (
     "steps",
     "cost",
     "unpriced",
+    "kept",
 )
 
 

@@ -20,7 +20,7 @@ from atoconf.language.source import SourceFile, Span, read_source
 
 STOCK_COLUMNS = ("sku", "location", "on_hand", "reserved")
 SUPPLY_COLUMNS = ("sku", "lead_days", "unit_cost")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the plan of each reserved order is stored
 
 
 @dataclass(frozen=True)
@@ -574,6 +574,14 @@ class StockDatabase:
             sa.Column("qty", sa.Integer, nullable=False),
             sa.Column("created", sa.String(40), nullable=False),
         )
+        # the plan an order was reserved by (its JSON), so that a batch run again can
+        # keep it as it is (--skip-reserved): in the schedule and on the purchase list
+        self.plan_table = sa.Table(
+            "atoconf_plans",
+            meta,
+            sa.Column("order_id", sa.String(200), primary_key=True),
+            sa.Column("plan", sa.Text, nullable=False),
+        )
         self.metadata = meta
 
     # -- schema ----------------------------------------------------------------
@@ -595,10 +603,17 @@ class StockDatabase:
             version = int(row[0]) if row else 0
             if version > SCHEMA_VERSION:
                 raise _unusable(*_newer(self.spec, version))
-            # migrations from older versions go here, one step at a time
             if version == 0:
                 conn.execute(
                     sa.insert(self.meta_table).values(key="schema", value=str(SCHEMA_VERSION))
+                )
+            elif version < SCHEMA_VERSION:
+                # 1 -> 2: the plans' table (create_all made it); orders reserved before
+                # keep their units without a stored plan
+                conn.execute(
+                    sa.update(self.meta_table)
+                    .where(self.meta_table.c.key == "schema")
+                    .values(value=str(SCHEMA_VERSION))
                 )
         return SCHEMA_VERSION
 
@@ -817,11 +832,24 @@ class StockDatabase:
 
     # -- reservations ----------------------------------------------------------------
 
-    def reserve(self, order_id: str, picks: Sequence[Pick], replace: bool = False) -> None:
-        """Claim `picks` for `order_id` in one transaction: each shelf's units are taken
-        by a conditional UPDATE, so two planners never claim the same unit; if any
-        shelf no longer has them, nothing is written and Conflict is raised. An order
-        that already holds units raises AlreadyReserved unless `replace`."""
+    def plans(self) -> dict[str, str]:
+        """The stored plan (JSON) of every order reserved with one."""
+        with self._connection() as conn:
+            rows = conn.execute(self._sa.select(self.plan_table.c.order_id, self.plan_table.c.plan))
+            return {order_id: plan for order_id, plan in rows}
+
+    def reserve(
+        self,
+        order_id: str,
+        picks: Sequence[Pick],
+        replace: bool = False,
+        plan: str | None = None,
+    ) -> None:
+        """Claim `picks` for `order_id` in one transaction, with the plan they are for
+        (JSON, kept for a later run): each shelf's units are taken by a conditional
+        UPDATE, so two planners never claim the same unit; if any shelf no longer has
+        them, nothing is written and Conflict is raised. An order that already holds
+        units raises AlreadyReserved unless `replace`."""
         sa = self._sa
         r = self.reservations
         try:
@@ -859,6 +887,8 @@ class StockDatabase:
                             created=now,
                         )
                     )
+                if plan is not None and any(pick.qty > 0 for pick in picks):
+                    conn.execute(sa.insert(self.plan_table).values(order_id=order_id, plan=plan))
         except sa.exc.IntegrityError:
             # a second planner reserved the same order id at the same moment
             raise AlreadyReserved(order_id) from None
@@ -890,6 +920,7 @@ class StockDatabase:
                     .values(on_hand=s.on_hand - pick.qty, reserved=s.reserved - pick.qty)
                 )
             conn.execute(sa.delete(r).where(r.c.order_id == order_id))
+            conn.execute(sa.delete(self.plan_table).where(self.plan_table.c.order_id == order_id))
         return held
 
     def _held(self, conn: Any, order_id: str) -> list[Pick]:
@@ -911,6 +942,7 @@ class StockDatabase:
                 .values(reserved=s.reserved - pick.qty)
             )
         conn.execute(sa.delete(self.reservations).where(self.reservations.c.order_id == order_id))
+        conn.execute(sa.delete(self.plan_table).where(self.plan_table.c.order_id == order_id))
 
 
 def _sqlite_locking(engine: Any) -> None:
