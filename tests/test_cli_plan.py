@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import atoconf
@@ -296,3 +297,76 @@ def test_the_pick_list_as_csv_matches_the_plan() -> None:
     model = atoconf.load(PC)
     assert all(name == model.parts[sku].name for _, sku, name, _, _ in lines)
     assert len({(oid, sku, loc) for oid, sku, _, loc, _ in lines}) == len(lines)
+
+
+VOID = frozenset({"meta", "br", "img", "hr", "line", "input", "link"})  # never closed
+
+
+class _Page(HTMLParser):
+    """The tags of a page, checked to nest, with each table's rows as cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.open.append(tag)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open.pop() == tag, f"</{tag}> closes nothing open"
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_html_report_is_one_self_contained_page_of_the_plan() -> None:
+    args = ("--orders", ORDERS, "--capacity", "120")
+    code, out, _ = plan(*args, "-f", "json")
+    assert code == 1  # one order of the catalog's batch has no valid assembly
+    data = json.loads(out)
+    code, page, _ = plan(*args, "-f", "html")
+    assert code == 1
+    parsed = _Page()
+    parsed.feed(page)
+    parsed.close()
+    assert parsed.open == []  # every tag closed, in order
+    names = [tag for tag, _ in parsed.tags]
+    assert "script" not in names and "link" not in names and "img" not in names
+    # nothing is fetched: no source or link outside the page (the SVG's namespace
+    # is a name, not a fetch)
+    for tag, attrs in parsed.tags:
+        assert "src" not in attrs and "href" not in attrs, (tag, attrs)
+    bars = [(a["data-date"], int(a["data-minutes"] or 0)) for t, a in parsed.tags if t == "rect"]
+    assert bars == [(d["date"], d["minutes"]) for d in data["load"]]
+    (capacity,) = [a for t, a in parsed.tags if t == "line"]
+    assert capacity["data-minutes"] == "120"
+    orders, *rest = parsed.tables
+    planned = data["orders"]
+    expected = sorted(range(len(planned)), key=lambda i: (-(planned[i]["late_days"] or 0), i))
+    assert [row[0] for row in orders[1:]] == [planned[i]["order_id"] for i in expected]
+    assert any(o["late_days"] for o in planned)  # so the order above means something
+    purchases = rest[-1]
+    assert [row[:4] for row in purchases[1:]] == [
+        [p["sku"], str(p["qty"]), p["needed_by"], p["order_by"] or ""]
+        for p in data["purchase_list"]
+    ]
+    shortages = rest[0]
+    assert len(shortages) - 1 == sum(len(o["shortages"]) for o in planned)

@@ -37,6 +37,7 @@ from atoconf.planning.calendar import CalendarError, read_calendar
 from atoconf.planning.orders import read_orders, single_order
 from atoconf.planning.plan import plan_and_reserve, plan_orders
 from atoconf.planning.planner import Planner
+from atoconf.planning.report import html_report
 from atoconf.planning.results import OrderPlan, PlanResult
 from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import (
@@ -64,6 +65,7 @@ class PlanOutput(StrEnum):
     text = "text"
     json = "json"
     csv = "csv"  # the pick list
+    html = "html"  # a report page
 
 
 ModelOpt = Annotated[
@@ -158,13 +160,16 @@ def plan(
         typer.Option(
             "--format",
             "-f",
-            help="Output format: the work orders (text), json, or the pick list (csv).",
+            help="Output format: the work orders (text), json, the pick list (csv), or a "
+            "report page (html: one self-contained file).",
         ),
     ] = PlanOutput.text,
 ) -> None:
     """Plan orders against stock: the assembly to build, picks, shortages and promise
     date, steps and cost. A request (file or --set/--require), or --orders.
-    `--format csv` prints the pick list: one line per order, SKU and location.
+    `--format csv` prints the pick list: one line per order, SKU and location;
+    `--format html` a report page (summary, load chart, late orders first, shortages,
+    purchase list) to save and open in a browser.
 
     Exit 0 when every order has a plan, 1 when some order has no valid assembly,
     2 on bad input (bad orders are reported and skipped; the rest are planned).
@@ -240,6 +245,8 @@ def plan(
         emit_json(result.to_json())
     elif output_format is PlanOutput.csv:
         sys.stdout.write(pick_list(model, result))
+    elif output_format is PlanOutput.html:
+        sys.stdout.write(html_report(result, model.product))
     else:
         sys.stdout.write(render_plan(model, result, batch=orders_file is not None))
     if bad_input:
