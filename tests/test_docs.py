@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -100,3 +101,55 @@ def test_the_pre_commit_hooks_pass_on_the_catalogs(tmp_path: Path) -> None:
     for path in sorted(tmp_path.glob("catalogs/**/*.ato")):
         original = ROOT / path.relative_to(tmp_path)
         assert path.read_text(encoding="utf-8") == original.read_text(encoding="utf-8")
+
+
+# ---- docs/json.md: every example is the shape of its command's real output ---------------------
+
+JSON_DOC = ROOT / "docs" / "json.md"
+# maps keyed by the product's names (variables, components, options), not by the shape
+DATA_KEYED = {"domains", "instead", "components", "options"}
+
+
+def _json_examples() -> list[tuple[str, str]]:
+    text = JSON_DOC.read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(atoconf [^\n]+)\n```\n```json\n(.*?)\n```", text, re.S)
+
+
+def _key_paths(value: object, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every key path of a JSON value: list items as `[]`, the keys of a map keyed by
+    the product's names as `*`."""
+    found = {path}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = "*" if path and path[-1] in DATA_KEYED else key
+            found |= _key_paths(item, (*path, name))
+    elif isinstance(value, list):
+        for item in value:
+            found |= _key_paths(item, (*path, "[]"))
+    return found
+
+
+def test_the_json_doc_shows_every_command() -> None:
+    commands = {command.split()[1] for command, _ in _json_examples()}
+    assert commands == {"check", "test", "count", "domains", "solve", "explain", "plan"}
+
+
+@pytest.mark.parametrize(
+    ("command", "example"),
+    _json_examples(),
+    ids=[f"{n}-{c.split()[1]}" for n, (c, _) in enumerate(_json_examples())],
+)
+def test_a_json_example_has_exactly_the_keys_of_the_real_output(command: str, example: str) -> None:
+    args = shlex.split(command)[1:]
+    done = subprocess.run(
+        [sys.executable, "-m", "atoconf", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=checkout_env(),
+        timeout=300,
+    )
+    real = json.loads(done.stdout)
+    shown = json.loads(example)
+    assert shown["version"] == real["version"] == 1
+    assert _key_paths(shown) == _key_paths(real), command
