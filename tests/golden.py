@@ -48,6 +48,9 @@ from atoconf.planning.stock import (
 ROOT = Path(__file__).resolve().parent.parent
 ERRORS = ROOT / "tests" / "errors"
 GRAMMAR = ROOT / "tests" / "grammar"
+# messages that name the fix for what a newcomer writes from another language: what
+# `atoconf check main.ato` prints in each folder
+MESSAGES = ROOT / "tests" / "messages"
 ERRORS_DOC = ROOT / "docs" / "errors.md"
 # files in an example folder that say how to run it, not inputs to show
 MARKERS = ("expected.txt", "test.txt", "deadline.txt")
@@ -67,6 +70,11 @@ def render_error_example(code: str) -> str:
     holding one --set value), what checking that request against main.ato prints;
     with a `test.txt`, what `atoconf test main.ato` reports (its flags inside)."""
     folder = ERRORS / code
+    return relative_to(folder, _render(folder))
+
+
+def render_message_example(folder: Path) -> str:
+    """What `atoconf check main.ato` prints in a folder of tests/messages."""
     return relative_to(folder, _render(folder))
 
 
@@ -219,6 +227,8 @@ def errors_doc() -> str:
 def update() -> None:
     for code in CODES:
         (ERRORS / code / "expected.txt").write_text(render_error_example(code), encoding="utf-8")
+    for folder in sorted(p for p in MESSAGES.iterdir() if p.is_dir()):
+        (folder / "expected.txt").write_text(render_message_example(folder), encoding="utf-8")
     for source in sorted(GRAMMAR.glob("*.ato")):
         source.with_suffix(".dump").write_text(render_grammar_example(source), encoding="utf-8")
     ERRORS_DOC.write_text(errors_doc(), encoding="utf-8")

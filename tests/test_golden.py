@@ -11,9 +11,11 @@ from tests.golden import (
     ERRORS,
     ERRORS_DOC,
     GRAMMAR,
+    MESSAGES,
     errors_doc,
     render_error_example,
     render_grammar_example,
+    render_message_example,
 )
 
 
@@ -33,6 +35,15 @@ def test_every_example_folder_is_a_known_code() -> None:
 
 def test_errors_doc_is_current() -> None:
     assert ERRORS_DOC.read_text(encoding="utf-8") == errors_doc()
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p for p in MESSAGES.iterdir() if p.is_dir()), ids=lambda p: p.name
+)
+def test_message_names_the_fix(folder: Path) -> None:
+    expected = (folder / "expected.txt").read_text(encoding="utf-8")
+    assert render_message_example(folder) == expected
+    assert "hint: write '" in expected  # each says what to write instead
 
 
 GRAMMAR_CASES = sorted(GRAMMAR.glob("*.ato"))

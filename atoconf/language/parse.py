@@ -40,6 +40,12 @@ from atoconf.language.source import SourceFile, Span
 
 GRAMMAR_FILE = "atoconf.lark"
 _ERROR_TOKEN = "$ERROR"
+# operators of other languages, and the words this one writes them with
+_OTHER_OPERATORS = {
+    "|": "write 'or' instead",
+    "&": "write 'and' instead",
+    "!": "write 'not' instead ('!=' is 'not equal')",
+}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 DECLARATION_KEYWORDS = frozenset(
@@ -164,6 +170,17 @@ class _Scanner:
                             "unterminated string",
                             span,
                             hint='close the string with " on the same line',
+                        )
+                    )
+                elif char in _OTHER_OPERATORS:
+                    written = char * 2 if text.startswith(char * 2, pos) else char
+                    span = span.model_copy(update={"end_col": col + len(written)})
+                    diagnostics.append(
+                        error(
+                            "E0100",
+                            f"unexpected '{written}'",
+                            span,
+                            hint=_OTHER_OPERATORS[char],
                         )
                     )
                 else:

@@ -313,10 +313,26 @@ def _name(token: Token, ctx: Context, scope: Scope, hint: str | None, span: Span
     raise _Fail
 
 
+# names that other languages spell the language's own values with
+_OTHER_SPELLINGS = {
+    "none": ("none", "an absent component or attribute is none, in lowercase"),
+    "null": ("none", "an absent component or attribute is none"),
+    "nil": ("none", "an absent component or attribute is none"),
+    "true": ("true", "a bool is true or false, in lowercase"),
+    "false": ("false", "a bool is true or false, in lowercase"),
+}
+
+
 def _unknown_member_or(
     name: str, hint: str | None, ctx: Context, span: Span, what: str, candidates: Iterable[str]
 ) -> None:
     if name in ctx.suppressed:
+        return
+    spelled = _OTHER_SPELLINGS.get(name.lower())
+    if spelled is not None and hint is None:
+        word, why = spelled
+        fix = f"write '{word}' instead: {why}"
+        ctx.report(error("E0201", f"unknown {what} '{name}'", span, hint=fix))
         return
     if hint is not None:
         members = ctx.members.get(hint, ())
@@ -464,6 +480,8 @@ def _compare_hint(left: Expr, right: Expr) -> str | None:
     for side in (left, right):
         if side.type.kind == "enum":
             return f"compare {side.type.name} values with members of {side.type.name}"
+    if {left.type.kind, right.type.kind} == {"bool", "int"}:
+        return "a bool is true or false, not 1 or 0: write '== true', or the condition alone"
     return None
 
 
