@@ -42,6 +42,19 @@ def test_bad_requests_raise_with_every_item() -> None:
         next(iter(model.configure().solve(minimize="gpu != none")))
 
 
+
+def test_a_misspelt_request_key_is_named_not_taken_for_a_choice() -> None:
+    model = atoconf.load(SMALL)
+    with pytest.raises(atoconf.RequestError) as caught:
+        model.configure({"selec": {"usage": "gaming"}})
+    (said,) = caught.value.diagnostics
+    assert said.message == "selec: unknown request key"
+    assert said.hint == "did you mean 'select'?"
+    assert str(caught.value) == "selec: unknown request key (did you mean 'select'?)"
+    # a bare mapping of choices is still a select
+    assert model.configure({"usage": "gaming"}).request.selects == {"usage": "gaming"}
+
+
 def test_one_model_serves_many_threads() -> None:
     model = atoconf.load(BIKE)
     requests = [{"usage": u} for u in ("road", "gravel", "mtb")] * 4
@@ -106,3 +119,19 @@ def test_a_product_shows_its_model_and_copies() -> None:
     assert copy.copy(product).model is product.model
     with pytest.raises(AttributeError):
         product.no_such_attribute  # noqa: B018
+
+
+def test_a_diagnostic_renders_as_the_command_line_prints_it() -> None:
+    text = "product p\noption fast: bool\nrule quick: fast || true\n"
+    with pytest.raises(atoconf.RuleError) as caught:
+        atoconf.loads(text, "quick.ato")
+    (said,) = caught.value.diagnostics
+    assert str(said) == "quick.ato:3:18: error[E0100]: unexpected '||' (write 'or' instead)"
+    assert said.render(caught.value.sources) == (
+        "quick.ato:3:18: error[E0100]: unexpected '||'\n"
+        "  |\n"
+        "3 | rule quick: fast || true\n"
+        "  |                  ^^\n"
+        "  = hint: write 'or' instead"
+    )
+    assert said.render().splitlines()[0] == "quick.ato:3:18: error[E0100]: unexpected '||'"

@@ -79,7 +79,7 @@ def test_a_late_order_and_a_calendar_on_the_command_line(tmp_path: Path) -> None
     assert order["promise_date"] == "2026-12-08" and order["late_days"] == 5
     text = cli(*args, in_process=True).stdout
     assert "Order L-1: SHORT, due 2026-12-01 -- LATE by 5 working days" in text
-    assert "1 orders: 0 buildable now, 1 short, 0 impossible; 1 late" in text
+    assert "1 order: 0 buildable now, 1 short, 0 impossible; 1 late" in text
     calendar = tmp_path / "calendar.toml"
     calendar.write_text(
         'weekdays = ["mon", "tue", "wed", "thu", "fri", "sat"]\nholidays = [2026-12-07]\n'

@@ -30,7 +30,7 @@ from atoconf.cli.common import (
     stock_errors,
     stock_or_exit,
 )
-from atoconf.language.diagnostics import Diagnostic, render_text
+from atoconf.language.diagnostics import Diagnostic, plural, render_text
 from atoconf.language.model import Model, shown
 from atoconf.language.source import SourceFile, read_source
 from atoconf.planning.calendar import CalendarError, read_calendar
@@ -292,7 +292,7 @@ def render_plan(model: Model, result: PlanResult, batch: bool) -> str:
     if batch or len(result.orders) != 1:
         counts = result.counts
         blocks.append(
-            f"{len(result.orders)} orders: {counts['buildable']} buildable now, "
+            f"{plural(len(result.orders), 'order')}: {counts['buildable']} buildable now, "
             f"{counts['short']} short, {counts['impossible']} impossible; "
             f"{result.late} late"
         )
@@ -531,7 +531,8 @@ def stock_show(
         lines.append(
             f"{s.sku:<{width}}  {s.location:<8}  {s.on_hand:>7}  {s.reserved:>8}  {s.available:>9}"
         )
-    lines.append(f"\n{len(orders)} orders hold reservations")
+    holds = "order holds a reservation" if len(orders) == 1 else "orders hold reservations"
+    lines.append(f"\n{len(orders)} {holds}")
     for order_id, picks in orders.items():
         held = ", ".join(f"{p.qty} x {p.sku} at {p.location}" for p in picks)
         lines.append(f"  {order_id}: {held}")

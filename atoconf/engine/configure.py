@@ -12,6 +12,7 @@ from atoconf.engine.explain import Explanation, explain
 from atoconf.engine.request import Request, ResolvedRequest, request_from_json, resolve_request
 from atoconf.engine.results import CountResult, DomainsResult
 from atoconf.engine.solve import Solutions, count, domains, solve
+from atoconf.language.context import did_you_mean
 from atoconf.language.diagnostics import Diagnostic
 from atoconf.language.model import Expr, Model, Value
 from atoconf.language.source import SourceFile
@@ -24,7 +25,8 @@ class RequestError(Exception):
     def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> None:
         self.diagnostics = [d for d in diagnostics if d.is_error]
         self.sources = sources
-        super().__init__("; ".join(d.message for d in self.diagnostics) or "bad request")
+        said = [d.message + (f" ({d.hint})" if d.hint else "") for d in self.diagnostics]
+        super().__init__("; ".join(said) or "bad request")
 
 
 class Configuration:
@@ -172,6 +174,17 @@ def _probe(model: Model, name: str, value: Value) -> tuple[str, Value]:
     return key, checked
 
 
+def _misspelt_keys(model: Model, data: Mapping[str, Any]) -> bool:
+    """Whether a mapping is a request with a key misspelt (`{"selec": ...}`): a key that
+    names no choice of the model but is close to a request's key. Then it is read as a
+    request, whose parser names the key with the fix, rather than as choices."""
+    choices = {*model.components, *model.options} | {f"{c}.qty" for c in model.components}
+    return any(
+        key not in choices and did_you_mean(key, Request.model_fields) is not None
+        for key in data
+    )
+
+
 def configure(model: Model, request: Request | Mapping[str, Any] | None = None) -> Configuration:
     """Check a request against a model; raises RequestError naming every bad item.
 
@@ -180,7 +193,7 @@ def configure(model: Model, request: Request | Mapping[str, Any] | None = None) 
         request = Request()
     elif not isinstance(request, Request):
         data = dict(request)
-        if not set(data) <= set(Request.model_fields):
+        if not set(data) <= set(Request.model_fields) and not _misspelt_keys(model, data):
             data = {"select": data}
         parsed = request_from_json(json.dumps(data), "<request>")
         if parsed.value is None:

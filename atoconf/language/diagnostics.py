@@ -47,6 +47,17 @@ class Diagnostic(BaseModel):
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def render(self, sources: Mapping[str, SourceFile] | None = None) -> str:
+        """As the command line prints it: the location, code and message, the source
+        line with a caret underline (when `sources` holds its file), notes, the hint."""
+        return _block(self, sources or {})
+
+    def __str__(self) -> str:
+        """One line: `file:line:col: error[E0201]: message (hint)`."""
+        where = f"{self.span}: " if self.span else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.severity.value}[{self.code}]: {self.message}{hint}"
+
 
 def error(
     code: str,
@@ -128,23 +139,24 @@ def _underline(source: SourceFile | None, span: Span) -> list[str]:
 
 def render_text(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     """`file:line:col: error[E0201]: message`, the source line, a caret underline, the hint."""
-    blocks: list[str] = []
-    for d in diagnostics:
-        lines: list[str] = []
-        where = f"{d.span}: " if d.span else ""
-        lines.append(f"{where}{d.severity.value}[{d.code}]: {d.message}")
-        if d.span:
-            lines.extend(_underline(sources.get(d.span.file), d.span))
-        for rel in d.related:
-            lines.append(f"  note: {rel.span}: {rel.message}")
-        if d.hint:
-            lines.append(f"  = hint: {d.hint}")
-        blocks.append("\n".join(lines))
+    blocks = [_block(d, sources) for d in diagnostics]
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
     if blocks:
         blocks.append(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _block(d: Diagnostic, sources: Sources) -> str:
+    where = f"{d.span}: " if d.span else ""
+    lines = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+    if d.span:
+        lines.extend(_underline(sources.get(d.span.file), d.span))
+    for rel in d.related:
+        lines.append(f"  note: {rel.span}: {rel.message}")
+    if d.hint:
+        lines.append(f"  = hint: {d.hint}")
+    return "\n".join(lines)
 
 
 def plural(n: int, word: str) -> str:
