@@ -42,7 +42,6 @@ def test_bad_requests_raise_with_every_item() -> None:
         next(iter(model.configure().solve(minimize="gpu != none")))
 
 
-
 def test_a_misspelt_request_key_is_named_not_taken_for_a_choice() -> None:
     model = atoconf.load(SMALL)
     with pytest.raises(atoconf.RequestError) as caught:

@@ -95,7 +95,7 @@ def test_the_text_work_order() -> None:
     code, out, _ = plan("--set", "usage=gaming", "--set", "gpu=GPU-5090", "--labour-rate", "45")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "Order request: SHORT"
+    assert lines[0] == "Order: SHORT"
     assert "  Promise date: 2026-12-08" in lines
     assert "    GPU-5090  x1   12 days lead" in lines
     for heading in ("  Picks:", "  Short:", "  Buildable now instead:", "  Steps:"):
@@ -370,3 +370,33 @@ def test_the_html_report_is_one_self_contained_page_of_the_plan() -> None:
     ]
     shortages = rest[0]
     assert len(shortages) - 1 == sum(len(o["shortages"]) for o in planned)
+
+
+def test_an_alternative_that_changes_a_quantity_shows_it(tmp_path: Path) -> None:
+    """The request pins the 32 GB stick, which is out of stock; two 16 GB sticks on the
+    shelf are the alternative buildable now: its line says 'x2'."""
+    (tmp_path / "ram.ato").write_text(
+        "product ram\n"
+        "type RAM { gb: int  price: decimal }\n"
+        'parts RAM { "RAM16": gb=16, price=50  "RAM32": gb=32, price=80 }\n'
+        "component memory: RAM qty 1..2\n"
+        "rule enough: memory.qty * memory.gb >= 32\n"
+    )
+    (tmp_path / "stock.csv").write_text("sku,location,on_hand,reserved\nRAM16,A-01,4,0\n")
+    (tmp_path / "supply.csv").write_text("sku,lead_days,unit_cost\nRAM16,2,40\nRAM32,3,60\n")
+    ran = cli(
+        "plan",
+        str(tmp_path / "ram.ato"),
+        "--stock",
+        str(tmp_path / "stock.csv"),
+        "--today",
+        "2026-11-26",
+        "--set",
+        "memory=RAM32",
+        in_process=True,
+    )
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0] == "Order: SHORT"  # a single request has no order id of its own
+    start = lines.index("  Buildable now instead:")
+    assert lines[start + 1].startswith("    1. memory RAM16 x2 (+20.00)"), lines

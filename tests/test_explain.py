@@ -169,13 +169,17 @@ def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
     text = cli("explain", pc, "--set", "usage=gaming", "--why", "gpu=none")
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
-    assert lines[0] == "gpu=none is unavailable. Removing any one of these resolves the conflict:"
+    assert (
+        lines[0] == "gpu=none is unavailable. These conflict; removing any one of them resolves it:"
+    )
     assert lines[1].startswith("  rule     gaming_gpu (Gaming builds get a graphics card")
     assert lines[1].endswith(f"{pc}:114:1")
-    assert lines[2] == (
-        '           114 | rule gaming_gpu "Gaming builds get a graphics card with at least 8 GB":'
-    )
-    assert lines[3] == "  request  usage=gaming"
+    # the whole rule, not only its first line
+    assert lines[2:4] == [
+        '           114 | rule gaming_gpu "Gaming builds get a graphics card with at least 8 GB":',
+        "           115 |   usage == gaming -> gpu != none and gpu.vram_gb >= 8",
+    ]
+    assert lines[4] == "  request  usage=gaming"
     out = cli("explain", pc, "--set", "tier=budget", "--set", "gpu=GPU-4090", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -189,6 +193,50 @@ def test_cli_explains_in_text_and_json_and_exits_by_the_contract() -> None:
     assert fine.returncode == 1 and "satisfiable" in fine.stderr
     bad = cli("explain", pc, "--set", "cpu=CPU-NOPE")
     assert bad.returncode == 2 and "CPU-NOPE" in bad.stderr
+
+
+TWO_CONFLICTS = """product p
+type CPU { cores: int  tdp: int }
+parts CPU { "C4": cores=4, tdp=65  "C16": cores=16, tdp=170 }
+type Cooler { max_tdp: int }
+parts Cooler { "SMALL": max_tdp=95  "BIG": max_tdp=250 }
+component cpu: CPU
+component cooler: Cooler qty 1..2
+option quiet: bool
+option render: bool
+rule cooling: cpu.tdp <= cooler.max_tdp
+rule quiet_cooler: quiet -> cooler == "SMALL"
+rule quiet_no_render: quiet -> not render
+"""
+
+
+def test_several_conflicts_are_all_shown_and_each_must_be_resolved(tmp_path: Path) -> None:
+    """quiet=true and render=true conflict through one rule; quiet=true and cpu=C16
+    through two others: dropping render=true alone leaves the request impossible,
+    and the text must not say otherwise."""
+    rules = tmp_path / "two.ato"
+    rules.write_text(TWO_CONFLICTS)
+    args = ("explain", str(rules), "--set", "quiet=true", "--set", "render=true")
+    ran = cli(*args, "--set", "cpu=C16", in_process=True)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0] == (
+        "No valid assembly for this request: 2 conflicts, and each must be resolved;"
+        " removing any one member of a conflict resolves that conflict:"
+    )
+    assert lines.count("conflict 1:") == lines.count("conflict 2:") == 1
+    model = atoconf.load(rules)
+    for remove in ("render", "cpu"):  # one member of one conflict: still impossible
+        select = {"quiet": True, "render": True, "cpu": "C16"}
+        del select[remove]
+        assert model.configure(select).count().count == 0
+    # a repair's example names each component, with its quantity when not one
+    example = next(line for line in lines if line.strip().startswith("e.g. "))
+    assert example.strip() in ("e.g. cpu C16, cooler BIG", "e.g. cpu C16, cooler BIG x2")
+    single = cli(*args, in_process=True)
+    assert single.stdout.splitlines()[0] == (
+        "No valid assembly for this request. These conflict; removing any one of them resolves it:"
+    )
 
 
 def test_repairs_of_one_size_come_best_first_by_the_request_objective() -> None:

@@ -248,7 +248,8 @@ def plan(
     elif output_format is PlanOutput.html:
         sys.stdout.write(html_report(result, model.product))
     else:
-        sys.stdout.write(render_plan(model, result, batch=orders_file is not None))
+        named = orders_file is not None or order_id is not None
+        sys.stdout.write(render_plan(model, result, batch=orders_file is not None, named=named))
     if bad_input:
         raise typer.Exit(EXIT_BAD_INPUT)
     if any(o.status == "impossible" for o in result.orders):
@@ -285,10 +286,11 @@ def _parse_rate(text: str) -> Decimal:
 # ---- the plan as text: a work order per order ---------------------------------------
 
 
-def render_plan(model: Model, result: PlanResult, batch: bool) -> str:
-    """Each order as a work order (assembly, picks, shortages, steps, cost), then for a
-    batch the summary and the purchase list."""
-    blocks = [_render_order(model, order) for order in result.orders]
+def render_plan(model: Model, result: PlanResult, batch: bool, named: bool = True) -> str:
+    """Each order as a work order (assembly, picks, shortages, steps, cost), headed by its
+    id when it has one of its own (`named`), then for a batch the summary and the
+    purchase list."""
+    blocks = [_render_order(model, order, named) for order in result.orders]
     if batch or len(result.orders) != 1:
         counts = result.counts
         blocks.append(
@@ -331,11 +333,12 @@ def pick_list(model: Model, result: PlanResult) -> str:
     return out.getvalue()
 
 
-def _render_order(model: Model, order: OrderPlan) -> str:
+def _render_order(model: Model, order: OrderPlan, named: bool = True) -> str:
     due = f", due {order.due}" if order.due else ""
     late = f" -- LATE by {order.late_days} working days" if order.late_days else ""
     kept = " (reserved earlier, kept as planned)" if order.kept else ""
-    head = f"Order {order.order_id}: {order.status.upper()}{due}{late}{kept}"
+    title = f"Order {order.order_id}" if named else "Order"
+    head = f"{title}: {order.status.upper()}{due}{late}{kept}"
     if order.status == "impossible" or order.assembly is None:
         reason = f" (stopped at the {order.stopped})" if order.stopped else ""
         return (
@@ -374,7 +377,7 @@ def _render_order(model: Model, order: OrderPlan) -> str:
         lines.append("  Buildable now instead:")
         for n, alt in enumerate(order.alternatives, start=1):
             changed = [
-                f"{name} {c.sku if c else 'none'}"
+                f"{name} " + ("none" if c is None else c.sku + (f" x{c.qty}" if c.qty != 1 else ""))
                 for name, c in alt.assembly.components.items()
                 if c != order.assembly.components.get(name)
             ] + [

@@ -269,6 +269,11 @@ class Blame(StrEnum):
     rules = "rules"
 
 
+# the distinct minimal conflicts listed: all of them when there are fewer
+MAX_CONFLICTS = 5
+MAX_ALL = 20  # with --all
+
+
 @app.command()
 def explain(
     file: FileArg,
@@ -280,7 +285,11 @@ def explain(
         typer.Option(help="Why is this value unavailable? KEY=VALUE, as for --set.", metavar="K=V"),
     ] = None,
     every: Annotated[
-        bool, typer.Option("--all", help="Several distinct minimal conflicts, not one.")
+        bool,
+        typer.Option(
+            "--all",
+            help=f"List up to {MAX_ALL} distinct conflicts [default: up to {MAX_CONFLICTS}].",
+        ),
     ] = False,
     blame: Annotated[
         Blame, typer.Option(help="Blame request items first, or rules first.")
@@ -303,14 +312,14 @@ def explain(
             model,
             req,
             why=asked,
-            max_conflicts=MAX_CONFLICTS if every else 1,
+            max_conflicts=MAX_ALL if every else MAX_CONFLICTS,
             blame=blame.value,
             clock=Clock(req.deadline),
         )
     if output_format is ResultFormat.json:
         emit_json(result.to_json())
     else:
-        _print_explanation(model, result, why)
+        _print_explanation(model, result, why, MAX_ALL if every else MAX_CONFLICTS)
     if result.satisfiable:
         if output_format is ResultFormat.text:
             typer.echo(
@@ -320,10 +329,9 @@ def explain(
         raise typer.Exit(EXIT_FAILED)
 
 
-MAX_CONFLICTS = 5  # with --all
-
-
-def _print_explanation(model: Model, result: Explanation, why: str | None) -> None:
+def _print_explanation(
+    model: Model, result: Explanation, why: str | None, max_conflicts: int
+) -> None:
     if result.satisfiable:
         return
     conflicts = result.conflicts or [result.conflict]
@@ -340,7 +348,14 @@ def _print_explanation(model: Model, result: Explanation, why: str | None) -> No
             " the rules (a component without parts, say); `atoconf check` tells more"
         )
         return
-    typer.echo(f"{head}. Removing any one of these resolves the conflict:")
+    if len(conflicts) == 1:
+        typer.echo(f"{head}. These conflict; removing any one of them resolves it:")
+    else:
+        more = " (or more)" if len(conflicts) >= max_conflicts else ""
+        typer.echo(
+            f"{head}: {len(conflicts)}{more} conflicts, and each must be resolved; removing"
+            " any one member of a conflict resolves that conflict:"
+        )
     for n, conflict in enumerate(conflicts, start=1):
         if len(conflicts) > 1:
             typer.echo(f"conflict {n}:")
@@ -351,9 +366,8 @@ def _print_explanation(model: Model, result: Explanation, why: str | None) -> No
             where = f"{member.file}:{member.line}:{member.col}"
             about = f" ({member.description})" if member.description else ""
             typer.echo(f"  rule     {member.name}{about}  {where}")
-            line = _source_line(member.file, member.line)
-            if line is not None:
-                typer.echo(f"           {member.line} | {line}")
+            for number, line in _rule_lines(model, member.name, member.file):
+                typer.echo(f"           {number} | {line}")
     if result.repairs:
         typer.echo("Repairs:")
     for n, repair in enumerate(result.repairs, start=1):
@@ -363,21 +377,28 @@ def _print_explanation(model: Model, result: Explanation, why: str | None) -> No
                 first = ", ".join(shown(v) for v in values[:8])
                 more = f" (+{len(values) - 8} more)" if len(values) > 8 else ""
                 typer.echo(f"     or choose {key} in {{{first}{more}}}")
-        parts = [c.sku for c in repair.assembly.components.values() if c is not None]
+        parts = [
+            f"{name} {c.sku}" + (f" x{c.qty}" if c.qty != 1 else "")
+            for name, c in repair.assembly.components.items()
+            if c is not None
+        ]
         price = _assembly_price(model, repair.assembly)
         typer.echo(f"     e.g. {', '.join(parts)}" + (f"; total price {price}" if price else ""))
     if result.stopped:
         typer.echo(f"stopped: {result.stopped}; the answer may be incomplete", err=True)
 
 
-def _source_line(file: str | None, line: int | None) -> str | None:
-    if file is None or line is None:
-        return None
+def _rule_lines(model: Model, name: str | None, file: str | None) -> list[tuple[int, str]]:
+    """Every line of a rule's source (a rule may span several), numbered."""
+    rule = model.rules.get(name or "")
+    if rule is None or file is None:
+        return []
     try:
         lines = Path(file).read_text(encoding="utf-8").splitlines()
     except OSError:
-        return None
-    return lines[line - 1].rstrip() if 0 < line <= len(lines) else None
+        return []
+    last = min(rule.span.end_line, len(lines))
+    return [(n, lines[n - 1].rstrip()) for n in range(rule.span.line, last + 1)]
 
 
 def _assembly_price(model: Model, assembly: AssemblyResult) -> str:

@@ -180,8 +180,7 @@ def _misspelt_keys(model: Model, data: Mapping[str, Any]) -> bool:
     request, whose parser names the key with the fix, rather than as choices."""
     choices = {*model.components, *model.options} | {f"{c}.qty" for c in model.components}
     return any(
-        key not in choices and did_you_mean(key, Request.model_fields) is not None
-        for key in data
+        key not in choices and did_you_mean(key, Request.model_fields) is not None for key in data
     )
 
 
