@@ -255,3 +255,44 @@ def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.Monke
     found = [(d.code, d.message) for d in lint_model(model) if d.code in ("W0304", "W0311")]
     assert found[0] == ("W0304", "found before the deadline")
     assert [code for code, _ in found] == ["W0304", "W0311"]  # and nothing after the stop
+
+
+DIVIDING = """product p
+type CPU {{ threads: int  price: decimal }}
+parts CPU {{ "A": threads=16, price=299  "B": threads=0, price=99  "C": threads=0, price=89 }}
+type GPU {{ vram_gb: int }}
+parts GPU {{ "G": vram_gb=12 }}
+component cpu: CPU
+component gpu: GPU optional
+component fans: GPU qty 1..3 optional
+option render: bool
+rule r: {rule}
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "said"),
+    [
+        ("render -> cpu.price / cpu.threads <= 20", "cpu.threads, which is 0 for parts B, C"),
+        ("render -> 24 / gpu.vram_gb <= 2", "gpu.vram_gb, which is 0 when gpu is absent"),
+        ("render -> 6 / fans.qty <= 2", "fans.qty, which is 0 when fans is absent"),
+        ("render -> cpu.price / 0 <= 2", "0, which is 0 always"),
+        ("render -> cpu.threads > 0 -> cpu.price / cpu.threads <= 20", None),
+        ("cpu.threads == 0 or cpu.price / cpu.threads <= 20", None),
+        ("render and gpu != none and 24 / gpu.vram_gb <= 2", None),
+        ("if fans.qty > 0 then 6 / fans.qty <= 2 else true", None),
+        ("render -> cpu.price / 2 <= 200", None),
+    ],
+)
+def test_a_division_by_zero_is_said_unless_a_test_before_it_guards_it(
+    rule: str, said: str | None
+) -> None:
+    model = load_model(DIVIDING.format(rule=rule), "divide.ato")
+    found = [d for d in lint_model(model) if d.code == "W0312"]
+    if said is None:
+        assert found == []
+    else:
+        (d,) = found
+        assert d.message.startswith(f"rule 'r' divides by {said}: ")
+        # and the oracle agrees: an assembly with such a part breaks the rule
+        assert oracle.count(model, {"render": True}) < oracle.count(model, {"render": False})

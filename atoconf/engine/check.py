@@ -16,12 +16,25 @@ from pathlib import Path
 
 from atoconf.engine.clock import Clock, Stop
 from atoconf.engine.explain import quickxplain
-from atoconf.engine.problem import compiled, nodes
+from atoconf.engine.problem import children, compiled, nodes
 from atoconf.engine.results import value_key
 from atoconf.engine.solve import domains, refutable, satisfiable
 from atoconf.language.build import load_file
 from atoconf.language.diagnostics import Diagnostic, Related, Severity, sort_key, warning
-from atoconf.language.model import Binary, Expr, Literal_, Model, OptionRef, Value, shown
+from atoconf.language.evaluate import absent_value
+from atoconf.language.model import (
+    AttrRef,
+    Binary,
+    ComponentRef,
+    Expr,
+    IfThenElse,
+    Literal_,
+    Model,
+    OptionRef,
+    QtyRef,
+    Value,
+    shown,
+)
 from atoconf.language.source import SourceFile, Span
 
 LINT_DEADLINE = 10.0
@@ -285,8 +298,97 @@ def _strings(value: Value) -> set[str]:
     return set()
 
 
+def _divisions_by_zero(model: Model) -> list[Diagnostic]:
+    """W0312: a rule dividing by an attribute or a quantity that is 0 for some parts
+    (or when its component is absent): with them the rule, and its negation, is false,
+    so those assemblies are invalid without a word. Other divisors are not judged."""
+    out = []
+    for rule in model.rules.values():
+        for node, guards in _divisions(rule.expr, frozenset()):
+            zero = _zero_for(model, node.right, guards)
+            if zero is None:
+                continue
+            out.append(
+                warning(
+                    "W0312",
+                    f"rule '{rule.name}' divides by {zero[0]}, which is 0 {zero[1]}: "
+                    "a division by zero makes the rule false, so those assemblies are "
+                    "invalid",
+                    node.span,
+                    hint=f"guard the division (`{zero[0]} > 0 -> ...`), or give those "
+                    "parts a value other than 0",
+                )
+            )
+    return out
+
+
+def _divisions(expr: Expr, guards: frozenset[str]) -> Iterator[tuple[Binary, frozenset[str]]]:
+    """Each division with what is tested before it is reached: the right side of
+    `and`, `or` and `->` is read only after the left, an `if`'s branches after its
+    condition, so what those read (`cpu.threads > 0 -> ...`) guards the division."""
+    if isinstance(expr, Binary) and expr.op in ("and", "or", "implies"):
+        yield from _divisions(expr.left, guards)
+        yield from _divisions(expr.right, guards | _read(expr.left))
+        return
+    if isinstance(expr, IfThenElse):
+        yield from _divisions(expr.cond, guards)
+        for branch in (expr.then, expr.else_):
+            yield from _divisions(branch, guards | _read(expr.cond))
+        return
+    if isinstance(expr, Binary) and expr.op == "/":
+        yield expr, guards
+    for child in children(expr):
+        yield from _divisions(child, guards)
+
+
+def _read(expr: Expr) -> frozenset[str]:
+    """What an expression reads: `cpu.threads`, `cpu.qty`, and `cpu` for `cpu != none`."""
+    found = set()
+    for node in nodes(expr):
+        if isinstance(node, AttrRef):
+            found.add(f"{node.component}.{node.attr}")
+        elif isinstance(node, QtyRef):
+            found.add(f"{node.component}.qty")
+        elif isinstance(node, ComponentRef):
+            found.add(node.component)
+    return frozenset(found)
+
+
+def _zero_for(model: Model, divisor: Expr, guards: frozenset[str]) -> tuple[str, str] | None:
+    """The divisor as written and when it is 0 (`for parts A, B`, `when cpu is
+    absent`) unless a test before the division reads it; None when it never is,
+    or when this lint cannot tell."""
+    if isinstance(divisor, Literal_):
+        return (shown(divisor.value), "always") if divisor.value == 0 else None
+    if isinstance(divisor, AttrRef | QtyRef) and (
+        divisor.component in guards or _read(divisor) <= guards
+    ):
+        return None
+    if isinstance(divisor, AttrRef):
+        comp = model.components[divisor.component]
+        zeros = [sku for sku in comp.parts if model.part_value(sku, divisor.attr) == 0]
+        absent = comp.optional and absent_value(model, comp.name, divisor.attr) == 0
+        when = []
+        if zeros:
+            when.append(f"for {'part' if len(zeros) == 1 else 'parts'} {_listed(zeros)}")
+        if absent:
+            when.append(f"when {comp.name} is absent")
+        return (f"{divisor.component}.{divisor.attr}", " and ".join(when)) if when else None
+    if isinstance(divisor, QtyRef):
+        comp = model.components[divisor.component]
+        if comp.qty_min == 0 or comp.optional:
+            return (f"{comp.name}.qty", f"when {comp.name} is absent")
+    return None
+
+
+def _listed(skus: Sequence[str], most: int = 5) -> str:
+    more = f" and {len(skus) - most} more" if len(skus) > most else ""
+    return ", ".join(skus[:most]) + more
+
+
 STATIC_LINTS: tuple[Callable[[Model], list[Diagnostic]], ...] = (
     _unusable_parts,
+    _divisions_by_zero,
     _steps_using_nothing,
     _unused_options,
     _unused_declarations,

@@ -195,19 +195,25 @@ def nodes(expr: Expr) -> Iterator[Any]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, Call):
-            stack.extend(reversed(node.args))
-            continue
-        for name in ("else_", "then", "cond", "container", "element", "right", "left"):
-            child = getattr(node, name, None)
-            if child is not None:
-                stack.append(child)
-        for name in ("items", "operand"):
-            child = getattr(node, name, None)
-            if isinstance(child, tuple):
-                stack.extend(reversed(child))
-            elif child is not None:
-                stack.append(child)
+        stack.extend(reversed(children(node)))
+
+
+def children(node: Any) -> list[Any]:
+    """The expressions right below a node, in reading order."""
+    if isinstance(node, Call):
+        return list(node.args)
+    out: list[Any] = []
+    for name in ("left", "right", "element", "container", "cond", "then", "else_"):
+        child = getattr(node, name, None)
+        if child is not None:
+            out.append(child)
+    for name in ("operand", "items"):
+        child = getattr(node, name, None)
+        if isinstance(child, tuple):
+            out.extend(child)
+        elif child is not None:
+            out.append(child)
+    return out
 
 
 def scope_of(model: Model, expr: Expr) -> tuple[str, ...]:

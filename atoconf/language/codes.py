@@ -49,6 +49,7 @@ CODES: dict[str, Code] = {
     "W0309": Code("unused-enum-member", "Enum members that nothing uses"),
     "W0310": Code("unused-declaration", "A part type or enum that nothing uses"),
     "W0311": Code("lint-stopped", "Lints cut short by their deadline"),
+    "W0312": Code("division-by-zero", "A rule that divides by zero for some parts"),
     # parts
     "E0401": Code("missing-attribute", "A part without a value for a required attribute"),
     "E0402": Code("wrong-value", "A value of the wrong type for its attribute"),
