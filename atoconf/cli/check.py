@@ -44,11 +44,13 @@ def check(
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.text,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fail on warnings too (exit 1).")
+        bool, typer.Option("--strict", help="Fail on warnings too (exit 1).", metavar="")
     ] = False,
     lint: Annotated[
         bool,
-        typer.Option("--lint/--no-lint", help="Run the lints (warnings about likely mistakes)."),
+        typer.Option(
+            "--lint/--no-lint", help="Run the lints (warnings about likely mistakes).", metavar=""
+        ),
     ] = True,
     lint_deadline: Annotated[
         float,

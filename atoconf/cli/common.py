@@ -52,7 +52,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version.", metavar=""
+        ),
     ] = False,
 ) -> None:
     """Configuration engine for assemble-to-order manufacturing."""
@@ -94,14 +96,20 @@ RequestArg = Annotated[
     ),
 ]
 SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Fix a choice: cpu=CPU-R7-7700X, gpu=none.")
+    list[str] | None,
+    typer.Option(
+        "--set", help="Fix a choice (repeat for more): cpu=CPU-R7-7700X, gpu=none.", metavar="K=V"
+    ),
 ]
-RequireOpt = Annotated[list[str] | None, typer.Option("--require", help="An extra condition.")]
+RequireOpt = Annotated[
+    list[str] | None,
+    typer.Option("--require", help="An extra condition (repeat for more).", metavar="EXPR"),
+]
 DeadlineOpt = Annotated[
     float | None, typer.Option("--deadline", help="Stop after this many seconds.")
 ]
 DefaultsOpt = Annotated[
-    bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.")
+    bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.", metavar="")
 ]
 ResultFormatOpt = Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")]
 

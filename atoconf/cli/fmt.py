@@ -44,10 +44,15 @@ def fmt(
     ],
     check: Annotated[
         bool,
-        typer.Option("--check", help="Write nothing; list the files that are not formatted."),
+        typer.Option(
+            "--check", help="Write nothing; list the files that are not formatted.", metavar=""
+        ),
     ] = False,
     diff: Annotated[
-        bool, typer.Option("--diff", help="Write nothing; print what would change as a diff.")
+        bool,
+        typer.Option(
+            "--diff", help="Write nothing; print what would change as a diff.", metavar=""
+        ),
     ] = False,
 ) -> None:
     """Rewrite rule files in their canonical layout (docs/fmt.md).

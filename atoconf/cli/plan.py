@@ -112,10 +112,11 @@ def plan(
     minimize: Annotated[str | None, typer.Option(help="Objective instead of cost.")] = None,
     maximize: Annotated[str | None, typer.Option(help="Objective instead of cost.")] = None,
     reserve: Annotated[
-        bool, typer.Option("--reserve", help="Record the picks in the stock database.")
+        bool, typer.Option("--reserve", help="Record the picks in the stock database.", metavar="")
     ] = False,
     replace: Annotated[
-        bool, typer.Option("--replace", help="With --reserve: replace earlier reservations.")
+        bool,
+        typer.Option("--replace", help="With --reserve: replace earlier reservations.", metavar=""),
     ] = False,
     skip_reserved: Annotated[
         bool,
@@ -123,6 +124,7 @@ def plan(
             "--skip-reserved",
             help="With --reserve: keep orders that already hold units as they were planned "
             "(a batch run again).",
+            metavar="",
         ),
     ] = False,
     order_id: Annotated[
@@ -431,6 +433,7 @@ def stock_import(
         typer.Option(
             "--replace",
             help="A full stocktake: shelves the file does not list drop to zero.",
+            metavar="",
         ),
     ] = False,
 ) -> None:

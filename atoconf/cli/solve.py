@@ -288,7 +288,8 @@ def explain(
         bool,
         typer.Option(
             "--all",
-            help=f"List up to {MAX_ALL} distinct conflicts [default: up to {MAX_CONFLICTS}].",
+            help=f"List up to {MAX_ALL} distinct conflicts (without it: up to {MAX_CONFLICTS}).",
+            metavar="",
         ),
     ] = False,
     blame: Annotated[

@@ -84,7 +84,7 @@ def test(
         TestFormat, typer.Option("--format", "-f", help="Output format.")
     ] = TestFormat.text,
     coverage: Annotated[
-        bool, typer.Option("--coverage", help="Report which rules the tests cover.")
+        bool, typer.Option("--coverage", help="Report which rules the tests cover.", metavar="")
     ] = False,
     coverage_min: Annotated[
         float | None,
