@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import atoconf
@@ -123,3 +124,25 @@ def test_text_table_shows_key_attributes_on_a_wide_terminal_only() -> None:
     assert f"socket={model.parts[sku].values['socket']}" in cpu_line
     assert "key attributes" in wide.stdout and "key attributes" not in narrow.stdout
     assert "objective" in wide.stdout and "price" in narrow.stdout
+
+
+def test_text_table_has_line_totals_and_the_total_and_a_whole_objective() -> None:
+    args = ("solve", str(PC), "--set", "usage=gaming", "--set", "memory.qty=2", "--limit", "1")
+    ran = cli(*args, "--minimize", "total(price)", env={"COLUMNS": "140"})
+    assert ran.returncode == 0, ran.stderr
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in ran.stdout.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    ]
+    lines = {row[0]: row for row in rows}
+    memory = lines["memory"]
+    assert Decimal(memory[-1]) == 2 * Decimal(memory[-2])  # qty 2 x the unit price
+    parts = sum(Decimal(row[-1]) for name, row in lines.items() if name != "total" and row[-1])
+    assert Decimal(lines["total"][-1]) == parts
+    objective = ran.stdout.splitlines()[0]
+    assert objective.strip().endswith(f"(objective {parts})")
+    # a total of whole numbers is printed whole
+    watts = cli(*args, "--minimize", "total(tdp)")
+    first = watts.stdout.splitlines()[0].strip()
+    assert first.startswith("Assembly 1  (objective ") and "." not in first

@@ -112,7 +112,7 @@ def _print_assembly(model: Model, assembly: AssemblyResult, index: int) -> None:
 
     console = Console(highlight=False)
     # the key attributes only where there is room for them beside the rest
-    columns = ["component", "sku", "name", "qty", "key attributes", "price"]
+    columns = ["component", "sku", "name", "qty", "key attributes", "price", "line total"]
     if console.width < WIDE_TABLE:
         columns.remove("key attributes")
     title = f"Assembly {index}"
@@ -122,16 +122,22 @@ def _print_assembly(model: Model, assembly: AssemblyResult, index: int) -> None:
     for column in columns:
         table.add_column(
             column,
-            justify="right" if column in ("qty", "price") else "left",
+            justify="right" if column in ("qty", "price", "line total") else "left",
             no_wrap=column != "name",
             overflow="ellipsis",
         )
+    total: Decimal | int = 0
+    priced = False
     for name, choice in assembly.components.items():
         if choice is None:
-            row = [name, "-", "(none)", "0", "", ""]
+            row = [name, "-", "(none)", "0", "", "", ""]
         else:
             part = model.parts[choice.sku]
             price = part.values.get("price")
+            line = choice.qty * price if isinstance(price, Decimal | int) else None
+            if line is not None:
+                total += line
+                priced = True
             row = [
                 name,
                 part.sku,
@@ -139,10 +145,14 @@ def _print_assembly(model: Model, assembly: AssemblyResult, index: int) -> None:
                 str(choice.qty),
                 _key_attributes(model, name, part.values),
                 "" if price is None else str(price),
+                "" if line is None else str(line),
             ]
         if "key attributes" not in columns:
             del row[4]
         table.add_row(*row)
+    if priced:
+        table.add_section()
+        table.add_row("total", *[""] * (len(columns) - 2), str(total))
     console.print(table)
     if assembly.options:
         console.print(

@@ -64,7 +64,7 @@ def best_ties(
     """The first `limit` assemblies of the best objective value (none when there is
     no valid assembly), and whether the clock stopped the search."""
     setup = Setup(model, select, require, allowed=allowed)
-    places = decimal_places(model)
+    places = decimal_places(model, objective)
     found: list[AssemblyResult] = []
     try:
         try:
@@ -195,7 +195,7 @@ def cheapest_by_graph(
         key=lambda combo: sum(units for units, _ in combo),
     )[:limit]
     out: list[AssemblyResult] = []
-    places = decimal_places(model)
+    places = decimal_places(model, objective)
     for combo in combos:
         merged: dict[str, Value] = {}
         for _, values in combo:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -14,9 +15,14 @@ from atoconf.engine.clock import Stopped
 from atoconf.engine.compiled import CompiledModel
 from atoconf.engine.problem import (
     assembly_of,
+    nodes,
 )
 from atoconf.language.model import (
+    AttrRef,
+    Expr,
+    Literal_,
     Model,
+    Total,
     Value,
 )
 
@@ -120,20 +126,36 @@ def decimal_text(value: Fraction, places: int = 0) -> str:
     return format(Decimal(scaled.numerator).scaleb(-digits), "f")
 
 
-def decimal_places(model: Model) -> int:
-    """The most decimals any decimal value in the model's parts is written with."""
-    return CompiledModel.of(model).get("decimal places", lambda: _decimal_places(model))
+def decimal_places(model: Model, objective: Expr | None = None) -> int:
+    """The most decimals the values an objective reads are written with (its
+    attributes' values and its literals; a total of whole numbers has none), or,
+    without an objective, any decimal value of the model's parts."""
+    if objective is None:
+        return CompiledModel.of(model).get("decimal places", lambda: _decimal_places(model))
+    kept = CompiledModel.of(model)
+    places = 0
+    for node in nodes(objective):
+        if isinstance(node, Total | AttrRef):
+            attr = node.attr
+            found = kept.get(("decimal places", attr), partial(_decimal_places, model, attr))
+            places = max(places, found)
+        elif isinstance(node, Literal_) and isinstance(node.value, Decimal):
+            places = max(places, _places(node.value))
+    return places
 
 
-def _decimal_places(model: Model) -> int:
+def _decimal_places(model: Model, attr: str | None = None) -> int:
     places = 0
     for part in model.parts.values():
-        for value in part.values.values():
-            if isinstance(value, Decimal):
-                exponent = value.as_tuple().exponent
-                if isinstance(exponent, int):
-                    places = max(places, -exponent)
+        for name, value in part.values.items():
+            if isinstance(value, Decimal) and attr in (None, name):
+                places = max(places, _places(value))
     return places
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def value_key(value: Value) -> tuple[type, Value]:

@@ -334,7 +334,7 @@ def _solve(
                 return
         return
     sense_min = minimize is not None
-    places = decimal_places(model)
+    places = decimal_places(model, objective)
     try:
         ranked = ranked_by_sweep(setup, objective, sense_min, clock)
         answered("solve", GRAPH)
