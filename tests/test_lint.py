@@ -107,7 +107,7 @@ parts Base {
   "BASE-L" "Large base": max_shade_mm=500
 }
 parts Bulb { "B-5": watts=5 }
-component shade: Shade where diameter_mm < 950
+component shade: Shade optional where diameter_mm < 950
 component base: Base
 option gift_wrap: bool default false
 option size: enum { small, large } default small
@@ -115,7 +115,7 @@ rule shade_fits: shade.diameter_mm <= base.max_shade_mm
 rule not_too_big: shade.diameter_mm <= base.max_shade_mm + 100
 rule wide: shade.diameter_mm > 1000 -> base == "BASE-L"
 rule sizes: size == large -> base == "BASE-L"
-step pack "Pack the lamp": minutes 3
+step fit_shade "Fit the shade": minutes 3
 """
 
 # (code, line) of every warning SEEDED should get
@@ -127,7 +127,7 @@ SEEDED_WARNINGS = {
     ("W0308", 22),  # gift_wrap
     ("W0304", 25),  # not_too_big follows from shade_fits
     ("W0305", 26),  # wide never applies
-    ("W0307", 28),  # pack uses nothing
+    ("W0307", 28),  # fit_shade uses nothing
 }
 
 

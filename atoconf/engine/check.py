@@ -185,16 +185,31 @@ def _unusable_parts(model: Model) -> list[Diagnostic]:
 
 
 def _steps_using_nothing(model: Model) -> list[Diagnostic]:
-    return [
-        warning(
-            "W0307",
-            f"step '{step.name}' uses no component, so nothing tells when it is needed",
-            step.span,
-            hint="add `uses <component>` (a step is skipped when its components are absent)",
+    """W0307: a step that names an optional component (`fit_gpu`, "Fit the GPU") but
+    uses none: it happens in every assembly, with the component or without it. A step
+    that names none (packing, burn-in), or only components every assembly has,
+    happens in every assembly on purpose or to the same effect."""
+    out = []
+    for step in model.steps.values():
+        if step.uses:
+            continue
+        words = set(re.split(r"[^a-z0-9]+", f"{step.name} {step.title or ''}".lower()))
+        named = [
+            c.name for c in model.components.values() if c.optional and c.name.lower() in words
+        ]
+        if not named:
+            continue
+        out.append(
+            warning(
+                "W0307",
+                f"step '{step.name}' names {_names(named)} but uses no component, so it "
+                "happens in every assembly, with or without it",
+                step.span,
+                hint=f"add `uses {named[0]}` (a step is skipped when the components it "
+                "uses are absent)",
+            )
         )
-        for step in model.steps.values()
-        if not step.uses
-    ]
+    return out
 
 
 def _expressions(model: Model) -> Iterable[Expr]:

@@ -44,7 +44,7 @@ CODES: dict[str, Code] = {
     "W0304": Code("redundant-rule", "A rule that the other rules imply"),
     "W0305": Code("rule-never-applies", "An implication whose premise can never hold"),
     "W0306": Code("unusable-part", "A part that no component can choose"),
-    "W0307": Code("step-uses-nothing", "A step that uses no component"),
+    "W0307": Code("step-uses-nothing", "A step that names a component but uses none"),
     "W0308": Code("unused-option", "An option that no rule, `where` or step reads"),
     "W0309": Code("unused-enum-member", "Enum members that nothing uses"),
     "W0310": Code("unused-declaration", "A part type or enum that nothing uses"),
