@@ -165,6 +165,9 @@ def render_stock_example(folder: Path, model: Model, rules: dict[str, SourceFile
                 again = plan_and_reserve(planner, orders, database, skip_reserved=not twice)
                 database.engine.dispose()
             diagnostics += again.diagnostics
+            # the hints name the database as it was given: here, a file in a temporary
+            # folder, shown as the reader's own stock.db
+            return render_text(diagnostics, sources).replace(temporary + os.sep, "")
     return render_text(diagnostics, sources)
 
 

@@ -77,7 +77,7 @@ def plan_and_reserve(
                 kept = OrderPlan.model_validate_json(stored[order.order_id])
                 planned.append(planner.book(kept.model_copy(update={"kept": True})))
             else:
-                diagnostics.append(_kept_without_plan(order))
+                diagnostics.append(_kept_without_plan(order, database.spec))
             continue
         held = database.reserved_for(order.order_id) if replace else []
         if held:  # stock grows: what earlier orders taught may no longer be the best
@@ -100,8 +100,9 @@ def plan_and_reserve(
                         f"order '{order.order_id}' already holds a reservation; it was not "
                         "planned again",
                         _order_span(order),
-                        hint=f"release it first (atoconf stock release DB {order.order_id}),"
-                        " plan with --replace, or keep it as reserved with --skip-reserved",
+                        hint=f"release it first (atoconf stock release {database.spec} "
+                        f"{order.order_id}), plan with --replace, or keep it as reserved with "
+                        "--skip-reserved",
                     )
                 )
                 break
@@ -128,14 +129,14 @@ def plan_and_reserve(
     return Checked(_result(planner, planned), diagnostics)
 
 
-def _kept_without_plan(order: Order) -> Diagnostic:
+def _kept_without_plan(order: Order, database: str) -> Diagnostic:
     return warning(
         "W0804",
         f"order '{order.order_id}' holds units reserved before plans were stored: kept as "
         "it is, but not in the schedule or the purchase list",
         _order_span(order),
-        hint=f"to plan it again: atoconf stock release DB {order.order_id}, then run the "
-        "batch again",
+        hint=f"to plan it again: atoconf stock release {database} {order.order_id}, then run "
+        "the batch again",
     )
 
 
