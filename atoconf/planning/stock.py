@@ -696,7 +696,7 @@ class StockDatabase:
                             f"({', '.join(holders)})",
                             None,
                             hint="count it in the file, or release or consume those orders "
-                            "first (atoconf stock release DB ORDER)",
+                            f"first (atoconf stock release {self.spec} ORDER)",
                         )
                     )
             for key, shelf in sorted(stock.shelves.items()):
@@ -709,7 +709,8 @@ class StockDatabase:
                             f"cannot cover {shelf.reserved} held plus {ours[key]} reserved by "
                             "orders in the database",
                             shelf.span,
-                            hint="release those orders first (atoconf stock release DB ORDER)",
+                            hint="release those orders first "
+                            f"(atoconf stock release {self.spec} ORDER)",
                         )
                     )
             if problems:
