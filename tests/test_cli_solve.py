@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import atoconf
+from atoconf.language.model import shown
 from atoconf.language.evaluate import Assembly, holds
 from tests.conftest import BIKE, PC, SMALL, cli
 
@@ -146,3 +147,23 @@ def test_text_table_has_line_totals_and_the_total_and_a_whole_objective() -> Non
     watts = cli(*args, "--minimize", "total(tdp)")
     first = watts.stdout.splitlines()[0].strip()
     assert first.startswith("Assembly 1  (objective ") and "." not in first
+
+
+def test_solve_says_which_option_defaults_narrowed_its_list() -> None:
+    """`solve` fills open options with their defaults; it says which, and without them
+    it lists as many assemblies as `count` counts."""
+    small = str(SMALL)
+    listed = cli("solve", small, "--limit", "0", "-f", "json", in_process=True)
+    assert listed.returncode == 0, listed.stderr
+    model = atoconf.load(SMALL)
+    defaults = {o.name: o.default for o in model.model.options.values() if o.has_default}
+    assert defaults  # the small product has some, so the note has something to say
+    filled = ", ".join(
+        f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in defaults.items()
+    )
+    assert f"option defaults filled in: {filled}" in listed.stderr
+    everything = cli("solve", small, "--limit", "0", "--no-defaults", "-f", "json", in_process=True)
+    assert "option defaults" not in everything.stderr
+    counted = json.loads(cli("count", small, "-f", "json", in_process=True).stdout)["count"]
+    assert len(json.loads(everything.stdout)["assemblies"]) == counted
+    assert len(json.loads(listed.stdout)["assemblies"]) < counted

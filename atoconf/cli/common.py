@@ -109,7 +109,13 @@ DeadlineOpt = Annotated[
     float | None, typer.Option("--deadline", help="Stop after this many seconds.")
 ]
 DefaultsOpt = Annotated[
-    bool, typer.Option("--defaults/--no-defaults", help="Apply option defaults.", metavar="")
+    bool,
+    typer.Option(
+        "--defaults/--no-defaults",
+        help="Give the options the request leaves open their declared defaults, where the "
+        "rules allow (an option without a default stays open).",
+        metavar="",
+    ),
 ]
 ResultFormatOpt = Annotated[ResultFormat, typer.Option("--format", "-f", help="Output format.")]
 

@@ -96,6 +96,13 @@ def solve(
         emit_json(SolveResult(assemblies=assemblies, stopped=reason).to_json())
     elif reason:
         typer.echo(f"stopped: {reason}", err=True)
+    if found.defaults:
+        filled = ", ".join(f"{k}={shown(v)}" for k, v in found.defaults.items())
+        typer.echo(
+            f"option defaults filled in: {filled} (the request leaves these options open); "
+            "--no-defaults lists assemblies with their other values too",
+            err=True,
+        )
     if not produced:
         typer.echo(
             "no valid assembly"

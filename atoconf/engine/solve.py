@@ -240,8 +240,10 @@ def solve(
     """Valid assemblies, streamed in a deterministic order; best first with an objective.
     `allowed` narrows variables to the given values (a constraint, like a select).
     The defaults and the search share the clock; when it stops them, the stream ends
-    and says why in its `stopped`."""
-    return Solutions(
+    and says why in its `stopped`; its `defaults` holds the option defaults filled in
+    (once the stream has started)."""
+    applied: dict[str, Value] = {}
+    found = Solutions(
         _solve(
             model,
             dict(select or {}),
@@ -252,8 +254,11 @@ def solve(
             clock or Clock(),
             defaults,
             allowed,
+            applied,
         )
     )
+    found.defaults = applied
+    return found
 
 
 class Solutions(Iterator[AssemblyResult]):
@@ -262,6 +267,7 @@ class Solutions(Iterator[AssemblyResult]):
     def __init__(self, stream: Iterator[AssemblyResult]) -> None:
         self._stream = stream
         self.stopped: Stopped = None
+        self.defaults: dict[str, Value] = {}  # option defaults the request was given
 
     def __next__(self) -> AssemblyResult:
         try:
@@ -281,11 +287,14 @@ def _solve(
     clock: Clock,
     defaults: bool,
     allowed: Mapping[str, Collection[Value]] | None,
+    applied: dict[str, Value],
 ) -> Iterator[AssemblyResult]:
     if limit is not None and limit <= 0:
         return
     if defaults:
-        select = with_defaults(model, select, require, clock)
+        filled = with_defaults(model, select, require, clock)
+        applied.update((k, v) for k, v in filled.items() if k not in select)
+        select = filled
     # arc consistency only for the other paths: the SAT solver propagates for itself
     setup = Setup(model, select, require, prune=False, allowed=allowed)
     objective = minimize if minimize is not None else maximize
