@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import atoconf
-from atoconf.language.model import shown
 from atoconf.language.evaluate import Assembly, holds
+from atoconf.language.model import shown
 from tests.conftest import BIKE, PC, SMALL, cli
 
 
@@ -158,9 +158,7 @@ def test_solve_says_which_option_defaults_narrowed_its_list() -> None:
     model = atoconf.load(SMALL)
     defaults = {o.name: o.default for o in model.model.options.values() if o.has_default}
     assert defaults  # the small product has some, so the note has something to say
-    filled = ", ".join(
-        f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in defaults.items()
-    )
+    filled = ", ".join(f"{k}={shown(v)}" for k, v in defaults.items())
     assert f"option defaults filled in: {filled}" in listed.stderr
     everything = cli("solve", small, "--limit", "0", "--no-defaults", "-f", "json", in_process=True)
     assert "option defaults" not in everything.stderr
