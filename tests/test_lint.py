@@ -181,6 +181,28 @@ def test_ignore_comments_silence_one_code_on_one_line(tmp_path: Path) -> None:
     assert ("W0305", 26 + 2) in codes  # the others stay
 
 
+def test_an_ignore_comment_works_on_any_line_of_the_rule(tmp_path: Path) -> None:
+    """`fmt` writes a described rule on two lines, its condition on the second: the
+    comment belongs there as well as on the first."""
+    rule = "rule not_too_big: shade.diameter_mm <= base.max_shade_mm + 100"
+    for written in (
+        'rule not_too_big "Some room":\n  shade.diameter_mm <= base.max_shade_mm + 100'
+        "  # atoconf: ignore[W0304]",
+        'rule not_too_big "Some room":  # atoconf: ignore[W0304]\n'
+        "  shade.diameter_mm <= base.max_shade_mm + 100",
+    ):
+        _, report = check_json(tmp_path, SEEDED.replace(rule, written))
+        codes = {c for c, _ in found(report)}
+        assert "W0304" not in codes and "W0305" in codes, written
+    _, report = check_json(
+        tmp_path,
+        SEEDED.replace(
+            rule, 'rule not_too_big "Some room":\n  shade.diameter_mm <= base.max_shade_mm + 100'
+        ),
+    )
+    assert "W0304" in {c for c, _ in found(report)}  # and without it, it is said
+
+
 def test_deadline_says_what_was_cut_short(tmp_path: Path) -> None:
     _, report = check_json(tmp_path, SEEDED, "--lint-deadline", "0.000001")
     codes = {c for c, _ in found(report)}

@@ -76,8 +76,9 @@ def check(
     nor in the supply data.
 
     Exit 0 when there are no errors (and, with --strict, no warnings), 1 when
-    there are, 2 when a file cannot be read. `# atoconf: ignore[W0304]` on a
-    line (or on a comment line right above it) silences that warning there.
+    there are, 2 when a file cannot be read. `# atoconf: ignore[W0304]` on any
+    line of what a warning points at (or on a comment line right above it)
+    silences that warning there.
     """
     if lint_deadline <= 0:
         fail_usage("--lint-deadline must be a number of seconds > 0")

@@ -110,12 +110,13 @@ def _across(models: Sequence[Model], found: Sequence[list[Diagnostic]]) -> list[
 
 
 def silenced(d: Diagnostic, sources: Mapping[str, SourceFile]) -> bool:
-    """A warning with `# atoconf: ignore[CODE]` on its line, or on a comment line
-    right above it."""
+    """A warning with `# atoconf: ignore[CODE]` on any line of what it points at (the
+    condition of a rule `fmt` wrote on two lines, say), or on a comment line right
+    above it."""
     if d.severity is not Severity.WARNING or d.span is None or d.span.file not in sources:
         return False
     source = sources[d.span.file]
-    lines = [source.line_text(d.span.line)]
+    lines = [source.line_text(n) for n in range(d.span.line, d.span.end_line + 1)]
     above = source.line_text(d.span.line - 1).strip() if d.span.line > 1 else ""
     if above.startswith("#"):
         lines.append(above)
@@ -551,7 +552,8 @@ def _redundant(model: Model, clock: Clock) -> Iterator[Diagnostic]:
                     else "it holds in every assembly"
                 ),
                 span=rule.span,
-                hint="remove it, or keep it on purpose with `# atoconf: ignore[W0304]`",
+                hint="remove it, or keep it on purpose with `# atoconf: ignore[W0304]` "
+                "on any line of the rule",
                 related=tuple(
                     Related(message=f"'{name}' is declared here", span=model.rules[name].span)
                     for name in implied_by
