@@ -3,6 +3,7 @@ run as written."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import shlex
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import atoconf
 from atoconf.language.parse import parse
 from atoconf.language.source import SourceFile
 from tests.conftest import CATALOGS, ROOT, checkout_env
@@ -153,3 +155,34 @@ def test_a_json_example_has_exactly_the_keys_of_the_real_output(command: str, ex
     shown = json.loads(example)
     assert shown["version"] == real["version"] == 1
     assert _key_paths(shown) == _key_paths(real), command
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    """The API reference of the docs site is made from these: none may be blank."""
+    missing = []
+    for name in atoconf.__all__:
+        obj = getattr(atoconf, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        if not (obj.__doc__ or "").strip():
+            missing.append(name)
+        if not inspect.isclass(obj):
+            continue
+        for member_name, member in vars(obj).items():
+            function = member.fget if isinstance(member, property) else member
+            if isinstance(function, staticmethod | classmethod):
+                function = function.__func__
+            if (
+                not member_name.startswith("_")
+                and inspect.isfunction(function)
+                and not (function.__doc__ or "").strip()
+            ):
+                missing.append(f"{name}.{member_name}")
+    assert missing == []
+
+
+def test_the_docs_site_lists_every_page() -> None:
+    """Each page of docs/ is in the site's navigation (.ci/mkdocs.yml)."""
+    config = (ROOT / ".ci" / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r":\s*([\w-]+\.md)\s*$", config, re.M))
+    assert listed == {p.name for p in (ROOT / "docs").glob("*.md")}

@@ -30,6 +30,8 @@ JSON_VERSION = 1
 
 
 class CountResult(BaseModel):
+    """What `count` answers: the number of valid assemblies, exact unless `stopped`."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int = JSON_VERSION
@@ -39,6 +41,8 @@ class CountResult(BaseModel):
 
 
 class DomainsResult(BaseModel):
+    """What `domains` answers: per choice, the values some valid assembly allows."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int = JSON_VERSION
@@ -50,6 +54,7 @@ class DomainsResult(BaseModel):
     provenance: dict[str, Literal["user", "rules", "open"]] = {}
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape `--format json` prints (docs/json.md)."""
         return self.model_dump(mode="json", exclude={"provenance", "stopped"}) | (
             {"stopped": self.stopped} if self.stopped else {}
         )
@@ -75,6 +80,7 @@ class AssemblyResult(BaseModel):
     objective: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape `--format json` prints (docs/json.md)."""
         return self.model_dump(
             mode="json", exclude={"objective"} if self.objective is None else None
         )
@@ -90,6 +96,7 @@ class SolveResult(BaseModel):
     stopped: Stopped = None
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape `--format json` prints (docs/json.md)."""
         return {
             "version": self.version,
             "assemblies": [a.to_json() for a in self.assemblies],

@@ -18,6 +18,8 @@ JSON_VERSION = 1
 
 
 class Severity(StrEnum):
+    """An error stops a file from loading; a warning does not (unless --strict)."""
+
     ERROR = "error"
     WARNING = "warning"
 
@@ -45,6 +47,7 @@ class Diagnostic(BaseModel):
 
     @property
     def is_error(self) -> bool:
+        """Whether this is an error (not a warning)."""
         return self.severity is Severity.ERROR
 
     def render(self, sources: Mapping[str, SourceFile] | None = None) -> str:
@@ -112,6 +115,7 @@ class Checked(Generic[T]):
 
     @property
     def errors(self) -> list[Diagnostic]:
+        """The diagnostics that are errors."""
         return [d for d in self.diagnostics if d.is_error]
 
 

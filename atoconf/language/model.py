@@ -341,6 +341,7 @@ class Model(Node):
         self._engine = value
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (with `update` applied) that compiles afresh: caches are not copied."""
         copied = super().model_copy(update=update, deep=deep)
         copied._engine = None
         copied._exact = {}

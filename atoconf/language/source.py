@@ -26,6 +26,7 @@ class Span(BaseModel):
         return f"{self.file}:{self.line}:{self.col}"
 
     def contains_line(self, line: int) -> bool:
+        """Whether `line` lies within the span."""
         return self.line <= line <= self.end_line
 
 

@@ -34,6 +34,7 @@ class Calendar:
     holidays: frozenset[date] = field(default_factory=frozenset)
 
     def working(self, day: date) -> bool:
+        """Whether assembly happens on `day` (a working weekday, not a holiday)."""
         return day.weekday() in self.weekdays and day not in self.holidays
 
     def on_or_after(self, day: date) -> date:

@@ -77,9 +77,11 @@ class OrderPlan(_Out):
 
     @property
     def late(self) -> bool:
+        """Whether the order is promised after its due date."""
         return bool(self.late_days)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape `--format json` prints (docs/json.md)."""
         out = self.model_dump(mode="json", exclude={"stopped", "assembly", "alternatives"})
         out["assembly"] = _assembly_json(self.assembly)
         out["alternatives"] = [
@@ -149,6 +151,7 @@ class PlanResult(_Out):
     load: list[DayLoad] = []
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape `--format json` prints (docs/json.md)."""
         return {
             "version": self.version,
             "today": self.today.isoformat(),
@@ -164,6 +167,7 @@ class PlanResult(_Out):
 
     @property
     def counts(self) -> dict[Status, int]:
+        """Orders per status."""
         found: dict[Status, int] = {"buildable": 0, "short": 0, "impossible": 0}
         for order in self.orders:
             found[order.status] += 1

@@ -86,6 +86,7 @@ class Stock:
         return list(self._by_sku.get(sku, ()))
 
     def skus(self) -> list[str]:
+        """Every SKU on a shelf, sorted."""
         return sorted(self._by_sku)
 
     def priced(self, sku: str) -> bool:
@@ -98,6 +99,7 @@ class Stock:
         return found.unit_cost if found else Decimal(0)
 
     def lead_days(self, sku: str) -> int | None:
+        """Days to get more of a SKU (None: it has no supply data)."""
         found = self.supply.get(sku)
         return found.lead_days if found else None
 
