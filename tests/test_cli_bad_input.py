@@ -83,6 +83,17 @@ def test_directory(tmp_path: Path) -> None:
     assert_reports(run, 2, "rules.ato", "directory")
 
 
+def test_a_folder_given_as_the_stock_names_the_csv_it_wants() -> None:
+    ran = cli(
+        "plan", "catalogs/pc/workstation.ato", "--stock", "catalogs/pc", "--set", "usage=gaming"
+    )
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert (
+        "cannot read catalogs/pc: it is a folder, not a CSV file; it holds stock.csv" in ran.stderr
+    )
+    assert "such as catalogs/pc/stock.csv" in ran.stderr
+
+
 def test_file_not_in_utf8(tmp_path: Path) -> None:
     latin1 = VALID.replace("Brass", "Laiton \u00e9tam\u00e9").encode("latin-1")
     (tmp_path / "lamp.ato").write_bytes(latin1)

@@ -43,7 +43,7 @@ def test_errors_doc_is_current() -> None:
 def test_message_names_the_fix(folder: Path) -> None:
     expected = (folder / "expected.txt").read_text(encoding="utf-8")
     assert render_message_example(folder) == expected
-    assert "hint: write '" in expected  # each says what to write instead
+    assert "= hint: " in expected  # each says what to do instead
 
 
 GRAMMAR_CASES = sorted(GRAMMAR.glob("*.ato"))

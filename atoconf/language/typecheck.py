@@ -288,6 +288,18 @@ def _name(token: Token, ctx: Context, scope: Scope, hint: str | None, span: Span
         attr = scope.part_type.attributes.get(name)
         if attr is not None:
             return PartAttr(attr=name, type=attr.type, span=span)
+        if name in ctx.options or name in ctx.components:
+            kind = "an option" if name in ctx.options else "a component"
+            ctx.report(
+                error(
+                    "E0201",
+                    f"'{name}' is not an attribute of type {scope.part_type.name}",
+                    span,
+                    hint=f"`where` reads the attributes of the part it filters; '{name}' is "
+                    f"{kind}: say it in a rule instead (rule r: {name} -> ...)",
+                )
+            )
+            raise _Fail
         _unknown_member_or(
             name,
             hint,

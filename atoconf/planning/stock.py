@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from atoconf.language import csvparts
+from atoconf.language.context import did_you_mean
 from atoconf.language.diagnostics import Diagnostic, Related, error, warning
 from atoconf.language.model import Model
 from atoconf.language.source import SourceFile, Span, read_source
@@ -158,7 +159,8 @@ def not_parts(
                 f"SKU '{sku}' in {span.file if span else source} is not a part of the "
                 f"model; {outcome}",
                 span,
-                hint=f"check the part number, {fix}".removesuffix(", "),
+                hint=did_you_mean(sku, model.parts)
+                or f"check the part number, {fix}".removesuffix(", "),
             )
         )
     return found
@@ -228,6 +230,19 @@ def _read_table(
     diagnostics: list[Diagnostic],
     sources: dict[str, SourceFile],
 ) -> _Table | None:
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.csv"))
+        shown = f"; it holds {', '.join(found)}" if found else ""
+        diagnostics.append(
+            error(
+                "E0001",
+                f"cannot read {path}: it is a folder, not a CSV file{shown}",
+                None,
+                hint=f"give the CSV file itself (columns {', '.join(expected)}), such as "
+                f"{path / ('stock.csv' if 'on_hand' in expected else 'supply.csv')}",
+            )
+        )
+        return None
     source = read_source(path)
     if isinstance(source, str):
         diagnostics.append(error("E0001", f"cannot read {path}: {source}", None))
@@ -293,12 +308,20 @@ def _cells(
     source = table.source
     if len(row.cells) != table.width:
         line, _ = source.position(row.start)
+        names = sorted(table.columns, key=table.columns.__getitem__)
+        if len(row.cells) < table.width:
+            missing = names[len(row.cells) :]
+            hint = f"add the missing {'cell' if len(missing) == 1 else 'cells'}: " + ", ".join(
+                missing
+            )
+        else:
+            hint = "give one cell per column; quote a cell that holds a comma"
         diagnostics.append(
             error(
                 "E0804",
                 f"the row has {len(row.cells)} cells but the header has {table.width}",
                 source.whole_line(line),
-                hint="give one cell per column; quote a cell that holds a comma",
+                hint=hint,
             )
         )
         return None
