@@ -32,7 +32,7 @@ SEED_FILES = [SMALL, *CATALOG_FILES]
 SEEDS = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8") for path in SEED_FILES}
 SEED_NAMES = sorted(SEEDS)
 
-SYNTAX_CODES = {"E0100", "E0101", "E0102", "E0103"}
+SYNTAX_CODES = {"E0100", "E0101", "E0102", "E0103", "E0104"}
 
 # Splits text into tokens and the whitespace between them; joining the pieces
 # gives the text back, so a mutation changes only what it means to change.

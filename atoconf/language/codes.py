@@ -20,6 +20,7 @@ CODES: dict[str, Code] = {
     "E0101": Code("syntax-error", "The text does not follow the grammar"),
     "E0102": Code("unterminated-string", "A string is not closed on its line"),
     "E0103": Code("reserved-keyword", "A reserved keyword is used as a name"),
+    "E0104": Code("unclosed-brace", "A `{` not closed before the next declaration"),
     # names
     "E0201": Code("unknown-name", "A name that is not declared"),
     "E0202": Code("duplicate-name", "A name declared twice"),

@@ -21,7 +21,7 @@ from pathlib import Path
 import lark
 from lark import Lark, Token, Tree
 
-from atoconf.language.diagnostics import Diagnostic, error
+from atoconf.language.diagnostics import Diagnostic, Related, error
 from atoconf.language.lark_compat import (
     Expecting,
     State,
@@ -551,6 +551,12 @@ def parse(source: SourceFile, start: str = "start") -> ParseResult:
     end_token = _end_token(tokens, source.text)
 
     def report(i: int, stray: bool = False, at_end: _Failure | None = None) -> None:
+        unclosed = None if stray else _unclosed_before(source, tokens, i, end_token)
+        if unclosed is not None:
+            if unclosed.span is not None and unclosed.span.line not in error_lines:
+                result.diagnostics.append(unclosed)
+                error_lines.add(unclosed.span.line)
+            return
         blamed = _error_span(source, tokens, i, end_token)
         if _line(blamed) not in error_lines:
             failure = _failure(expecting(state), blamed) if at_end is None else at_end
@@ -605,6 +611,34 @@ def parse(source: SourceFile, start: str = "start") -> ParseResult:
     )
     result.diagnostics.sort(key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
     return result
+
+
+def _unclosed_before(
+    source: SourceFile, tokens: list[Token], i: int, end_token: Token
+) -> Diagnostic | None:
+    """When a declaration (or the end of the file) comes while a `{` is still open: the
+    error where it comes, with a note at that `{`; None otherwise."""
+    token = tokens[i] if i < len(tokens) else end_token
+    starts_line = i == 0 or i >= len(tokens) or _line(tokens[i - 1]) < _line(token)
+    if not (token.type == "$END" or (starts_line and token.value in DECLARATION_KEYWORDS)):
+        return None
+    open_braces: list[Token] = []
+    for t in tokens[:i]:
+        if t.type == "LBRACE":
+            open_braces.append(t)
+        elif t.type == "RBRACE" and open_braces:
+            open_braces.pop()
+    if not open_braces:
+        return None
+    brace = open_braces[-1]
+    where = "the end of the file" if token.type == "$END" else f"'{token.value}'"
+    return error(
+        "E0104",
+        f"the '{{' on line {brace.line} is not closed before {where}",
+        token_span(source.name, token),
+        hint="close it with '}' where its block ends",
+        related=[Related(message="this '{' is not closed", span=token_span(source.name, brace))],
+    )
 
 
 def _next_line(tokens: list[Token], i: int) -> int:
