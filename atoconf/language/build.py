@@ -11,11 +11,12 @@ else reports them as unknown).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from atoconf.language.context import Context
+from atoconf.language.context import Context, did_you_mean
 from atoconf.language.diagnostics import Checked, Diagnostic, Related, error, sort_key
 from atoconf.language.evaluate import Assembly, holds
 from atoconf.language.loader import Decl, Unit, declarations, read_text, read_units
@@ -224,7 +225,18 @@ def _build_components(decls: list[Decl], ctx: Context) -> None:
                     )
                 )
             else:
-                ctx.unknown("part type", str(type_token), decl.span(type_token), ctx.types)
+                found = _declared_nearby(ctx, decl.file, "type", str(type_token))
+                if found is not None and did_you_mean(str(type_token), ctx.types) is None:
+                    ctx.report(
+                        error(
+                            "E0201",
+                            f"unknown part type '{type_token}'",
+                            decl.span(type_token),
+                            hint=f'{found} declares it: add `import "{found}"`',
+                        )
+                    )
+                else:
+                    ctx.unknown("part type", str(type_token), decl.span(type_token), ctx.types)
             continue
         optional = first_tree(decl.node, "optional") is not None
         where_node = first_tree(decl.node, "where")
@@ -734,6 +746,30 @@ def load_file(path: str | Path) -> LoadResult:
 def load_text(text: str, name: str = "<text>") -> LoadResult:
     """Load rule text that imports nothing (for tests, docs and the API)."""
     return _load_text(text, name)
+
+
+NEARBY_FILES = 200  # rule files looked through for a declaration a file lacks
+
+
+def _declared_nearby(ctx: Context, file: str, keyword: str, name: str) -> str | None:
+    """A rule file beside (or below) `file`, not yet read, that declares `keyword name`:
+    its path as an import of `file` would name it; None when there is none."""
+    source = ctx.sources.get(file)
+    if source is None or source.path is None:
+        return None
+    base = source.path.parent
+    read = {s.path.resolve() for s in ctx.sources.values() if s.path is not None}
+    declares = re.compile(rf"^\s*{keyword}\s+{re.escape(name)}\b", re.M)
+    for candidate in itertools.islice(sorted(base.rglob("*.ato")), NEARBY_FILES):
+        if candidate.resolve() in read:
+            continue
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if declares.search(text):
+            return candidate.relative_to(base).as_posix()
+    return None
 
 
 def _load_file(path: Path) -> LoadResult:

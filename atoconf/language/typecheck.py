@@ -152,7 +152,9 @@ def _expr(node: Node | Token, ctx: Context, scope: Scope, hint: str | None) -> E
         target = kids[0]
         if target.data != "name" or str(target.children[0]) not in ctx.components:
             shown = _source_text(target)
-            if target.data == "name" and str(target.children[0]) in ctx.suppressed:
+            named = str(target.children[0]) if target.data == "name" else None
+            # a component whose declaration failed is reported there, not at each use
+            if named in ctx.suppressed or named in ctx.broken_values:
                 raise _Fail
             ctx.report(
                 error(
