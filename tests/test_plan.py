@@ -280,8 +280,10 @@ def test_a_batch_matches_sequential_brute_force_allocation(case: Case, n: int) -
     """Each order, in due-date order, is the best for what the earlier ones left."""
     orders = [order_of(case, f"O-{i}", TODAY + timedelta(days=n - i)) for i in range(n)]
     planner = Planner(case.model, case.stock, TODAY, case.rate)
-    result = plan_orders(planner, orders, Shelves(case.stock))
+    ticks: list[None] = []
+    result = plan_orders(planner, orders, Shelves(case.stock), tick=lambda: ticks.append(None))
     assert [o.order_id for o in result.orders] == [f"O-{i}" for i in reversed(range(n))]
+    assert len(ticks) == n  # the progress bar moves once per order
     stock = case.stock
     for plan in result.orders:
         check_choice(case, stock, plan)

@@ -163,22 +163,35 @@ def checked_request(
 
 
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[], None]]:
-    """A spinner with a running count on a terminal (stderr); nothing in pipes or CI."""
+def progress(label: str, total: int | None = None) -> Iterator[Callable[[], None]]:
+    """On a terminal (stderr), a spinner with a running count, or with a `total` a bar
+    of done / total; nothing in pipes or CI."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield lambda: None
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
+    counted = (
+        [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+        if total is not None
+        else [TextColumn("{task.description} {task.completed}")]
+    )
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description} {task.completed}"),
+        *counted,
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task(label, total=total)
         yield lambda: bar.advance(task)
 
 

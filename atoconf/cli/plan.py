@@ -229,11 +229,13 @@ def plan(
             sys.stderr.write(render_text(exc.diagnostics, exc.sources))
             raise typer.Exit(EXIT_BAD_INPUT) from None
     planner = Planner(model, stock_data, day, rate, workday, deadline, calendar, capacity)
-    with progress("orders planned"):
+    with progress("orders planned", total=len(orders)) as advance:
         if reserve:
             database = _database_or_exit(stock)
             with stock_errors():
-                reserved = plan_and_reserve(planner, orders, database, replace, skip_reserved)
+                reserved = plan_and_reserve(
+                    planner, orders, database, replace, skip_reserved, tick=advance
+                )
             if reserved.diagnostics:
                 # an order refused is an error; one kept without its plan, a warning
                 bad_input = bad_input or any(d.is_error for d in reserved.diagnostics)
@@ -241,7 +243,7 @@ def plan(
             assert reserved.value is not None
             result = reserved.value
         else:
-            result = plan_orders(planner, orders, Shelves(stock_data))
+            result = plan_orders(planner, orders, Shelves(stock_data), tick=advance)
     _warn(unpriced_skus(stock_data, _used(result)), stock_data.sources)
     if output_format is PlanOutput.json:
         emit_json(result.to_json())

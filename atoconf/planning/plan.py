@@ -3,7 +3,7 @@ reserving the picks in a stock database, and the purchase list."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,11 +27,19 @@ from atoconf.planning.stock import AlreadyReserved, Conflict, Pick, Stock, Stock
 # ---- batches ---------------------------------------------------------------------------------
 
 
-def plan_orders(planner: Planner, orders: Sequence[Order], shelves: Shelves) -> PlanResult:
-    """Plan orders in priority order, each seeing what the earlier ones took."""
-    planned = [
-        planner.book(planner.plan(order, shelves)) for order in sorted(orders, key=Order.sort_key)
-    ]
+def plan_orders(
+    planner: Planner,
+    orders: Sequence[Order],
+    shelves: Shelves,
+    tick: Callable[[], None] | None = None,
+) -> PlanResult:
+    """Plan orders in priority order, each seeing what the earlier ones took; `tick` is
+    called as each order is planned (a progress bar)."""
+    planned = []
+    for order in sorted(orders, key=Order.sort_key):
+        planned.append(planner.book(planner.plan(order, shelves)))
+        if tick is not None:
+            tick()
     return _result(planner, planned)
 
 
@@ -57,6 +65,7 @@ def plan_and_reserve(
     database: StockDatabase,
     replace: bool = False,
     skip_reserved: bool = False,
+    tick: Callable[[], None] | None = None,
 ) -> Checked[PlanResult]:
     """Plan orders in priority order and record each one's picks in the database with
     its plan, one transaction per order. When another planner took units first, the
@@ -65,13 +74,15 @@ def plan_and_reserve(
     swapped in the same transaction) or `skip_reserved` (it is kept as it was planned:
     its units untouched, its minutes in the schedule, its shortages on the purchase
     list). The plan is there even when some orders were not reserved; the diagnostics
-    name them."""
+    name them. `tick` is called as each order is dealt with (a progress bar)."""
     shelves = Shelves(database.snapshot())
     stored = database.plans() if skip_reserved else {}
     holding = set(database.orders()) if skip_reserved else set()
     planned: list[OrderPlan] = []
     diagnostics: list[Diagnostic] = []
     for order in sorted(orders, key=Order.sort_key):
+        if tick is not None:
+            tick()
         if order.order_id in holding:
             if order.order_id in stored:
                 kept = OrderPlan.model_validate_json(stored[order.order_id])
