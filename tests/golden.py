@@ -41,6 +41,7 @@ from atoconf.planning.stock import (
     Stock,
     StockDatabase,
     StockError,
+    read_receipts_csv,
     stock_report,
     unknown_skus,
 )
@@ -144,6 +145,18 @@ def render_stock_example(folder: Path, model: Model, rules: dict[str, SourceFile
     has_supply = (folder / "supply.csv").exists()
     diagnostics = stock_report(stock, model) if has_supply else unknown_skus(stock, model)
     sources = {**rules, **stock.sources}
+    if (folder / "receipts.csv").exists():  # `atoconf stock receive stock.db receipts.csv`
+        with tempfile.TemporaryDirectory() as temporary:
+            database = StockDatabase(str(Path(temporary) / "stock.db"))
+            database.init()
+            database.import_csv(stock)
+            try:
+                database.receive(read_receipts_csv(folder / "receipts.csv"))
+                shown = ""
+            except StockError as exc:
+                shown = render_text(exc.diagnostics, exc.sources)
+            database.engine.dispose()
+            return relative_to(folder, shown.replace(temporary + os.sep, ""))
     orders_file = folder / "orders.jsonl"
     if orders_file.exists():
         text = orders_file.read_text(encoding="utf-8")
@@ -223,6 +236,12 @@ def errors_doc() -> str:
         elif (folder / "deadline.txt").exists():
             seconds = (folder / "deadline.txt").read_text().strip()
             lines += [f"`atoconf check main.ato --lint-deadline {seconds}`:", ""]
+        elif (folder / "receipts.csv").exists():
+            lines += [
+                "After `atoconf stock import stock.db stock.csv`, "
+                "`atoconf stock receive stock.db receipts.csv` reports (nothing is booked in):",
+                "",
+            ]
         lines += ["```text", render_error_example(code).rstrip("\n"), "```", ""]
     return "\n".join(lines)
 

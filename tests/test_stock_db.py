@@ -28,6 +28,7 @@ from atoconf.planning.stock import (
     AlreadyReserved,
     Conflict,
     Pick,
+    Receipts,
     Stock,
     StockDatabase,
     StockError,
@@ -370,21 +371,25 @@ def test_a_request_reserved_under_its_id_then_consumed(url: str, tmp_path: Path)
 def test_goods_received_are_booked_in_one_transaction(url: str, tmp_path: Path) -> None:
     database = loaded(url, write_stock(tmp_path, {"GPU-4070": [("B-01", 1)]}))
     receipts = tmp_path / "receipts.csv"
-    receipts.write_text("sku,location,qty\nGPU-4070,B-01,3\nGPU-4070,B-09,2\nGPU-4070,B-01,1\n")
+    receipts.write_text("sku,location,qty\nGPU-4070,B-01,3\nGPU-4070,A-01,2\nGPU-4070,B-01,1\n")
     done = cli("stock", "receive", url, str(receipts), "--model", str(PC))
     assert done.returncode == 0, done.stderr
     assert shelf(database, "GPU-4070", "B-01") == (5, 0)  # 1 + 3 + 1
-    assert shelf(database, "GPU-4070", "B-09") == (2, 0)  # a new shelf
+    assert shelf(database, "GPU-4070", "A-01") == (2, 0)  # a new shelf at a known place
     # a bad row books nothing in, and says where it is
     receipts.write_text("sku,location,qty\nGPU-4070,B-01,4\nGPU-4070,B-02,-1\n")
     done = cli("stock", "receive", url, str(receipts))
     assert done.returncode == 2
     assert "receipts.csv:3:" in done.stderr and "error[E0805]" in done.stderr
     assert shelf(database, "GPU-4070", "B-01") == (5, 0)
-    receipts.write_text("sku,location,qty\nGPU-9999,B-01,1\n")
+    # a SKU the stock does not know, or a location without a shelf: refused, each at
+    # its row, and nothing of the file is booked in
+    receipts.write_text("sku,location,qty\nGPU-4070,B-01,2\nGPU-9999,B-01,1\nGPU-4070,B-99,1\n")
     done = cli("stock", "receive", url, str(receipts), "--model", str(PC))
-    assert done.returncode == 0
-    assert "receipts.csv:2:1: warning[W0801]: SKU 'GPU-9999'" in done.stderr
+    assert done.returncode == 2
+    assert "receipts.csv:3:1: error[E0812]: SKU 'GPU-9999' is not in the stock" in done.stderr
+    assert "receipts.csv:4:1: error[E0812]: location 'B-99' has no shelf" in done.stderr
+    assert shelf(database, "GPU-4070", "B-01") == (5, 0)
     invariant(database)
 
 
@@ -494,7 +499,7 @@ def test_goods_in_and_orders_built_while_a_planner_reserves(url: str, tmp_path: 
         while proc.poll() is None:
             assert time.monotonic() < deadline
             some = sorted(before.shelves)[len(received) % len(before.shelves)]
-            database.receive([Pick(some[0], some[1], 1)])
+            database.receive(Receipts([Pick(some[0], some[1], 1)], {}, {}))
             received[some] = received.get(some, 0) + 1
             for order_id in list(database.orders())[:1]:
                 for p in database.consume(order_id):

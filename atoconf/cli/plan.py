@@ -462,17 +462,20 @@ def stock_receive(
     ],
     model_file: ModelOpt = None,
 ) -> None:
-    """Book goods in: each row's qty is added to its shelf's on hand (a new shelf is
-    added), in one transaction; a bad row books nothing in."""
+    """Book goods in: each row's qty is added to its shelf's on hand (a known SKU at a
+    known location may start a new shelf), in one transaction; a bad row, a SKU the
+    stock does not know (nor the --model) or a location without a shelf books nothing in."""
     db = _database_or_exit(database)
     with stock_errors():
         read = read_receipts_csv(receipts)
+    parts: list[str] = []
     if model_file is not None:
         model = load_or_exit(model_file).model
         assert model is not None
         _warn(read.unknown(model), read.sources)
+        parts = list(model.parts)
     with stock_errors():
-        units = db.receive(read.picks)
+        units = db.receive(read, parts)
     typer.echo(f"{database}: booked in {units} units on {len(read.picks)} shelves", err=True)
 
 

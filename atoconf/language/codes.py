@@ -93,6 +93,7 @@ CODES: dict[str, Code] = {
     "E0809": Code("bad-order", "An order in an orders file that cannot be planned"),
     "E0810": Code("already-reserved", "An order that already holds a reservation"),
     "E0811": Code("bad-calendar", "A calendar file that cannot be read as working days"),
+    "E0812": Code("unknown-receipt", "Goods booked in for a SKU or location the stock lacks"),
     "W0801": Code("unknown-stock-sku", "A SKU in the stock that is not a part of the model"),
     "W0802": Code("unpriced-sku", "A part in the stock without supply data: cost unknown"),
     "W0803": Code("unobtainable-part", "A part neither on a shelf nor in the supply data"),

@@ -5,7 +5,7 @@ reservations planners make."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -460,6 +460,7 @@ class Receipts:
     picks: list[Pick]
     rows: dict[str, Span]
     sources: dict[str, SourceFile]
+    places: dict[str, Span] = field(default_factory=dict)  # per location, its first row
 
     def unknown(self, model: Model) -> list[Diagnostic]:
         """A warning for each SKU that is not a part of the model, at its first row."""
@@ -477,6 +478,7 @@ def read_receipts_csv(path: str | Path) -> Receipts:
         raise StockError(diagnostics, sources)
     received: dict[tuple[str, str], int] = {}
     rows: dict[str, Span] = {}
+    places: dict[str, Span] = {}
     for row in table.rows:
         cells = _cells(table, row, diagnostics)
         if cells is None:
@@ -496,11 +498,13 @@ def read_receipts_csv(path: str | Path) -> Receipts:
             continue
         key = (cells["sku"][0], cells["location"][0])
         received[key] = received.get(key, 0) + qty
-        rows.setdefault(key[0], table.source.whole_line(table.source.position(row.start)[0]))
+        line = table.source.whole_line(table.source.position(row.start)[0])
+        rows.setdefault(key[0], line)
+        places.setdefault(key[1], line)
     if any(d.is_error for d in diagnostics):
         raise StockError(diagnostics, sources)
     picks = [Pick(sku, location, qty) for (sku, location), qty in received.items()]
-    return Receipts(picks, rows, sources)
+    return Receipts(picks, rows, sources, places)
 
 
 def _listed_twice(what: str, span: Span, first: Span | None, hint: str) -> Diagnostic:
@@ -782,14 +786,23 @@ class StockDatabase:
         )
         return [order_id for (order_id,) in rows]
 
-    def receive(self, receipts: Sequence[Pick]) -> int:
+    def receive(self, receipts: Receipts, parts: Collection[str] = ()) -> int:
         """Book goods in (one transaction): each shelf's on_hand grows by the quantity,
-        a shelf not yet known is added. Returns the units booked in."""
+        a shelf not yet known (a known SKU at a known location) is added. A SKU the
+        database does not know (nor `parts`) or a location where it has no shelf is
+        refused (StockError naming each row), and nothing is booked in. Returns the
+        units booked in."""
         sa = self._sa
         s = self.stock.c
         self.check_schema()
         with self._connection() as conn:
-            for pick in sorted(receipts, key=lambda p: (p.sku, p.location)):
+            skus = {row[0] for row in conn.execute(sa.select(s.sku).distinct())}
+            skus |= {row[0] for row in conn.execute(sa.select(self.supply.c.sku))}
+            places = {row[0] for row in conn.execute(sa.select(s.location).distinct())}
+            problems = _unknown_receipts(receipts, skus | set(parts), places, self.spec)
+            if problems:
+                raise StockError(problems, receipts.sources)
+            for pick in sorted(receipts.picks, key=lambda p: (p.sku, p.location)):
                 done = conn.execute(
                     sa.update(self.stock)
                     .where(s.sku == pick.sku, s.location == pick.location)
@@ -805,7 +818,7 @@ class StockDatabase:
                             reserved=0,
                         )
                     )
-        return sum(p.qty for p in receipts)
+        return sum(p.qty for p in receipts.picks)
 
     def _reserved_by_shelf(self, conn: Any) -> dict[tuple[str, str], int]:
         sa = self._sa
@@ -969,6 +982,35 @@ class StockDatabase:
             )
         conn.execute(sa.delete(self.reservations).where(self.reservations.c.order_id == order_id))
         conn.execute(sa.delete(self.plan_table).where(self.plan_table.c.order_id == order_id))
+
+
+def _unknown_receipts(
+    receipts: Receipts, skus: set[str], places: set[str], database: str
+) -> list[Diagnostic]:
+    """E0812 at the first row of each SKU the stock does not know, and of each location
+    where it has no shelf."""
+    found = []
+    for sku in sorted({p.sku for p in receipts.picks} - skus):
+        found.append(
+            error(
+                "E0812",
+                f"SKU '{sku}' is not in the stock of {database}",
+                receipts.rows.get(sku),
+                hint=did_you_mean(sku, skus)
+                or "check the part number; a new SKU comes in with `atoconf stock import`",
+            )
+        )
+    for place in sorted({p.location for p in receipts.picks} - places):
+        found.append(
+            error(
+                "E0812",
+                f"location '{place}' has no shelf in {database}",
+                receipts.places.get(place),
+                hint=did_you_mean(place, places)
+                or "check the location; a new one comes in with `atoconf stock import`",
+            )
+        )
+    return found
 
 
 def _sqlite_locking(engine: Any) -> None:
