@@ -215,7 +215,10 @@ def errors_doc() -> str:
         "",
     ]
     for code, info in CODES.items():
-        lines += [f"## {code}", "", f"**{info.name}**: {info.title}.", ""]
+        # the heading says what the code means; the anchor stays the bare code (SARIF
+        # logs link to it)
+        lines += [f'<a id="{code.lower()}"></a>', "", f"## {code}: {info.title}", ""]
+        lines += [f"`{info.name}`", ""]
         files = example_files(code)
         if not files:
             lines += ["`main.ato` is a directory, not a file.", ""]
