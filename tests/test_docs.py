@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import atoconf
+from atoconf.language.fmt import format_text
 from atoconf.language.parse import parse
 from atoconf.language.source import SourceFile
 from tests.conftest import CATALOGS, ROOT, checkout_env
@@ -46,6 +47,12 @@ def test_the_language_reference_has_examples() -> None:
 def test_example_parses(name: str, block: str) -> None:
     diagnostics = parse(SourceFile(name, block)).diagnostics
     assert [f"{d.span}: {d.message}" for d in diagnostics] == []
+
+
+def test_the_readme_sample_is_in_the_layout_fmt_writes() -> None:
+    """A newcomer copies it first: it must be what `atoconf fmt` would leave."""
+    (sample, *_) = [block for name, block in BLOCKS if name.startswith("README.md")]
+    assert format_text(sample, "README.md").text == sample
 
 
 # ---- docs/ci.md and .pre-commit-hooks.yaml: the CI recipes work as written ---------------
