@@ -20,6 +20,7 @@ from atoconf.language.fmt import format_text
 from atoconf.language.parse import parse
 from atoconf.language.source import SourceFile
 from tests.conftest import CATALOGS, ROOT, checkout_env
+from tests.tutorial import TUTORIAL, same, walk
 
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
@@ -193,3 +194,17 @@ def test_the_docs_site_lists_every_page() -> None:
     config = (ROOT / ".ci" / "mkdocs.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r":\s*([\w-]+\.md)\s*$", config, re.M))
     assert listed == {p.name for p in (ROOT / "docs").glob("*.md")}
+
+
+def test_the_tutorial_runs_as_written() -> None:
+    """docs/tutorial.md: every command, run in order in a fresh folder, prints what the
+    page shows below it (a test's seconds aside)."""
+    text = TUTORIAL.read_text(encoding="utf-8")
+    ran = walk(text)
+    commands = " ".join(step.command for step, _ in ran)
+    for word in ("atoconf new", "check --strict", "test --coverage-min 100", "fmt --check", "plan"):
+        assert word in commands
+    for step, printed in ran:
+        assert same(step.shown, printed), (
+            f"$ {step.command}\n--- shown\n{step.shown}\n--- printed\n{printed}"
+        )
