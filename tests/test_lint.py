@@ -304,6 +304,11 @@ rule r: {rule}
         ("render and gpu != none and 24 / gpu.vram_gb <= 2", None),
         ("if fans.qty > 0 then 6 / fans.qty <= 2 else true", None),
         ("render -> cpu.price / 2 <= 200", None),
+        # a test of the component guards its absence, not a part's zero
+        (
+            "render and cpu != none -> cpu.price / cpu.threads <= 20",
+            "cpu.threads, which is 0 for parts B, C",
+        ),
     ],
 )
 def test_a_division_by_zero_is_said_unless_a_test_before_it_guards_it(

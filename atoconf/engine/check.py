@@ -376,14 +376,17 @@ def _zero_for(model: Model, divisor: Expr, guards: frozenset[str]) -> tuple[str,
     or when this lint cannot tell."""
     if isinstance(divisor, Literal_):
         return (shown(divisor.value), "always") if divisor.value == 0 else None
-    if isinstance(divisor, AttrRef | QtyRef) and (
-        divisor.component in guards or _read(divisor) <= guards
-    ):
+    if isinstance(divisor, AttrRef | QtyRef) and _read(divisor) <= guards:
         return None
+    # a test of the component itself (`gpu != none -> ...`) guards its absence only
     if isinstance(divisor, AttrRef):
         comp = model.components[divisor.component]
         zeros = [sku for sku in comp.parts if model.part_value(sku, divisor.attr) == 0]
-        absent = comp.optional and absent_value(model, comp.name, divisor.attr) == 0
+        absent = (
+            comp.optional
+            and comp.name not in guards
+            and absent_value(model, comp.name, divisor.attr) == 0
+        )
         when = []
         if zeros:
             when.append(f"for {'part' if len(zeros) == 1 else 'parts'} {_listed(zeros)}")
@@ -392,7 +395,7 @@ def _zero_for(model: Model, divisor: Expr, guards: frozenset[str]) -> tuple[str,
         return (f"{divisor.component}.{divisor.attr}", " and ".join(when)) if when else None
     if isinstance(divisor, QtyRef):
         comp = model.components[divisor.component]
-        if comp.qty_min == 0 or comp.optional:
+        if (comp.qty_min == 0 or comp.optional) and comp.name not in guards:
             return (f"{comp.name}.qty", f"when {comp.name} is absent")
     return None
 
