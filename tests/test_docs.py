@@ -208,3 +208,16 @@ def test_the_tutorial_runs_as_written() -> None:
         assert same(step.shown, printed), (
             f"$ {step.command}\n--- shown\n{step.shown}\n--- printed\n{printed}"
         )
+
+
+def test_no_user_facing_text_mentions_the_internal_contract() -> None:
+    """The README, the docs and everything the program prints (its sources) stand
+    alone: none points to a document users do not have."""
+    paths = [README, *DOCS.glob("*.md"), *(ROOT / "atoconf").rglob("*.py")]
+    mentions = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in paths
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"\bSPEC\b|§", line)
+    ]
+    assert mentions == []
