@@ -165,3 +165,13 @@ def test_solve_says_which_option_defaults_narrowed_its_list() -> None:
     counted = json.loads(cli("count", small, "-f", "json", in_process=True).stdout)["count"]
     assert len(json.loads(everything.stdout)["assemblies"]) == counted
     assert len(json.loads(listed.stdout)["assemblies"]) < counted
+    # count and domains say the same when asked to fill the defaults in
+    for command in ("count", "domains"):
+        narrowed = cli(command, small, "--defaults", "-f", "json", in_process=True)
+        assert f"option defaults filled in: {filled}" in narrowed.stderr, command
+        plain = cli(command, small, "-f", "json", in_process=True)
+        assert "option defaults" not in plain.stderr, command
+    narrowed_count = cli("count", small, "--defaults", "-f", "json", in_process=True)
+    assert json.loads(narrowed_count.stdout)["count"] == len(
+        json.loads(listed.stdout)["assemblies"]
+    )

@@ -36,6 +36,7 @@ from atoconf.engine.request import (
     ResolvedRequest,
 )
 from atoconf.engine.results import AssemblyResult, SolveResult
+from atoconf.engine.setup import with_defaults
 from atoconf.engine.solve import count as count_op
 from atoconf.engine.solve import domains as domains_op
 from atoconf.engine.solve import solve as solve_op
@@ -96,13 +97,7 @@ def solve(
         emit_json(SolveResult(assemblies=assemblies, stopped=reason).to_json())
     elif reason:
         typer.echo(f"stopped: {reason}", err=True)
-    if found.defaults:
-        filled = ", ".join(f"{k}={shown(v)}" for k, v in found.defaults.items())
-        typer.echo(
-            f"option defaults filled in: {filled} (the request leaves these options open); "
-            "--no-defaults lists assemblies with their other values too",
-            err=True,
-        )
+    _said_defaults(found.defaults)
     if not produced:
         typer.echo(
             "no valid assembly"
@@ -209,15 +204,27 @@ def _answer(
     label: str,
     cap: int | None,
 ) -> Answer:
-    """Run count or domains for a checked request, with a spinner on a terminal."""
+    """Run count or domains for a checked request, with a spinner on a terminal; with
+    `defaults`, say which option defaults the request was given, as solve does."""
+    requires = [expr for _, expr in req.requires]
     with progress(label):
-        return operation(
-            model,
-            req.selects,
-            [expr for _, expr in req.requires],
-            clock=Clock(req.deadline),
-            defaults=defaults,
-            cap=cap,
+        answer = operation(
+            model, req.selects, requires, clock=Clock(req.deadline), defaults=defaults, cap=cap
+        )
+        if defaults:
+            filled = with_defaults(model, req.selects, requires, Clock(req.deadline))
+            _said_defaults({k: v for k, v in filled.items() if k not in req.selects})
+    return answer
+
+
+def _said_defaults(filled: Mapping[str, Value]) -> None:
+    """The option defaults an answer assumed, and how to answer without them (stderr)."""
+    if filled:
+        shown_ = ", ".join(f"{k}={shown(v)}" for k, v in filled.items())
+        typer.echo(
+            f"option defaults filled in: {shown_} (the request leaves these options open); "
+            "--no-defaults answers with their other values too",
+            err=True,
         )
 
 
