@@ -43,8 +43,6 @@ __all__ = [
     "StockError",
     "__version__",
     "load",
-    "load_file",
-    "load_text",
     "loads",
     "plan",
     "read_calendar",
@@ -68,7 +66,9 @@ class RuleError(Exception):
 
 
 def load(path: str | Path) -> Product:
-    """Load a rule file and what it imports; raises RuleError listing every error."""
+    """The loader: a rule file and what it imports, as a Product to configure and plan
+    with; raises RuleError listing every error. (`atoconf check` reports the warnings
+    too; `atoconf.language.build.load_file` returns every diagnostic without raising.)"""
     result = load_file(path)
     if result.model is None:
         raise RuleError(result)
@@ -76,7 +76,8 @@ def load(path: str | Path) -> Product:
 
 
 def loads(text: str, name: str = "<text>") -> Product:
-    """Load rule text (no imports); raises RuleError listing every error."""
+    """`load` for rule text held in a string (it can import nothing); `name` is the file
+    name its diagnostics give."""
     result = load_text(text, name)
     if result.model is None:
         raise RuleError(result)

@@ -134,3 +134,12 @@ def test_a_diagnostic_renders_as_the_command_line_prints_it() -> None:
         "  = hint: write 'or' instead"
     )
     assert said.render().splitlines()[0] == "quick.ato:3:18: error[E0100]: unexpected '||'"
+
+
+def test_one_documented_loader() -> None:
+    """`atoconf.load` (and `loads` for text) is the API; the lower-level loaders that
+    return every diagnostic stay importable but are not part of it."""
+    loaders = {name for name in atoconf.__all__ if name.startswith("load")}
+    assert loaders == {"load", "loads"}
+    assert callable(atoconf.load_file) and callable(atoconf.load_text)  # still there
+    assert atoconf.loads("product p\noption a: bool\n").configure({"a": True}).count().count == 1
