@@ -948,7 +948,6 @@ class StockDatabase:
         transaction): on hand and reserved both shrink by them. Returns them (none:
         the order held nothing)."""
         sa = self._sa
-        r = self.reservations
         s = self.stock.c
         with self._connection() as conn:
             held = self._held(conn, order_id)
@@ -958,8 +957,7 @@ class StockDatabase:
                     .where(s.sku == pick.sku, s.location == pick.location)
                     .values(on_hand=s.on_hand - pick.qty, reserved=s.reserved - pick.qty)
                 )
-            conn.execute(sa.delete(r).where(r.c.order_id == order_id))
-            conn.execute(sa.delete(self.plan_table).where(self.plan_table.c.order_id == order_id))
+            self._forget(conn, order_id)
         return held
 
     def _held(self, conn: Any, order_id: str) -> list[Pick]:
@@ -980,6 +978,12 @@ class StockDatabase:
                 .where(s.sku == pick.sku, s.location == pick.location)
                 .values(reserved=s.reserved - pick.qty)
             )
+        self._forget(conn, order_id)
+
+    def _forget(self, conn: Any, order_id: str) -> None:
+        """Drop an order's reservation rows and its stored plan (the shelves are the
+        caller's)."""
+        sa = self._sa
         conn.execute(sa.delete(self.reservations).where(self.reservations.c.order_id == order_id))
         conn.execute(sa.delete(self.plan_table).where(self.plan_table.c.order_id == order_id))
 
