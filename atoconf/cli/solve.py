@@ -207,13 +207,12 @@ def _answer(
     """Run count or domains for a checked request, with a spinner on a terminal; with
     `defaults`, say which option defaults the request was given, as solve does."""
     requires = [expr for _, expr in req.requires]
+    clock = Clock(req.deadline)
     with progress(label):
-        answer = operation(
-            model, req.selects, requires, clock=Clock(req.deadline), defaults=defaults, cap=cap
-        )
-        if defaults:
-            filled = with_defaults(model, req.selects, requires, Clock(req.deadline))
-            _said_defaults({k: v for k, v in filled.items() if k not in req.selects})
+        # the defaults filled here once, both to answer with and to say which they were
+        select = with_defaults(model, req.selects, requires, clock) if defaults else req.selects
+        answer = operation(model, select, requires, clock=clock, cap=cap)
+    _said_defaults({k: v for k, v in select.items() if k not in req.selects})
     return answer
 
 
