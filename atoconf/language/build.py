@@ -752,15 +752,19 @@ NEARBY_FILES = 200  # rule files looked through for a declaration a file lacks
 
 
 def _declared_nearby(ctx: Context, file: str, keyword: str, name: str) -> str | None:
-    """A rule file beside (or below) `file`, not yet read, that declares `keyword name`:
-    its path as an import of `file` would name it; None when there is none."""
+    """A rule file beside `file` (or up to two folders below), not yet read, that declares
+    `keyword name`: its path as an import of `file` would name it; None when there is
+    none."""
     source = ctx.sources.get(file)
     if source is None or source.path is None:
         return None
     base = source.path.parent
     read = {s.path.resolve() for s in ctx.sources.values() if s.path is not None}
     declares = re.compile(rf"^\s*{keyword}\s+{re.escape(name)}\b", re.M)
-    for candidate in itertools.islice(sorted(base.rglob("*.ato")), NEARBY_FILES):
+    # beside it and two folders down at most (lib/, common/parts/): a rule file in a big
+    # tree (a home folder) must not walk all of it
+    nearby = itertools.chain.from_iterable(base.glob(p) for p in ("*.ato", "*/*.ato", "*/*/*.ato"))
+    for candidate in sorted(itertools.islice(nearby, NEARBY_FILES)):
         if candidate.resolve() in read:
             continue
         try:
