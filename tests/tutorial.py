@@ -6,7 +6,6 @@ temporary folder (`cd` moves within it), and what each prints is the text below 
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -111,5 +110,4 @@ def update() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--update"]:
         sys.exit("usage: python -m tests.tutorial --update")
-    os.environ.setdefault("COLUMNS", "100")
     update()
