@@ -243,31 +243,31 @@ def solve(
     and says why in its `stopped`; its `defaults` holds the option defaults filled in
     (once the stream has started)."""
     applied: dict[str, Value] = {}
-    found = Solutions(
-        _solve(
-            model,
-            dict(select or {}),
-            require,
-            minimize,
-            maximize,
-            limit,
-            clock or Clock(),
-            defaults,
-            allowed,
-            applied,
-        )
+    stream = _solve(
+        model,
+        dict(select or {}),
+        require,
+        minimize,
+        maximize,
+        limit,
+        clock or Clock(),
+        defaults,
+        allowed,
+        applied,
     )
-    found.defaults = applied
-    return found
+    return Solutions(stream, applied)
 
 
 class Solutions(Iterator[AssemblyResult]):
     """A stream of assemblies; `stopped` says why it ended early (None: it did not)."""
 
-    def __init__(self, stream: Iterator[AssemblyResult]) -> None:
+    def __init__(
+        self, stream: Iterator[AssemblyResult], defaults: dict[str, Value] | None = None
+    ) -> None:
         self._stream = stream
         self.stopped: Stopped = None
-        self.defaults: dict[str, Value] = {}  # option defaults the request was given
+        # the option defaults the request was given (filled in as the stream starts)
+        self.defaults: dict[str, Value] = {} if defaults is None else defaults
 
     def __next__(self) -> AssemblyResult:
         try:
