@@ -12,6 +12,7 @@ import typer
 from atoconf.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
+    Command,
     app,
     fail_usage,
     load_or_exit,
@@ -37,7 +38,7 @@ class Stage(StrEnum):
     model = "model"
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
     files: Annotated[list[Path], typer.Argument(help="Rule files to check.", show_default=False)],
     output_format: Annotated[
@@ -102,7 +103,7 @@ def check(
         raise typer.Exit(EXIT_FAILED)
 
 
-@app.command()
+@app.command(cls=Command)
 def dump(
     file: Annotated[Path, typer.Argument(help="Rule file.", show_default=False)],
     stage: Annotated[Stage, typer.Option("--stage", help="What to print.")] = Stage.model,

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+import typer.core
 
 from atoconf.engine.request import (
     Request,
@@ -33,12 +34,35 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
+
+class _HelpFlagMixin:
+    """Show `--help` as the flag it is: typer would print a `<bool>` type beside it."""
+
+    # `Any`: the context and option classes are typer's internal (vendored click) ones.
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Command(_HelpFlagMixin, typer.core.TyperCommand):
+    """Every atoconf command: `@app.command(cls=Command)`."""
+
+
+class Group(_HelpFlagMixin, typer.core.TyperGroup):
+    """atoconf and its `stock` group."""
+
+
 app = typer.Typer(
+    cls=Group,
     name="atoconf",
     help="Configuration engine for assemble-to-order manufacturing.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # markdown joins a docstring's lines into paragraphs and keeps "[default: ...]" as text
+    rich_markup_mode="markdown",
 )
 
 

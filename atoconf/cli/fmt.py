@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app
+from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, Command, app
 from atoconf.language.diagnostics import render_text
 from atoconf.language.fmt import FormatResult, format_source
 from atoconf.language.source import SourceFile, decode, read_source
@@ -33,7 +33,7 @@ class _Input:
     data: bytes
 
 
-@app.command()
+@app.command(cls=Command)
 def fmt(
     files: Annotated[
         list[str],

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from atoconf.cli.common import EXIT_BAD_INPUT, app, fail_usage
+from atoconf.cli.common import EXIT_BAD_INPUT, Command, app, fail_usage
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -110,7 +110,7 @@ FILES = {
 }
 
 
-@app.command()
+@app.command(cls=Command)
 def new(
     name: Annotated[
         str,

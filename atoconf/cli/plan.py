@@ -16,8 +16,10 @@ import typer
 from atoconf.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
+    Command,
     DeadlineOpt,
     FileArg,
+    Group,
     RequestArg,
     RequireOpt,
     SetOpt,
@@ -50,8 +52,10 @@ from atoconf.planning.stock import (
 )
 
 stock_app = typer.Typer(
+    cls=Group,
     help="Keep stock in a database: init, import, receive, show, release, consume.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(stock_app, name="stock")
 
@@ -89,7 +93,7 @@ def _warn(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> None
         sys.stderr.write(render_text(diagnostics, sources))
 
 
-@app.command()
+@app.command(cls=Command)
 def plan(
     file: FileArg,
     request_file: RequestArg = None,
@@ -413,7 +417,7 @@ def _render_order(model: Model, order: OrderPlan, named: bool = True) -> str:
 # ---- atoconf stock ---------------------------------------------------------------------
 
 
-@stock_app.command("init")
+@stock_app.command("init", cls=Command)
 def stock_init(database: DatabaseArg) -> None:
     """Create the stock schema in a database (or migrate an older one)."""
     db = _database_or_exit(database, schema=False)
@@ -422,7 +426,7 @@ def stock_init(database: DatabaseArg) -> None:
     typer.echo(f"{database}: stock schema {version}", err=True)
 
 
-@stock_app.command("import")
+@stock_app.command("import", cls=Command)
 def stock_import(
     database: DatabaseArg,
     stock_csv: Annotated[Path, typer.Argument(help="stock.csv", show_default=False)],
@@ -454,7 +458,7 @@ def stock_import(
     typer.echo(f"{database}: imported {shelves} stock rows and {supplies} supply rows", err=True)
 
 
-@stock_app.command("receive")
+@stock_app.command("receive", cls=Command)
 def stock_receive(
     database: DatabaseArg,
     receipts: Annotated[
@@ -479,7 +483,7 @@ def stock_receive(
     typer.echo(f"{database}: booked in {units} units on {len(read.picks)} shelves", err=True)
 
 
-@stock_app.command("consume")
+@stock_app.command("consume", cls=Command)
 def stock_consume(
     database: DatabaseArg,
     order_id: Annotated[str, typer.Argument(help="The order built.", show_default=False)],
@@ -500,7 +504,7 @@ def _said(picks: list[Pick], order_id: str, done: str) -> None:
     typer.echo(done.format(units=sum(p.qty for p in picks), order=order_id), err=True)
 
 
-@stock_app.command("show")
+@stock_app.command("show", cls=Command)
 def stock_show(
     database: DatabaseArg,
     sku: Annotated[str | None, typer.Option(help="Only SKUs containing this text.")] = None,
@@ -550,7 +554,7 @@ def stock_show(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-@stock_app.command("release")
+@stock_app.command("release", cls=Command)
 def stock_release(
     database: DatabaseArg,
     order_id: Annotated[str, typer.Argument(help="The order to release.", show_default=False)],

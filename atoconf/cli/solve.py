@@ -14,6 +14,7 @@ import typer
 
 from atoconf.cli.common import (
     EXIT_FAILED,
+    Command,
     DeadlineOpt,
     DefaultsOpt,
     FileArg,
@@ -43,7 +44,7 @@ from atoconf.engine.solve import solve as solve_op
 from atoconf.language.model import AttrRef, Model, Value, shown
 
 
-@app.command()
+@app.command(cls=Command)
 def solve(
     file: FileArg,
     request_file: RequestArg = None,
@@ -227,7 +228,7 @@ def _said_defaults(filled: Mapping[str, Value]) -> None:
         )
 
 
-@app.command()
+@app.command(cls=Command)
 def count(
     file: FileArg,
     request_file: RequestArg = None,
@@ -254,7 +255,7 @@ def count(
         typer.echo(f"no exact count: stopped by the {result.stopped}; try a longer --deadline")
 
 
-@app.command()
+@app.command(cls=Command)
 def domains(
     file: FileArg,
     request_file: RequestArg = None,
@@ -297,7 +298,7 @@ MAX_CONFLICTS = 5
 MAX_ALL = 20  # with --all
 
 
-@app.command()
+@app.command(cls=Command)
 def explain(
     file: FileArg,
     request_file: RequestArg = None,

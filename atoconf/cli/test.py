@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app, fail_usage, progress
+from atoconf.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, Command, app, fail_usage, progress
 from atoconf.engine.results import AssemblyResult
 from atoconf.engine.ruletests import (
     TEST_DEADLINE,
@@ -77,7 +77,7 @@ class Run:
         return [c for c in self.coverage if c.percent < self.coverage_min]
 
 
-@app.command()
+@app.command(cls=Command)
 def test(
     files: Annotated[list[Path], typer.Argument(help="Rule files.", show_default=False)],
     output_format: Annotated[
