@@ -5,7 +5,7 @@ command line."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -269,7 +269,7 @@ def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.Monke
     model = load_model(SEEDED, "lamp.ato")
     rule = model.rules["shade_fits"]
 
-    def half_done(model: Model, clock: Clock) -> Iterator[Diagnostic]:
+    def half_done(model: Model, clock: Clock, tick: Callable[[], None]) -> Iterator[Diagnostic]:
         yield warning("W0304", "found before the deadline", rule.span)
         raise Stop("deadline")
 
@@ -277,6 +277,24 @@ def test_what_a_lint_found_before_its_deadline_is_kept(monkeypatch: pytest.Monke
     found = [(d.code, d.message) for d in lint_model(model) if d.code in ("W0304", "W0311")]
     assert found[0] == ("W0304", "found before the deadline")
     assert [code for code, _ in found] == ["W0304", "W0311"]  # and nothing after the stop
+
+
+def test_the_lints_report_their_progress_to_the_end(tmp_path: Path) -> None:
+    """Done never goes back, the total is each rule twice and the domains, and the
+    last report is the whole of it: also when the model is void and the lints stop."""
+    void_rule = 'rule never: base == "BASE-S" and base == "BASE-L"\n'
+    for text, void in [(SEEDED, False), (SEEDED + void_rule, True)]:
+        path = tmp_path / "lamp.ato"
+        path.write_text(text, encoding="utf-8")
+        heard: list[tuple[int, int]] = []
+        result = check_files([path], report=lambda done, total, h=heard: h.append((done, total)))
+        (model,) = result.models
+        total = 1 + 2 * len(model.rules)
+        assert ("W0301" in {d.code for d in result.diagnostics}) is void
+        assert {t for _, t in heard} == {total}
+        assert [d for d, _ in heard] == sorted(d for d, _ in heard)
+        assert heard[-1] == (total, total)
+        assert len(heard) >= (2 if void else total)
 
 
 DIVIDING = """product p

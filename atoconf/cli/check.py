@@ -87,8 +87,8 @@ def check(
         fail_usage("--stock checks one product: give one rule file")
     if supply and not stock:
         fail_usage("--supply goes with --stock")
-    with progress("linting"):
-        result = check_files(files, lint=lint, deadline=lint_deadline)
+    with progress("linting", total=0) as ticker:
+        result = check_files(files, lint=lint, deadline=lint_deadline, report=ticker.update)
     diagnostics = list(result.diagnostics)
     sources = dict(result.sources)
     if stock and len(result.models) == 1:

@@ -186,37 +186,73 @@ def checked_request(
     return model, resolved.value
 
 
+class Ticker:
+    """What long work reports to: `ticker()` one more unit done, `ticker.update(done,
+    total)` where the work learns its total as it goes. Shows nothing by itself."""
+
+    def __init__(self, advance: Callable[[], None], update: Callable[[int, int], None]):
+        self._advance = advance
+        self.update = update
+
+    def __call__(self) -> None:
+        self._advance()
+
+
+_SILENT = Ticker(lambda: None, lambda done, total: None)
+
+
 @contextmanager
-def progress(label: str, total: int | None = None) -> Iterator[Callable[[], None]]:
-    """On a terminal (stderr), a spinner with a running count, or with a `total` a bar
-    of done / total; nothing in pipes or CI."""
+def progress(
+    label: str, total: int | None = None, deadline: float | None = None
+) -> Iterator[Ticker]:
+    """On a terminal (stderr), a bar of done / total (`total=0` when the work gives it
+    later through `Ticker.update`), or of the seconds spent against a `deadline`, or a
+    spinner with a running count; nothing in pipes or CI."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
-        yield lambda: None
+        yield _SILENT
         return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         SpinnerColumn,
+        Task,
         TextColumn,
         TimeElapsedColumn,
     )
+    from rich.progress_bar import ProgressBar
+    from rich.text import Text
 
-    counted = (
-        [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-        if total is not None
-        else [TextColumn("{task.description} {task.completed}")]
-    )
-    with Progress(
-        SpinnerColumn(),
-        *counted,
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
+    class AgainstDeadline(ProgressColumn):
+        """The seconds spent, as a bar against the deadline the work stops at."""
+
+        def render(self, task: Task) -> ProgressBar | Text:
+            spent = min(task.elapsed or 0.0, deadline or 0.0)
+            return ProgressBar(total=deadline, completed=spent, width=40)
+
+    class RunningCount(ProgressColumn):
+        """How many are done so far, once there are some."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.completed:g}" if task.completed else "")
+
+    columns: list[ProgressColumn | str]
+    if deadline is not None and total is None:
+        columns = [TextColumn("{task.description}"), AgainstDeadline(), TimeElapsedColumn()]
+        columns.append(TextColumn(f"(stops at {deadline:g} s)"))
+    elif total is not None:
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+        columns.append(TimeElapsedColumn())
+    else:
+        columns = [TextColumn("{task.description}"), RunningCount(), TimeElapsedColumn()]
+    with Progress(SpinnerColumn(), *columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
+        yield Ticker(
+            lambda: bar.advance(task),
+            lambda done, all_: bar.update(task, completed=done, total=all_),
+        )
 
 
 def emit_json(data: object) -> None:

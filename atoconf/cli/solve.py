@@ -205,11 +205,12 @@ def _answer(
     label: str,
     cap: int | None,
 ) -> Answer:
-    """Run count or domains for a checked request, with a spinner on a terminal; with
-    `defaults`, say which option defaults the request was given, as solve does."""
+    """Run count or domains for a checked request, with progress on a terminal (the
+    time spent against the deadline, when there is one); with `defaults`, say which
+    option defaults the request was given, as solve does."""
     requires = [expr for _, expr in req.requires]
     clock = Clock(req.deadline)
-    with progress(label):
+    with progress(label, deadline=req.deadline):
         # the defaults filled here once, both to answer with and to say which they were
         select = with_defaults(model, req.selects, requires, clock) if defaults else req.selects
         answer = operation(model, select, requires, clock=clock, cap=cap)

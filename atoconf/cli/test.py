@@ -36,7 +36,7 @@ from atoconf.language.diagnostics import (
     sort_key,
     warning,
 )
-from atoconf.language.model import Model, shown
+from atoconf.language.model import Model, RuleTest, shown
 from atoconf.language.source import SourceFile
 
 
@@ -136,31 +136,34 @@ def run_files(
     sources: dict[str, SourceFile] = {}
     rules: dict[tuple[str, int, int], RuleCoverage] = {}
     models: list[Model] = []
+    # each file once, loaded before any test runs: the progress bar knows its total
+    loaded: list[tuple[Path, Model, list[RuleTest]]] = []
     seen: set[Path] = set()
-    with progress("testing") as tick:
-        for path in paths:
-            if path.resolve() in seen:
-                continue
-            seen.add(path.resolve())
-            loaded = load_file(path)
-            sources.update(loaded.sources)
-            problems += [d for d in loaded.diagnostics if d.is_error]
-            model = loaded.model
-            if model is None:
-                continue
-            tests = selected(model.tests, pattern)
+    for path in paths:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        result = load_file(path)
+        sources.update(result.sources)
+        problems += [d for d in result.diagnostics if d.is_error]
+        if result.model is not None:
+            loaded.append((path, result.model, selected(result.model.tests, pattern)))
+    work = sum(
+        len(tests) + (len(model.rules) if with_coverage else 0) for _, model, tests in loaded
+    )
+    with progress("testing", total=work) as tick:
+        for path, model, tests in loaded:
             run = FileRun(str(path))
             for t in tests:
-                run.results.append(run_test(model, t, loaded.sources, deadline))
+                run.results.append(run_test(model, t, sources, deadline))
                 tick()
             files.append(run)
             if with_coverage:
                 models.append(model)
-                for found in rule_coverage(model, run.results, tests=tests):
+                for found in rule_coverage(model, run.results, tests=tests, tick=tick):
                     key = (found.span.file, found.span.line, found.span.col)
                     if key not in rules or rules[key].covered_by is None:
                         rules[key] = found
-                    tick()
     coverage = None
     if with_coverage:
         coverage = []

@@ -37,11 +37,9 @@ from atoconf.language.model import (
 )
 from atoconf.language.source import SourceFile, Span
 
-LINT_DEADLINE = 10.0
-# a lint that asks the solver: its warnings, and whether the model is void (stop there)
-SolverLint = Callable[
-    ["Model", "Clock"], Iterator[Diagnostic]
-]  # seconds the solver lints of one model share
+LINT_DEADLINE = 10.0  # seconds the solver lints of one model share
+# a lint that asks the solver: its warnings, one tick per unit of work (see lint_work)
+SolverLint = Callable[["Model", "Clock", Callable[[], None]], Iterator[Diagnostic]]
 
 _IGNORE = re.compile(r"#\s*atoconf:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
@@ -57,10 +55,14 @@ class CheckResult:
 
 
 def check_files(
-    paths: Sequence[Path], lint: bool = True, deadline: float = LINT_DEADLINE
+    paths: Sequence[Path],
+    lint: bool = True,
+    deadline: float = LINT_DEADLINE,
+    report: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
     """Load, type-check and lint rule files; each diagnostic once, in file order, with
-    the warnings that an `# atoconf: ignore[CODE]` comment silences left out."""
+    the warnings that an `# atoconf: ignore[CODE]` comment silences left out.
+    `report(done, total)` hears how far the lints are, in units of `lint_work`."""
     diagnostics: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
     seen: set[tuple[str, str, object]] = set()
@@ -86,7 +88,24 @@ def check_files(
             seen_files.add(model.files)
             models.append(model)
     if lint:
-        add(_across(models, [lint_model(m, deadline) for m in models]))
+        total = sum(lint_work(m) for m in models)
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if report is not None:
+                report(done, total)
+
+        found = []
+        finished = 0
+        for model in models:
+            found.append(lint_model(model, deadline, tick))
+            finished += lint_work(model)
+            done = finished  # the work of lints that stopped early counts as done
+            if report is not None:
+                report(done, total)
+        add(_across(models, found))
     kept = [d for d in diagnostics if not silenced(d, sources)]
     kept.sort(key=sort_key)
     return CheckResult(kept, sources, unreadable, models)
@@ -130,15 +149,24 @@ def silenced(d: Diagnostic, sources: Mapping[str, SourceFile]) -> bool:
 # ---- the lints ---------------------------------------------------------------------------
 
 
-def lint_model(model: Model, deadline: float = LINT_DEADLINE) -> list[Diagnostic]:
-    """Every lint of one product model: the static ones, then those that solve."""
+def lint_work(model: Model) -> int:
+    """The units of work of a model's solver lints, as they tick: the domains, then
+    each rule twice (does it ever apply, is it redundant)."""
+    return 1 + 2 * len(model.rules)
+
+
+def lint_model(
+    model: Model, deadline: float = LINT_DEADLINE, tick: Callable[[], None] = lambda: None
+) -> list[Diagnostic]:
+    """Every lint of one product model: the static ones, then those that solve (each
+    unit of their work ticks once: `lint_work` units when none stops early)."""
     out: list[Diagnostic] = []
     for static in STATIC_LINTS:
         out += static(model)
     clock = Clock(deadline)
     for solving in SOLVER_LINTS:
         try:
-            for found in solving(model, clock):  # what comes before a Stop is kept
+            for found in solving(model, clock, tick):  # what comes before a Stop is kept
                 out.append(found)
         except Stop:
             out.append(_stopped(model, solving, deadline))
@@ -417,10 +445,11 @@ STATIC_LINTS: tuple[Callable[[Model], list[Diagnostic]], ...] = (
 # ---- lints that solve --------------------------------------------------------------------
 
 
-def _void_and_dead(model: Model, clock: Clock) -> Iterator[Diagnostic]:
+def _void_and_dead(model: Model, clock: Clock, tick: Callable[[], None]) -> Iterator[Diagnostic]:
     """W0301 when no assembly is valid; else W0302/W0303 for each choice of a component
     or an option that no valid assembly makes."""
     found = domains(model, clock=clock)
+    tick()
     if found.stopped is not None:
         raise Stop(found.stopped)
     if not found.satisfiable:
@@ -512,9 +541,10 @@ def _because(conflict: list[str]) -> str:
     return f": {', '.join(conflict)}" if conflict else ""
 
 
-def _never_fires(model: Model, clock: Clock) -> Iterator[Diagnostic]:
+def _never_fires(model: Model, clock: Clock, tick: Callable[[], None]) -> Iterator[Diagnostic]:
     """W0305: implications whose premise no assembly satisfies under the other rules."""
     for rule in model.rules.values():
+        tick()
         if not isinstance(rule.expr, Binary) or rule.expr.op != "implies":
             continue
         others = [name for name in model.rules if name != rule.name]
@@ -529,12 +559,13 @@ def _never_fires(model: Model, clock: Clock) -> Iterator[Diagnostic]:
             )
 
 
-def _redundant(model: Model, clock: Clock) -> Iterator[Diagnostic]:
+def _redundant(model: Model, clock: Clock, tick: Callable[[], None]) -> Iterator[Diagnostic]:
     """W0304: rules the other rules imply. Checked last to first, each redundant rule
     left out of the later checks, so that of two copies only the second is reported
     and every reported rule can be removed together."""
     kept = list(model.rules)
     for rule in reversed(list(model.rules.values())):
+        tick()
         if isinstance(rule.expr, Binary) and rule.expr.op == "implies":
             others = [n for n in kept if n != rule.name]
             if not satisfiable(model, {}, [rule.expr.left], others, clock):

@@ -329,11 +329,13 @@ def rule_coverage(
     results: Sequence[TestResult],
     deadline: float = COVERAGE_DEADLINE,
     tests: Sequence[RuleTest] | None = None,
+    tick: Callable[[], None] = lambda: None,
 ) -> list[RuleCoverage]:
     """For each rule, the first test found whose verdict changes when the rule is
     removed. Removing a rule only adds valid assemblies, so each passing verdict
     changes exactly when one new assembly breaks it: one search per (rule, test)
-    until a test covers the rule, the tests that read the rule's variables first."""
+    until a test covers the rule, the tests that read the rule's variables first.
+    `tick()` once per rule done."""
     clock = Clock(deadline)
     ran = {t.name: t for t in (model.tests if tests is None else tests)}
     pairs = [
@@ -360,6 +362,7 @@ def rule_coverage(
         except Stop as stop:
             stopped = stop.reason
         out.append(RuleCoverage(rule=rule.name, span=rule.span, covered_by=found, stopped=stopped))
+        tick()
     return out
 
 
