@@ -374,6 +374,33 @@ def test_three_orders_share_a_small_capacity() -> None:
     assert result.late == 1
 
 
+RUNS_DOWN = """
+product p
+type T { price: decimal }
+parts T { "A": price=1  "B": price=2  "C": price=3 }
+component a: T qty 1..2
+"""
+
+
+def test_a_batch_moves_to_the_next_cheapest_part_as_each_runs_out() -> None:
+    """Orders of one request, each taking what the cheapest still on the shelves is:
+    what the planner knows of the stock follows every take (two units each: a part
+    with one left cannot be taken at quantity 2)."""
+    model = load_model(RUNS_DOWN, "runs_down.ato")
+    counts = {"A": 3, "B": 4, "C": 9}
+    stock = Stock(
+        {(sku, "L"): Shelf(sku, "L", n, 0) for sku, n in counts.items()},
+        {sku: Supply(1, Decimal(n + 1)) for n, sku in enumerate(counts)},
+    )
+    request = resolve_request(model, Request.model_validate({"select": {"a.qty": 2}})).value
+    assert request is not None
+    orders = [Order(f"O-{i}", request, None) for i in range(6)]
+    result = plan_orders(Planner(model, stock, TODAY), orders, Shelves(stock))
+    chosen = [o.assembly.components["a"] for o in result.orders if o.assembly]
+    assert [(c.sku, c.qty) for c in chosen if c] == [("A", 2), ("B", 2), ("B", 2)] + [("C", 2)] * 3
+    assert [o.status for o in result.orders] == ["buildable"] * 6
+
+
 def weekdays_after(due: date, day: date) -> int:
     return sum((due + timedelta(days=n)).weekday() < 5 for n in range(1, (day - due).days + 1))
 

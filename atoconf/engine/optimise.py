@@ -4,7 +4,6 @@ space's graphs, per-quantity cheapest completions) or found by branch and bound.
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,9 +45,6 @@ from atoconf.language.model import (
 )
 
 GRAPH_SEARCH_CAP = 200_000  # steps of A* on a decision graph before falling back
-
-
-COMBINED = 1000  # combinations of independent groups' best assemblies ranked together
 
 
 def best_ties(
@@ -189,23 +185,36 @@ def cheapest_by_graph(
                 return Found([])
     except Stop as stop:
         return Found([], stop.reason)
-    # the best of independent groups: the best of the products of their best
-    combos = sorted(
-        itertools.islice(itertools.product(*per_group), limit if best_only else COMBINED),
-        key=lambda combo: sum(units for units, _ in combo),
-    )[:limit]
     out: list[AssemblyResult] = []
     places = decimal_places(model, objective)
-    for combo in combos:
-        merged: dict[str, Value] = {}
-        for _, values in combo:
-            merged.update(values)
-        units = sum(u for u, _ in combo)
+    for units, merged in _best_combined(per_group, limit):
         text = (
             decimal_text(Fraction(sign * units, scale), places) if objective is not None else None
         )
         out.append(assembly_result(model, merged, text))
     return Found(out)
+
+
+def _best_combined(
+    per_group: Sequence[Sequence[tuple[int, dict[str, Value]]]], limit: int
+) -> list[tuple[int, dict[str, Value]]]:
+    """The `limit` best assemblies made of one from each independent group (each
+    group's list best first): two lists at a time, the best sums first off a heap,
+    so that no combination among the best is cut off."""
+    best: list[tuple[int, dict[str, Value]]] = [(0, {})]
+    for ranked in per_group:
+        merged: list[tuple[int, dict[str, Value]]] = []
+        heap = [(best[0][0] + ranked[0][0], 0, 0)]
+        seen = {(0, 0)}
+        while heap and len(merged) < limit:
+            units, i, j = heapq.heappop(heap)
+            merged.append((units, {**best[i][1], **ranked[j][1]}))
+            for a, b in ((i + 1, j), (i, j + 1)):
+                if a < len(best) and b < len(ranked) and (a, b) not in seen:
+                    seen.add((a, b))
+                    heapq.heappush(heap, (best[a][0] + ranked[b][0], a, b))
+        best = merged
+    return best
 
 
 def _weights(

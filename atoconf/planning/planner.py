@@ -69,6 +69,20 @@ class _Known:
     select: dict[str, Value] = field(default_factory=dict)
 
 
+@dataclass
+class _StockView:
+    """Per component, the SKUs with enough units and the quantity bounds of one
+    Shelves; rebuilt only for components whose SKUs were taken or given since (read
+    off the shelves' log of changes)."""
+
+    shelves: Shelves
+    seen: int = 0  # entries of shelves.changed applied
+    allowed: dict[str, list[Value]] = field(default_factory=dict)
+    kept: dict[str, set[Value]] = field(default_factory=dict)  # allowed, as sets
+    bounds: dict[str, dict[str, int]] = field(default_factory=dict)
+    checks: dict[str, PathCheck] = field(default_factory=dict)
+
+
 class Planner:
     """Plans orders against shelves: one planner per model, stock supply and settings."""
 
@@ -114,6 +128,11 @@ class Planner:
         self._request_needs: dict[tuple[str, bool], ObjectiveCosts] = {}
         self._known: dict[str, _Known] = {}
         self.shared = shared_skus(model)
+        self._users: dict[str, list[str]] = {}  # per SKU, the components that take it
+        for comp in model.components.values():
+            for sku in comp.parts:
+                self._users.setdefault(sku, []).append(comp.name)
+        self._view: _StockView | None = None
 
     def forget(self) -> None:
         """Drop what earlier orders taught (for stock that may have grown since)."""
@@ -269,11 +288,15 @@ class Planner:
         sharing a SKU could together take more than there is. The bounds come as
         checks on partial assignments (for the decision graph) and, made only when
         asked, as rule expressions (for branch and bound)."""
-        allowed: dict[str, list[Value]] = {}
-        qty_bounds: list[tuple[str, dict[str, int]]] = []
-        joint: list[tuple[str, list[str], int]] = []
-        checks: list[PathCheck] = []
-        for comp in self.model.components.values():
+        view = self._view
+        if view is None or view.shelves is not shelves:
+            view = self._view = _StockView(shelves)
+            stale: set[str] = set(self.model.components)
+        else:
+            stale = {c for sku in shelves.changed[view.seen :] for c in self._users.get(sku, ())}
+        view.seen = len(shelves.changed)
+        for name in stale:
+            comp = self.model.components[name]
             keep: list[Value] = [None] if comp.optional else []
             bounds: dict[str, int] = {}
             for sku in comp.parts:
@@ -282,14 +305,22 @@ class Planner:
                     keep.append(sku)
                     if have < comp.qty_max:
                         bounds[sku] = have
-            allowed[comp.name] = keep
+            view.allowed[name] = keep
+            view.kept[name] = set(keep)
+            view.bounds.pop(name, None)
+            view.checks.pop(name, None)
             if bounds:
-                qty_bounds.append((comp.name, bounds))
-                checks.append(qty_check(comp.name, bounds))
+                view.bounds[name] = bounds
+                view.checks[name] = qty_check(name, bounds)
+        order = list(self.model.components)
+        allowed = {name: view.allowed[name] for name in order}
+        qty_bounds = [(name, view.bounds[name]) for name in order if name in view.bounds]
+        checks = [view.checks[name] for name in order if name in view.checks]
+        joint: list[tuple[str, list[str], int]] = []
         by_users: dict[tuple[str, ...], dict[str, int]] = {}
         for sku, names in self.shared.items():
             have = shelves.available(sku)
-            users = [n for n in names if sku in allowed[n]]
+            users = [n for n in names if sku in view.kept[n]]
             most = sum(self.model.components[n].qty_max for n in users)
             if len(users) >= 2 and have < most:
                 joint.append((sku, users, have))

@@ -18,12 +18,16 @@ class Shelves:
     def __init__(self, stock: Stock) -> None:
         self.stock = stock
         self.free: dict[str, dict[str, int]] = {}
+        self.totals: dict[str, int] = {}
+        # every SKU taken or given, in order: a reader follows it from where it was
+        self.changed: list[str] = []
         for (sku, location), shelf in sorted(stock.shelves.items()):
             if shelf.available > 0:
                 self.free.setdefault(sku, {})[location] = shelf.available
+                self.totals[sku] = self.totals.get(sku, 0) + shelf.available
 
     def available(self, sku: str) -> int:
-        return sum(self.free.get(sku, {}).values())
+        return self.totals.get(sku, 0)
 
     def take(self, picks: Iterable[Pick | PickLine]) -> None:
         for pick in picks:
@@ -31,11 +35,15 @@ class Shelves:
             here[pick.location] -= pick.qty
             if not here[pick.location]:
                 del here[pick.location]
+            self.totals[pick.sku] -= pick.qty
+            self.changed.append(pick.sku)
 
     def give(self, picks: Iterable[Pick]) -> None:
         for pick in picks:
             here = self.free.setdefault(pick.sku, {})
             here[pick.location] = here.get(pick.location, 0) + pick.qty
+            self.totals[pick.sku] = self.totals.get(pick.sku, 0) + pick.qty
+            self.changed.append(pick.sku)
 
     def pick(self, sku: str, need: int) -> tuple[list[PickLine], int]:
         """Picks for `need` units of `sku` (fewest locations, then location names) and
