@@ -16,7 +16,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,9 @@ import pytest
 import sqlalchemy as sa
 
 import atoconf
+from atoconf.planning.orders import Order, read_orders
+from atoconf.planning.plan import WRITE_BATCH, plan_and_reserve
+from atoconf.planning.planner import Planner
 from atoconf.planning.stock import (
     AlreadyReserved,
     Conflict,
@@ -446,6 +450,42 @@ def test_two_planners_at_once_never_take_the_same_unit(url: str, tmp_path: Path)
     assert held[("GPU-4070", "B-01")] == 3 and held[("GPU-4070", "B-02")] == 2
     assert sum(1 for p in plans if p["status"] == "buildable") == 5
     assert sum(1 for p in plans if p["status"] == "short") == 11
+
+
+def test_a_batch_is_written_in_transactions_of_whole_orders(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WRITE_BATCH orders a transaction; a batch holding an order that already has
+    units writes nothing, and its orders are written one at a time: that one refused,
+    the others reserved, the plans in planning order."""
+    database = loaded(url, write_stock(tmp_path, {}))
+    model = atoconf.load(PC)
+    database.reserve("W-005", [Pick("CASE-FD-7", "A-01", 1)])
+    n = WRITE_BATCH * 2 + 3
+    text = write_orders(tmp_path / "w.jsonl", "W", n, {"usage": "office"}).read_text()
+    orders = read_orders(model, text, "w.jsonl").value
+    assert orders is not None
+    written: list[int] = []
+    reserve_many = database.reserve_many
+
+    def counted(
+        claims: Sequence[tuple[str, Sequence[Pick], str | None]], replace: bool = False
+    ) -> None:
+        written.append(len(claims))
+        reserve_many(claims, replace)
+
+    monkeypatch.setattr(database, "reserve_many", counted)
+    planner = Planner(model, database.snapshot(), date(2026, 11, 26))
+    result = plan_and_reserve(planner, orders, database)
+    assert written == [WRITE_BATCH] + [1] * WRITE_BATCH + [WRITE_BATCH, 3]
+    assert [(d.code, "W-005" in d.message) for d in result.diagnostics] == [("E0810", True)]
+    ids = [o.order_id for o in sorted(orders, key=Order.sort_key) if o.order_id != "W-005"]
+    assert [o.order_id for o in result.value.orders] == ids
+    held = database.orders()
+    assert held["W-005"] == [Pick("CASE-FD-7", "A-01", 1)]  # untouched
+    assert sorted(held) == sorted([*ids, "W-005"])
+    invariant(database)
+    database.engine.dispose()
 
 
 def test_a_planner_killed_mid_batch_leaves_only_whole_orders(url: str, tmp_path: Path) -> None:

@@ -57,6 +57,9 @@ def _result(planner: Planner, planned: list[OrderPlan]) -> PlanResult:
 
 
 RESERVE_ATTEMPTS = 20
+# orders whose reservations are written in one transaction: a commit per order would
+# cost more than planning it
+WRITE_BATCH = 64
 
 
 def plan_and_reserve(
@@ -68,76 +71,124 @@ def plan_and_reserve(
     tick: Callable[[], None] | None = None,
 ) -> Checked[PlanResult]:
     """Plan orders in priority order and record each one's picks in the database with
-    its plan, one transaction per order. When another planner took units first, the
-    order is planned again on fresh stock. An order that already holds units is
-    refused, unless `replace` (its old units count as free for its new plan, and are
-    swapped in the same transaction) or `skip_reserved` (it is kept as it was planned:
-    its units untouched, its minutes in the schedule, its shortages on the purchase
-    list). The plan is there even when some orders were not reserved; the diagnostics
-    name them. `tick` is called as each order is dealt with (a progress bar)."""
-    shelves = Shelves(database.snapshot())
+    its plan. Orders are written WRITE_BATCH at a time, each batch one transaction
+    (whole orders only, whatever stops the run); when another planner took units
+    first, or an order of the batch already holds some, nothing of the batch is
+    written and its orders are planned again one at a time on fresh stock. An order
+    that already holds units is refused, unless `replace` (its old units count as
+    free for its new plan, and are swapped in the same transaction: one order a
+    transaction) or `skip_reserved` (it is kept as it was planned: its units
+    untouched, its minutes in the schedule, its shortages on the purchase list). The
+    plan is there even when some orders were not reserved; the diagnostics name them.
+    `tick` is called as each order is dealt with (a progress bar)."""
+    writer = _Writer(planner, database, replace)
     stored = database.plans() if skip_reserved else {}
     holding = set(database.orders()) if skip_reserved else set()
-    planned: list[OrderPlan] = []
-    diagnostics: list[Diagnostic] = []
     for order in sorted(orders, key=Order.sort_key):
         if tick is not None:
             tick()
         if order.order_id in holding:
+            writer.flush()  # the plans stay in planning order
             if order.order_id in stored:
                 kept = OrderPlan.model_validate_json(stored[order.order_id])
-                planned.append(planner.book(kept.model_copy(update={"kept": True})))
+                writer.planned.append(planner.book(kept.model_copy(update={"kept": True})))
             else:
-                diagnostics.append(_kept_without_plan(order, database.spec))
+                writer.diagnostics.append(_kept_without_plan(order, database.spec))
             continue
-        held = database.reserved_for(order.order_id) if replace else []
+        if replace:
+            writer.reserve_one(order)
+        else:
+            writer.add(order)
+    writer.flush()
+    return Checked(_result(planner, writer.planned), writer.diagnostics)
+
+
+class _Writer:
+    """Plans orders on its own shelves and writes their reservations, in batches or
+    one order at a time."""
+
+    def __init__(self, planner: Planner, database: StockDatabase, replace: bool) -> None:
+        self.planner = planner
+        self.database = database
+        self.replace = replace
+        self.shelves = Shelves(database.snapshot())
+        self.planned: list[OrderPlan] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.pending: list[tuple[Order, OrderPlan, list[Pick]]] = []
+
+    def add(self, order: Order) -> None:
+        """Plan the order (its picks taken from these shelves) and write it with the
+        next batch."""
+        plan = self.planner.plan(order, self.shelves)
+        self.pending.append((order, plan, [Pick(p.sku, p.location, p.qty) for p in plan.picks]))
+        if len(self.pending) >= WRITE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending orders in one transaction; if that fails (nothing is
+        written), plan and write them again one at a time on fresh stock."""
+        pending, self.pending = self.pending, []
+        claims = [
+            (o.order_id, picks, plan.model_dump_json()) for o, plan, picks in pending if picks
+        ]
+        try:
+            if claims:
+                self.database.reserve_many(claims)
+        except (Conflict, AlreadyReserved):
+            self.shelves = Shelves(self.database.snapshot())
+            self.planner.forget()  # the batch's units are back: stock grew
+            for order, _, _ in pending:
+                self.reserve_one(order)
+            return
+        self.planned += [self.planner.book(plan) for _, plan, _ in pending]
+
+    def reserve_one(self, order: Order) -> None:
+        """Plan the order and write it in its own transaction, planning it again on
+        fresh stock while other planners take its units first."""
+        self.flush()
+        held = self.database.reserved_for(order.order_id) if self.replace else []
         if held:  # stock grows: what earlier orders taught may no longer be the best
-            shelves.give(held)
-            planner.forget()
-        done: OrderPlan | None = None
+            self.shelves.give(held)
+            self.planner.forget()
         for _ in range(RESERVE_ATTEMPTS):
-            plan = planner.plan(order, shelves)
+            plan = self.planner.plan(order, self.shelves)
             picks = [Pick(p.sku, p.location, p.qty) for p in plan.picks]
             if not picks and not held:
-                done = plan
-                break
+                self.planned.append(self.planner.book(plan))
+                return
             try:
-                database.reserve(order.order_id, picks, replace, plan.model_dump_json())
+                self.database.reserve(order.order_id, picks, self.replace, plan.model_dump_json())
             except AlreadyReserved:
-                shelves.give(picks)
-                diagnostics.append(
-                    error(
-                        "E0810",
-                        f"order '{order.order_id}' already holds a reservation; it was not "
-                        "planned again",
-                        _order_span(order),
-                        hint=f"release it first (atoconf stock release {database.spec} "
-                        f"{order.order_id}), plan with --replace, or keep it as reserved with "
-                        "--skip-reserved",
-                    )
-                )
-                break
+                self.shelves.give(picks)
+                self.diagnostics.append(_already_reserved(order, self.database.spec))
+                return
             except Conflict:
                 # another planner took some of these units: plan again on what is left
-                shelves = Shelves(database.snapshot())
-                held = database.reserved_for(order.order_id) if replace else []
-                shelves.give(held)
+                self.shelves = Shelves(self.database.snapshot())
+                held = self.database.reserved_for(order.order_id) if self.replace else []
+                self.shelves.give(held)
                 continue
-            done = plan
-            break
-        else:
-            diagnostics.append(
-                error(
-                    "E0810",
-                    f"order '{order.order_id}' could not be reserved: other planners kept "
-                    f"taking its units ({RESERVE_ATTEMPTS} attempts)",
-                    _order_span(order),
-                    hint="run the batch again",
-                )
+            self.planned.append(self.planner.book(plan))
+            return
+        self.diagnostics.append(
+            error(
+                "E0810",
+                f"order '{order.order_id}' could not be reserved: other planners kept "
+                f"taking its units ({RESERVE_ATTEMPTS} attempts)",
+                _order_span(order),
+                hint="run the batch again",
             )
-        if done is not None:
-            planned.append(planner.book(done))
-    return Checked(_result(planner, planned), diagnostics)
+        )
+
+
+def _already_reserved(order: Order, database: str) -> Diagnostic:
+    return error(
+        "E0810",
+        f"order '{order.order_id}' already holds a reservation; it was not planned again",
+        _order_span(order),
+        hint=f"release it first (atoconf stock release {database} {order.order_id}), plan "
+        "with --replace, or keep it as reserved with --skip-reserved",
+    )
 
 
 def _kept_without_plan(order: Order, database: str) -> Diagnostic:

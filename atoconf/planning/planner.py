@@ -3,7 +3,7 @@ best one at all, and what is short), its picks, steps, cost and dates."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,16 +71,16 @@ class _Known:
 
 @dataclass
 class _StockView:
-    """Per component, the SKUs with enough units and the quantity bounds of one
-    Shelves; rebuilt only for components whose SKUs were taken or given since (read
-    off the shelves' log of changes)."""
+    """The stock constraints of one Shelves (see Planner._stock_constraints), brought
+    up to date SKU by SKU from the shelves' log of changes."""
 
     shelves: Shelves
     seen: int = 0  # entries of shelves.changed applied
     allowed: dict[str, list[Value]] = field(default_factory=dict)
     kept: dict[str, set[Value]] = field(default_factory=dict)  # allowed, as sets
-    bounds: dict[str, dict[str, int]] = field(default_factory=dict)
+    bounds: dict[str, dict[str, int]] = field(default_factory=dict)  # per component
     checks: dict[str, PathCheck] = field(default_factory=dict)
+    joint: dict[str, tuple[list[str], int]] = field(default_factory=dict)  # per shared SKU
 
 
 class Planner:
@@ -291,40 +291,54 @@ class Planner:
         view = self._view
         if view is None or view.shelves is not shelves:
             view = self._view = _StockView(shelves)
-            stale: set[str] = set(self.model.components)
+            changed: Iterable[str] = self._users
+            view.kept = {name: set() for name in self.model.components}
+            view.bounds = {name: {} for name in self.model.components}
+            stale = set(self.model.components)
         else:
-            stale = {c for sku in shelves.changed[view.seen :] for c in self._users.get(sku, ())}
+            changed = set(shelves.changed[view.seen :])
+            stale = set()
         view.seen = len(shelves.changed)
+        for sku in changed:
+            have = shelves.available(sku)
+            for name in self._users[sku]:
+                comp = self.model.components[name]
+                kept = have >= comp.qty_min
+                if kept and sku not in view.kept[name]:
+                    view.kept[name].add(sku)
+                    stale.add(name)
+                elif not kept and sku in view.kept[name]:
+                    view.kept[name].remove(sku)
+                    stale.add(name)
+                bound = have if kept and have < comp.qty_max else None
+                if bound != view.bounds[name].get(sku):
+                    stale.add(name)
+                    view.bounds[name] = dict(view.bounds[name])  # checks made hold the old
+                    if bound is None:
+                        del view.bounds[name][sku]
+                    else:
+                        view.bounds[name][sku] = bound
+            if sku in self.shared:
+                users = [n for n in self.shared[sku] if sku in view.kept[n]]
+                most = sum(self.model.components[n].qty_max for n in users)
+                view.joint.pop(sku, None)
+                if len(users) >= 2 and have < most:
+                    view.joint[sku] = (users, have)
         for name in stale:
             comp = self.model.components[name]
-            keep: list[Value] = [None] if comp.optional else []
-            bounds: dict[str, int] = {}
-            for sku in comp.parts:
-                have = shelves.available(sku)
-                if have >= comp.qty_min:
-                    keep.append(sku)
-                    if have < comp.qty_max:
-                        bounds[sku] = have
-            view.allowed[name] = keep
-            view.kept[name] = set(keep)
-            view.bounds.pop(name, None)
+            optional: list[Value] = [None] if comp.optional else []
+            view.allowed[name] = optional + [s for s in comp.parts if s in view.kept[name]]
             view.checks.pop(name, None)
-            if bounds:
-                view.bounds[name] = bounds
-                view.checks[name] = qty_check(name, bounds)
+            if view.bounds[name]:
+                view.checks[name] = qty_check(name, view.bounds[name])
         order = list(self.model.components)
         allowed = {name: view.allowed[name] for name in order}
-        qty_bounds = [(name, view.bounds[name]) for name in order if name in view.bounds]
+        qty_bounds = [(name, view.bounds[name]) for name in order if view.bounds[name]]
         checks = [view.checks[name] for name in order if name in view.checks]
-        joint: list[tuple[str, list[str], int]] = []
+        joint = [(sku, users, have) for sku, (users, have) in view.joint.items()]
         by_users: dict[tuple[str, ...], dict[str, int]] = {}
-        for sku, names in self.shared.items():
-            have = shelves.available(sku)
-            users = [n for n in names if sku in view.kept[n]]
-            most = sum(self.model.components[n].qty_max for n in users)
-            if len(users) >= 2 and have < most:
-                joint.append((sku, users, have))
-                by_users.setdefault(tuple(users), {})[sku] = have
+        for sku, users, have in joint:
+            by_users.setdefault(tuple(users), {})[sku] = have
         checks += [joint_check(self.model, users, have) for users, have in by_users.items()]
 
         def exprs() -> list[Expr]:

@@ -889,45 +889,66 @@ class StockDatabase:
         UPDATE, so two planners never claim the same unit; if any shelf no longer has
         them, nothing is written and Conflict is raised. An order that already holds
         units raises AlreadyReserved unless `replace`."""
+        self.reserve_many([(order_id, picks, plan)], replace)
+
+    def reserve_many(
+        self, claims: Sequence[tuple[str, Sequence[Pick], str | None]], replace: bool = False
+    ) -> None:
+        """`reserve` for several orders (order id, picks, plan) in one transaction: all
+        of them are written, or none (Conflict or AlreadyReserved as `reserve` raises
+        them, for the first order that failed)."""
         sa = self._sa
         r = self.reservations
+        s = self.stock.c
+        order_id = claims[0][0] if claims else ""
         try:
             with self._connection() as conn:
-                held = conn.execute(
-                    sa.select(r.c.sku, r.c.location, r.c.qty).where(r.c.order_id == order_id)
-                ).all()
-                if held and not replace:
-                    raise AlreadyReserved(order_id)
-                if held:
-                    self._give_back(conn, order_id, [Pick(*row) for row in held])
                 now = datetime.now(UTC).isoformat(timespec="seconds")
-                # a fixed order of rows: two transactions never wait on each other in a cycle
-                for pick in sorted(picks, key=lambda p: (p.sku, p.location)):
-                    if pick.qty <= 0:
-                        continue
-                    s = self.stock.c
+                for order_id, _, _ in claims:
+                    held = conn.execute(
+                        sa.select(r.c.sku, r.c.location, r.c.qty).where(r.c.order_id == order_id)
+                    ).all()
+                    if held and not replace:
+                        raise AlreadyReserved(order_id)
+                    if held:
+                        self._give_back(conn, order_id, [Pick(*row) for row in held])
+                # each shelf once, in a fixed order of rows: two transactions never wait
+                # on each other in a cycle
+                taking: dict[tuple[str, str], int] = {}
+                for _, picks, _ in claims:
+                    for pick in picks:
+                        if pick.qty > 0:
+                            shelf = (pick.sku, pick.location)
+                            taking[shelf] = taking.get(shelf, 0) + pick.qty
+                for (sku, location), qty in sorted(taking.items()):
                     done = conn.execute(
                         sa.update(self.stock)
-                        .where(
-                            s.sku == pick.sku,
-                            s.location == pick.location,
-                            s.on_hand - s.reserved >= pick.qty,
-                        )
-                        .values(reserved=s.reserved + pick.qty)
+                        .where(s.sku == sku, s.location == location, s.on_hand - s.reserved >= qty)
+                        .values(reserved=s.reserved + qty)
                     )
                     if done.rowcount != 1:
-                        raise Conflict(f"{pick.qty} x {pick.sku} at {pick.location}")
-                    conn.execute(
-                        sa.insert(r).values(
-                            order_id=order_id,
-                            sku=pick.sku,
-                            location=pick.location,
-                            qty=pick.qty,
-                            created=now,
-                        )
-                    )
-                if plan is not None and any(pick.qty > 0 for pick in picks):
-                    conn.execute(sa.insert(self.plan_table).values(order_id=order_id, plan=plan))
+                        raise Conflict(f"{qty} x {sku} at {location}")
+                rows = [
+                    {
+                        "order_id": order_id,
+                        "sku": p.sku,
+                        "location": p.location,
+                        "qty": p.qty,
+                        "created": now,
+                    }
+                    for order_id, picks, _ in claims
+                    for p in picks
+                    if p.qty > 0
+                ]
+                if rows:
+                    conn.execute(sa.insert(r), rows)
+                plans = [
+                    {"order_id": order_id, "plan": plan}
+                    for order_id, picks, plan in claims
+                    if plan is not None and any(p.qty > 0 for p in picks)
+                ]
+                if plans:
+                    conn.execute(sa.insert(self.plan_table), plans)
         except sa.exc.IntegrityError:
             # a second planner reserved the same order id at the same moment
             raise AlreadyReserved(order_id) from None
