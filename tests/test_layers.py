@@ -1,4 +1,4 @@
-"""The package's layers: imports go down (language <- engine <- planning <- cli, server,
+"""The package's layers: imports go down (language <- engine <- planning <- cli, serve,
 diff), never up, and no two modules import each other, directly or through others."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "atoconf"
 # a module may import its own layer and those below it; the package root is the API
-LAYERS = {"language": 0, "engine": 1, "planning": 2, "diff": 3, "cli": 4, "server": 4}
+LAYERS = {"language": 0, "engine": 1, "planning": 2, "diff": 3, "cli": 4, "serve": 4}
 
 
 def _imports() -> dict[str, set[str]]:
