@@ -117,7 +117,7 @@ def test_the_pre_commit_hooks_pass_on_the_catalogs(tmp_path: Path) -> None:
 
 JSON_DOC = ROOT / "docs" / "json.md"
 # maps keyed by the product's names (variables, components, options), not by the shape
-DATA_KEYED = {"domains", "instead", "components", "options"}
+DATA_KEYED = {"domains", "instead", "components", "options", "parts"}
 
 
 def _json_examples() -> list[tuple[str, str]]:

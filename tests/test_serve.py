@@ -5,6 +5,7 @@ writes only with a database and the token."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -276,3 +277,17 @@ def test_serve_refuses_bad_settings_before_listening(tmp_path: Path) -> None:
     broken.write_text("product p\ncomponent cpu: Nope\n")
     ran = cli("serve", str(broken))
     assert ran.returncode == 2 and "broken.ato:2:" in ran.stderr
+
+
+def test_the_json_doc_shows_the_servers_own_shapes(api: TestClient) -> None:
+    """Each `http` example in docs/json.md has exactly the keys of the real answer."""
+    from tests.test_docs import JSON_DOC, _key_paths
+
+    text = JSON_DOC.read_text(encoding="utf-8")
+    examples = re.findall(
+        r"```http\n(GET|POST) (\S+)(?: (.*?))?\n```\n```json\n(.*?)\n```", text, re.S
+    )
+    assert len(examples) == 3
+    for method, path, body, shown in examples:
+        answer = api.get(path) if method == "GET" else api.post(path, content=body.encode())
+        assert _key_paths(json.loads(shown)) == _key_paths(answer.json()), path

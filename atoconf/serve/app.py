@@ -20,7 +20,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -34,18 +35,21 @@ from atoconf.engine.solve import count, domains, solve
 from atoconf.language.diagnostics import Diagnostic, diagnostic_json, error
 from atoconf.language.model import Model, Value
 from atoconf.language.source import SourceFile, Span
+from atoconf.language.typecheck import typed_expression
 from atoconf.language.version import __version__
 from atoconf.planning.orders import Order, read_orders, single_order
 from atoconf.planning.plan import plan_and_reserve, plan_orders
 from atoconf.planning.planner import Planner
 from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import Stock, StockDatabase, StockError, is_database, open_stock
+from atoconf.serve.pages import STATIC, product_page, products_page
 
 API = "/api/v1"
 JSON_VERSION = 1
 MAX_BODY = 1_000_000  # bytes of a request body
 DEADLINE = 10.0  # seconds an operation may take, whatever the request asks
 SOLVE_LIMIT = 100  # assemblies a solve lists at most
+PRICE = "total(price)"  # the page's cheapest completion, where parts have a price
 _VALUES = TypeAdapter(list[Value])
 _log = logging.getLogger("atoconf.serve")
 
@@ -286,6 +290,19 @@ def create_app(config: ServeConfig) -> FastAPI:
         except StockError as exc:
             raise Problem(503, exc.diagnostics) from None
 
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", response_class=HTMLResponse)
+    def home() -> str:
+        return products_page([(p.name, p.model.product) for p in config.products.values()])
+
+    @app.get("/products/{name}", response_class=HTMLResponse)
+    def page(name: str) -> str:
+        found = served(name)
+        return product_page(
+            found.name, found.model.product, config.stock is not None, config.writes
+        )
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -486,6 +503,7 @@ def _choices(product: Served) -> dict[str, Any]:
         "file": product.file,
         "choices": choices,
         "parts": parts,
+        "objective": PRICE if typed_expression(model, PRICE, "objective").ok else None,
     }
 
 
