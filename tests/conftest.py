@@ -1,5 +1,6 @@
 """What many test files share: where things are, running the command line, loading
-rule text. Plain functions and constants: `from tests.conftest import ROOT, cli`."""
+rule text, the `url` fixture (a stock database on SQLite and on PostgreSQL). Plain
+functions and constants: `from tests.conftest import ROOT, cli`."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple
 
+import pytest
+
 from atoconf.language.build import load_text
 from atoconf.language.model import Expr, Model
 from atoconf.language.typecheck import typed_expression
+from atoconf.planning.stock import StockDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "catalogs"
@@ -126,3 +130,25 @@ def shapes_module() -> ModuleType:
     sys.modules["shapes"] = module
     spec.loader.exec_module(module)
     return module
+
+
+# ---- a stock database, on SQLite and on PostgreSQL ------------------------------------------
+
+POSTGRES = os.environ.get("ATOCONF_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty stock database: an SQLite file, or the PostgreSQL test database with
+    atoconf's tables dropped."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "stock.db")
+        return
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test PostgreSQL: ATOCONF_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server: set ATOCONF_TEST_POSTGRES_URL")
+    database = StockDatabase(POSTGRES)
+    database.metadata.drop_all(database.engine)
+    database.engine.dispose()
+    yield POSTGRES

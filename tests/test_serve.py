@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from atoconf.language.build import load_file
 from atoconf.planning.stock import Stock, StockDatabase
 from atoconf.serve.app import MAX_BODY, ServeConfig, create_app, products_of
 from tests.conftest import CATALOGS, PC, checkout_env, cli
+from tests.test_stock_db import invariant, loaded, write_stock
 
 STOCK = CATALOGS / "pc" / "stock.csv"
 TOKEN = "a-token-long-enough-1234"
@@ -291,3 +293,74 @@ def test_the_json_doc_shows_the_servers_own_shapes(api: TestClient) -> None:
     for method, path, body, shown in examples:
         answer = api.get(path) if method == "GET" else api.post(path, content=body.encode())
         assert _key_paths(json.loads(shown)) == _key_paths(answer.json()), path
+
+
+def _start(url: str, token: Path) -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "atoconf", "serve", str(PC), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--stock", url, "--token-file", str(token)],
+        env=checkout_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _until_up(server: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
+                return
+        except OSError:
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "the server did not start in 60 s"
+            time.sleep(0.2)
+
+
+def test_two_servers_on_one_database_never_reserve_a_unit_twice(url: str, tmp_path: Path) -> None:
+    """Two `atoconf serve` processes on one database (SQLite, and PostgreSQL under CI),
+    16 reservations raced through HTTP for 5 units of a GPU."""
+    loaded(url, write_stock(tmp_path, {"GPU-4070": [("B-01", 3), ("B-02", 2)]})).engine.dispose()
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    servers = [_start(url, token) for _ in range(2)]
+    try:
+        for server, base in servers:
+            _until_up(server, base)
+
+        def reserve(n: int) -> dict[str, Any]:
+            body = {
+                "request": {"select": {"usage": "gaming", "gpu": "GPU-4070"}},
+                "order_id": f"R-{n:02d}",
+                "today": "2026-11-26",
+            }
+            asked = urllib.request.Request(
+                f"{servers[n % 2][1]}/api/v1/products/workstation/reserve",
+                data=json.dumps(body).encode(),
+                headers={"Authorization": f"Bearer {TOKEN}"},
+                method="POST",
+            )
+            with urllib.request.urlopen(asked, timeout=120) as answer:
+                (order,) = json.load(answer)["orders"]
+                return dict(order)
+
+        with ThreadPoolExecutor(8) as pool:
+            orders = list(pool.map(reserve, range(16)))
+    finally:
+        for server, _ in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    reported: dict[tuple[str, str], int] = {}
+    for order in orders:
+        for p in order["picks"]:
+            shelf = (p["sku"], p["location"])
+            reported[shelf] = reported.get(shelf, 0) + p["qty"]
+    database = StockDatabase(url)
+    held = invariant(database)
+    database.engine.dispose()
+    assert held == reported
+    assert held[("GPU-4070", "B-01")] == 3 and held[("GPU-4070", "B-02")] == 2
+    assert sorted(o["status"] for o in orders) == ["buildable"] * 5 + ["short"] * 11

@@ -11,12 +11,11 @@ part way through a batch.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -38,25 +37,6 @@ from atoconf.planning.stock import (
     StockError,
 )
 from tests.conftest import CATALOGS, PC, checkout_env, cli
-
-POSTGRES = os.environ.get("ATOCONF_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty stock database: an SQLite file, or the PostgreSQL test database with
-    atoconf's tables dropped."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "stock.db")
-        return
-    if not POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test PostgreSQL: ATOCONF_TEST_POSTGRES_URL is not set")
-        pytest.skip("no PostgreSQL server: set ATOCONF_TEST_POSTGRES_URL")
-    database = StockDatabase(POSTGRES)
-    database.metadata.drop_all(database.engine)
-    database.engine.dispose()
-    yield POSTGRES
 
 
 def write_stock(folder: Path, scarce: dict[str, list[tuple[str, int]]]) -> Path:
