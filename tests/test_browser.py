@@ -152,14 +152,18 @@ def test_clicking_through_keeps_the_page_and_the_api_in_step(browser: Any, serve
     settled(browser)
     assert_disabled_is_the_complement(browser, server)
     steps = [("usage", "gaming"), ("tier", "enthusiast"), ("gpu", "GPU-4090"), ("data", "null")]
+    counted = 0
     for name, value in steps:
         Select(browser.find_element(By.NAME, name)).select_by_value(value)
         settled(browser)
         assert shown_request(browser)["select"][name] == (None if value == "null" else value)
         assert_disabled_is_the_complement(browser, server)
-        count = browser.find_element(By.ID, "count").text.replace(",", "")
-        expected = server.post("/api/v1/products/workstation/count", shown_request(browser))
-        assert count == str(expected["count"])
+        shown = browser.find_element(By.ID, "count").text
+        if shown != "too many to count in 2 s":  # the page gives a count 2 s
+            expected = server.post("/api/v1/products/workstation/count", shown_request(browser))
+            assert shown.replace(",", "") == str(expected["count"])
+            counted += 1
+    assert counted >= 2
     price = browser.find_element(By.ID, "cheapest-price").text
     best = server.post(
         "/api/v1/products/workstation/solve",

@@ -176,6 +176,18 @@ def test_bad_bodies_are_located_4xx_never_500(api: TestClient) -> None:
     assert [d["path"] for d in found] == ["/orders/1"]
 
 
+def test_an_operation_past_the_deadline_answers_with_what_it_found() -> None:
+    model = load_file(PC).model
+    assert model is not None
+    config = ServeConfig(products_of([PC], [model]), deadline=0.001)
+    with TestClient(create_app(config), raise_server_exceptions=False) as hurried:
+        started = time.monotonic()
+        counted = hurried.post("/api/v1/products/workstation/count", json={"deadline": 60})
+        assert counted.status_code == 200
+        assert counted.json()["stopped"] == "deadline" and counted.json()["exact"] is False
+        assert time.monotonic() - started < 10  # the server's deadline, not the request's
+
+
 def test_writes_need_a_database_and_the_token(tmp_path: Path) -> None:
     reserve = "/api/v1/products/workstation/reserve"
     body = {"request": GAMING, "order_id": "W-1", "today": "2026-12-07"}

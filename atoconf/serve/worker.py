@@ -10,6 +10,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from atoconf.engine.clock import Clock
+from atoconf.engine.solve import domains
 from atoconf.language.build import load_file
 from atoconf.serve.app import ServeConfig, create_app, products_of
 
@@ -42,6 +44,8 @@ def app() -> FastAPI:
         if model is None:  # changed on disk since `atoconf serve` checked it
             raise SystemExit(f"atoconf serve: {path} has errors; run `atoconf check {path}`")
         models.append(model)
+    for model in models:  # compiled now, so that no person waits for it
+        domains(model, clock=Clock(settings["deadline"]))
     config = ServeConfig(
         products_of(files, models),
         stock=settings["stock"],

@@ -9,6 +9,9 @@ const NAME = app.dataset.product;
 const API = `/api/v1/products/${encodeURIComponent(NAME)}`;
 const HAS_STOCK = app.dataset.stock === "true";
 const WRITES = app.dataset.writes === "true";
+// seconds the page lets a count or the cheapest completion take per change: a click
+// must not hold a server worker for long
+const QUICK = 2;
 
 let product = null;   // GET /api/v1/products/NAME
 let chosen = {};      // the request's select: choice -> value
@@ -141,7 +144,7 @@ async function refreshing(mine) {
   const set = Object.keys(chosen);
   const answers = await Promise.all([
     call(`${API}/domains`, req),
-    call(`${API}/count`, req),
+    call(`${API}/count`, { ...req, deadline: QUICK }),
     ...set.map((name) => call(`${API}/domains`, without(name))),
   ]);
   if (mine !== asked) return;
@@ -163,8 +166,10 @@ async function refreshing(mine) {
   // the count as the server wrote it: JSON numbers past 2^53 lose digits in JavaScript
   const digits = /"count":\s*(\d+)/.exec(counted.text);
   const exact = counted.json && counted.json.exact;
-  document.getElementById("count").textContent = digits
-    ? `${exact ? "" : "at least "}${BigInt(digits[1]).toLocaleString("en")}` : "?";
+  let shown = "?";
+  if (digits && exact) shown = BigInt(digits[1]).toLocaleString("en");
+  else if (counted.json && counted.json.stopped) shown = `too many to count in ${QUICK} s`;
+  document.getElementById("count").textContent = shown;
   if (whole.json.satisfiable) {
     status.textContent = whole.json.stopped ? `stopped: ${whole.json.stopped}` : "";
     status.className = "";
@@ -180,7 +185,8 @@ async function refreshing(mine) {
 async function cheapest(req, mine) {
   const panel = document.getElementById("cheapest");
   if (!product.objective) { panel.hidden = true; return; }
-  const answer = await call(`${API}/solve`, { ...req, minimize: product.objective, limit: 1 });
+  const answer = await call(`${API}/solve`,
+    { ...req, minimize: product.objective, limit: 1, deadline: QUICK });
   if (mine !== asked) return;
   panel.hidden = false;
   const body = document.getElementById("cheapest-body");
