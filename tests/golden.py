@@ -15,6 +15,7 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import sqlalchemy as sa
 
@@ -81,6 +82,8 @@ def render_message_example(folder: Path) -> str:
 
 def _render(folder: Path) -> str:
     main = folder / "main.ato"
+    if (folder / "http.txt").exists():
+        return render_http_example(folder)
     result = load_file(main)
     if (folder / "calendar.toml").exists():  # what `plan --calendar calendar.toml` reports
         try:
@@ -115,6 +118,65 @@ def _render(folder: Path) -> str:
     source = SourceFile("request.json", text)
     located = locate_in_json(resolved.diagnostics, source)
     return render_text(located, {**resolved.sources, source.name: source})
+
+
+HTTP_TOKEN = "golden-token-0123456789"
+
+
+def render_http_example(folder: Path) -> str:
+    """What `atoconf serve main.ato` answers to the request in http.txt: its first line
+    is `METHOD PATH` and flags (`stock`: with stock.csv; `writes`: with stock.db made
+    from it and a token; `token`: the request carries it; `latin-1`: the body is
+    sent in that encoding; `huge`: the body is 1 MB of spaces; `fails`: the
+    operation raises, as a bug would), the lines after it the body. The answer's status, then
+    each diagnostic as the command line prints it, with its JSON pointer."""
+    from fastapi.testclient import TestClient
+
+    import atoconf.serve.app as served
+    from atoconf.serve.app import MAX_BODY, ServeConfig, create_app, products_of
+
+    head, *rest = (folder / "http.txt").read_text(encoding="utf-8").split("\n")
+    method, path, *flags = head.split()
+    body = "\n".join(rest).strip("\n")
+    main = folder / "main.ato"
+    model = load_file(main).model
+    assert model is not None
+    with tempfile.TemporaryDirectory() as scratch:
+        stock: str | None = str(folder / "stock.csv") if "stock" in flags else None
+        token = None
+        if "writes" in flags:
+            stock = str(Path(scratch) / "stock.db")
+            database = StockDatabase(stock)
+            database.init()
+            database.import_csv(Stock.from_csv(folder / "stock.csv"))
+            database.engine.dispose()
+            token = HTTP_TOKEN
+        config = ServeConfig(products_of([main], [model]), stock=stock, token=token)
+        headers = {"Authorization": f"Bearer {HTTP_TOKEN}"} if "token" in flags else {}
+        saved = served.domains
+
+        def failing(*args: object, **kwargs: object) -> NoReturn:
+            raise RuntimeError("a bug")
+
+        if "fails" in flags:
+            served.domains = failing  # type: ignore[assignment]
+        try:
+            with TestClient(create_app(config), raise_server_exceptions=False) as client:
+                sent = body.encode("latin-1" if "latin-1" in flags else "utf-8")
+                if "huge" in flags:
+                    sent = b" " * (MAX_BODY + 1)
+                answer = client.request(method, path, content=sent, headers=headers)
+        finally:
+            served.domains = saved
+    lines = [f"HTTP {answer.status_code}"]
+    for d in answer.json()["diagnostics"]:
+        where = f"{d['file']}:{d['line']}:{d['col']}: " if d["line"] else ""
+        lines.append(f"{where}{d['severity']}[{d['code']}]: {d['message']}")
+        if d["hint"]:
+            lines.append(f"  = hint: {d['hint']}")
+        if d["path"]:
+            lines.append(f"  = path: {d['path']}")
+    return "\n".join(lines) + "\n"
 
 
 def render_test_example(main: Path, flags: list[str]) -> str:
@@ -239,6 +301,12 @@ def errors_doc() -> str:
         elif (folder / "deadline.txt").exists():
             seconds = (folder / "deadline.txt").read_text().strip()
             lines += [f"`atoconf check main.ato --lint-deadline {seconds}`:", ""]
+        elif (folder / "http.txt").exists():
+            lines += [
+                "`atoconf serve main.ato` answers the request in `http.txt` (its first line: "
+                "the method, the path and how the example is run; the body below it) with:",
+                "",
+            ]
         elif (folder / "receipts.csv").exists():
             lines += [
                 "After `atoconf stock import stock.db stock.csv`, "

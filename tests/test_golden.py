@@ -24,9 +24,11 @@ def test_error_example(code: str) -> None:
     expected = (ERRORS / code / "expected.txt").read_text(encoding="utf-8")
     rendered = render_error_example(code)
     assert rendered == expected
-    # the example shows the error it documents, and that error first
+    # the example shows the error it documents, and that error first (after the HTTP
+    # status, for what the server answers)
     severity = "warning" if code.startswith("W") else "error"
-    assert f"{severity}[{code}]" in rendered.splitlines()[0]
+    first = next(line for line in rendered.splitlines() if not line.startswith("HTTP "))
+    assert f"{severity}[{code}]" in first
 
 
 def test_every_example_folder_is_a_known_code() -> None:

@@ -98,4 +98,15 @@ CODES: dict[str, Code] = {
     "W0802": Code("unpriced-sku", "A part in the stock without supply data: cost unknown"),
     "W0803": Code("unobtainable-part", "A part neither on a shelf nor in the supply data"),
     "W0804": Code("kept-without-plan", "A reserved order kept without its plan"),
+    # atoconf serve: what an HTTP request gets wrong
+    "E0901": Code("body-not-text", "An HTTP body that is not UTF-8 text"),
+    "E0902": Code("bad-body-field", "An HTTP body with a wrong, missing or unknown field"),
+    "E0903": Code("unknown-page", "A path or method the server does not have"),
+    "E0904": Code("body-too-large", "An HTTP body larger than the server takes"),
+    "E0905": Code("unknown-product", "A product the server does not serve"),
+    "E0906": Code("writes-disabled", "A write to a server that does not take writes"),
+    "E0907": Code("bad-token", "A write without the server's token"),
+    "E0908": Code("no-stock", "A plan from a server without stock"),
+    "E0909": Code("nothing-reserved", "A release of an order that holds nothing"),
+    "E0999": Code("internal-error", "A failure inside atoconf (a bug)"),
 }

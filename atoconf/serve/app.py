@@ -32,6 +32,7 @@ from atoconf.engine.request import Request as ConfigRequest
 from atoconf.engine.request import locate_in_json, request_from_json, resolve_request
 from atoconf.engine.results import SolveResult
 from atoconf.engine.solve import count, domains, solve
+from atoconf.language.context import did_you_mean
 from atoconf.language.diagnostics import Diagnostic, diagnostic_json, error
 from atoconf.language.model import Model, Value
 from atoconf.language.source import SourceFile, Span
@@ -147,11 +148,21 @@ async def _body_text(request: Request, limit: int) -> str:
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise problem(400, "E0901", f"the body is not UTF-8 text (byte {exc.start})") from None
+        raise problem(
+            400,
+            "E0901",
+            f"the body is not UTF-8 text (byte {exc.start})",
+            "send the JSON encoded as UTF-8",
+        ) from None
 
 
 def _too_large(limit: int) -> Problem:
-    return problem(413, "E0904", f"the body is larger than {limit:,} bytes", "send less")
+    return problem(
+        413,
+        "E0904",
+        f"the body is larger than {limit:,} bytes",
+        "a request is a few kilobytes; send a large batch of orders in several parts",
+    )
 
 
 def _parse(text: str) -> Any:
@@ -241,12 +252,26 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = {404: f"no such page: {request.url.path}", 405: "method not allowed"}.get(
-            exc.status_code, str(exc.detail)
-        )
-        return JSONResponse(
-            _body_json([error("E0900", message, None)]), status_code=exc.status_code
-        )
+        path = request.url.path
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            found = error(
+                "E0903",
+                f"{path} does not take {request.method}",
+                None,
+                hint=f"ask it with {allowed}" if allowed else None,
+            )
+        elif exc.status_code == 404:
+            found = error(
+                "E0903",
+                f"no such page: {path}",
+                None,
+                hint="the pages are / and "
+                "/products/NAME; the API is under /api/v1 (see /openapi.json)",
+            )
+        else:
+            found = error("E0903", str(exc.detail), None)
+        return JSONResponse(_body_json([found]), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _failed(request: Request, exc: Exception) -> JSONResponse:
@@ -258,7 +283,13 @@ def create_app(config: ServeConfig) -> FastAPI:
         found = config.products.get(name)
         if found is None:
             known = ", ".join(sorted(config.products)) or "none"
-            raise problem(404, "E0905", f"no product '{name}' (served: {known})")
+            close = did_you_mean(name, config.products)
+            raise problem(
+                404,
+                "E0905",
+                f"no product '{name}' (served: {known})",
+                close or "GET /api/v1/products lists them",
+            )
         return found
 
     def authorised(request: Request) -> StockDatabase:
@@ -437,7 +468,13 @@ def create_app(config: ServeConfig) -> FastAPI:
         finally:
             database.engine.dispose()
         if not given:
-            raise problem(404, "E0909", f"order '{order_id}' holds no reservation")
+            raise problem(
+                404,
+                "E0909",
+                f"order '{order_id}' holds no reservation",
+                "it was released or consumed already, or the id is misspelt: "
+                "`atoconf stock show` of the server's database lists the reservations",
+            )
         return {
             "version": JSON_VERSION,
             "order_id": order_id,
