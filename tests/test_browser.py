@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from atoconf.planning.stock import Stock, StockDatabase
-from tests.conftest import CATALOGS, PC, ROOT, checkout_env
+from tests.conftest import CATALOGS, PC, ROOT, checkout_env, cli
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -241,3 +241,24 @@ def test_no_asset_comes_from_elsewhere(browser: Any, server: Server) -> None:
         "return [...document.querySelectorAll('script[src], link[href]')].map(e => e.src || e.href)"
     )
     assert sources and all(s.startswith(server.base) for s in sources)
+
+
+def test_the_plan_report_renders_in_a_browser(browser: Any, tmp_path: Path) -> None:
+    """`plan --format html`: one file that a browser shows whole, chart and tables,
+    with nothing loaded from elsewhere."""
+    orders = CATALOGS / "pc" / "orders.jsonl"
+    stock = CATALOGS / "pc" / "stock.csv"
+    args = ["plan", str(PC), "--stock", str(stock), "--orders", str(orders)]
+    ran = cli(*args, "--today", "2026-12-07", "--capacity", "480", "--format", "html")
+    assert ran.returncode in (0, 1), ran.stderr
+    report = tmp_path / "report.html"
+    report.write_text(ran.stdout, encoding="utf-8")
+    browser.get(report.as_uri())
+    chart = browser.find_element(By.TAG_NAME, "svg")
+    assert chart.is_displayed() and chart.size["width"] > 200 and chart.size["height"] > 50
+    assert browser.find_elements(By.TAG_NAME, "table")
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert loaded == []
+    screenshot(browser, "plan-report.png")

@@ -123,7 +123,8 @@ def _chart(result: PlanResult) -> str:
             f'y1="{y:.1f}" x2="{CHART_WIDTH - _MARGIN}" y2="{y:.1f}"/>'
         )
         shapes.append(f'<text x="{_MARGIN}" y="{y - 4:.1f}">capacity {capacity} min</text>')
-    shapes.append(f'<text x="{_MARGIN}" y="{_MARGIN - 10}">{top} min</text>')
+    if top != capacity:  # the scale's top, unless the capacity line already says it
+        shapes.append(f'<text x="{_MARGIN}" y="{_MARGIN - 10}">{top} min</text>')
     shapes.append("</svg>")
     note = (
         ""
