@@ -115,6 +115,42 @@ def test_a_plan_is_the_commands_json(api: TestClient, tmp_path: Path) -> None:
     assert batch.json() == json.loads(ran.stdout)
 
 
+UNPRICED = """product lamp
+type T { watts: int }
+parts T { "A": watts=1  "B": watts=2  "C": watts=3 }
+component a: T
+"""
+
+
+def test_the_cheapest_completion_by_price_else_by_unit_cost(
+    api: TestClient, tmp_path: Path
+) -> None:
+    request = {"select": {"usage": "gaming"}}
+    by_price = api.post("/api/v1/products/workstation/cheapest", json=request)
+    solved = command_json(tmp_path, "solve", {**request, "minimize": "total(price)", "limit": 1})
+    assert by_price.json()["assemblies"][0]["objective"] == solved["assemblies"][0]["objective"]
+    # parts without a price: the supply's unit cost, with stock (else there is none)
+    rules = tmp_path / "lamp.ato"
+    rules.write_text(UNPRICED)
+    (tmp_path / "stock.csv").write_text("sku,location,on_hand,reserved\nA,L,1,0\nB,L,1,0\n")
+    (tmp_path / "supply.csv").write_text("sku,lead_days,unit_cost\nA,1,7.50\nC,1,2.25\n")
+    model = load_file(rules).model
+    assert model is not None
+    for stock, by in [(None, None), (str(tmp_path / "stock.csv"), "unit_cost")]:
+        config = ServeConfig(products_of([rules], [model]), stock=stock)
+        with TestClient(create_app(config), raise_server_exceptions=False) as served:
+            assert served.get("/api/v1/products/lamp").json()["cheapest"] == by
+            answer = served.post("/api/v1/products/lamp/cheapest", json={})
+            if by is None:
+                _diagnostics(answer, 404)
+                continue
+            (best,) = answer.json()["assemblies"]
+            assert (best["components"]["a"]["sku"], best["objective"]) == ("C", "2.25")
+            pinned = served.post("/api/v1/products/lamp/cheapest", json={"select": {"a": "B"}})
+            (unpriced,) = pinned.json()["assemblies"]
+            assert (unpriced["objective"], unpriced["unpriced"]) == ("0.00", ["B"])
+
+
 def test_why_names_the_rules_of_the_conflict(api: TestClient, tmp_path: Path) -> None:
     body = {"request": {"select": {"usage": "office"}}, "choice": "gpu", "value": "GPU-4090"}
     answer = api.post("/api/v1/products/workstation/why", json=body)

@@ -106,7 +106,7 @@ CODES: dict[str, Code] = {
     "E0905": Code("unknown-product", "A product the server does not serve"),
     "E0906": Code("writes-disabled", "A write to a server that does not take writes"),
     "E0907": Code("bad-token", "A write without the server's token"),
-    "E0908": Code("no-stock", "A plan from a server without stock"),
+    "E0908": Code("no-stock", "A plan or a cost from a server without stock"),
     "E0909": Code("nothing-reserved", "A release of an order that holds nothing"),
     "E0999": Code("internal-error", "A failure inside atoconf (a bug)"),
 }

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from atoconf.language.model import Model, Value
 from atoconf.language.source import SourceFile, Span
 from atoconf.language.typecheck import typed_expression
 from atoconf.language.version import __version__
+from atoconf.planning.constraints import cost_objective, with_costs
 from atoconf.planning.orders import Order, read_orders, single_order
 from atoconf.planning.plan import plan_and_reserve, plan_orders
 from atoconf.planning.planner import Planner
@@ -50,7 +52,7 @@ JSON_VERSION = 1
 MAX_BODY = 1_000_000  # bytes of a request body
 DEADLINE = 10.0  # seconds an operation may take, whatever the request asks
 SOLVE_LIMIT = 100  # assemblies a solve lists at most
-PRICE = "total(price)"  # the page's cheapest completion, where parts have a price
+PRICE = "total(price)"  # the cheapest completion, where parts have a price
 _VALUES = TypeAdapter(list[Value])
 _log = logging.getLogger("atoconf.serve")
 
@@ -347,7 +349,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get(API + "/products/{name}")
     def product(name: str) -> dict[str, Any]:
-        return _choices(served(name))
+        return _choices(served(name), config.stock is not None)
 
     @app.post(API + "/products/{name}/domains")
     async def domains_(name: str, request: Request) -> dict[str, Any]:
@@ -388,6 +390,44 @@ def create_app(config: ServeConfig) -> FastAPI:
         )
         listed = list(stream)
         return SolveResult(assemblies=listed, stopped=stream.stopped).to_json()
+
+    @app.post(API + "/products/{name}/cheapest")
+    async def cheapest(name: str, request: Request) -> dict[str, Any]:
+        """The cheapest completion of a request, as the page shows it: by the parts'
+        price, else (with stock) by the supply's unit cost; a solve answer of one."""
+        found = served(name)
+        model = found.model
+        req = _request(model, await _body_text(request, config.max_body)).request
+        requires = [e for _, e in req.requires]
+        clock = _clock(config, req.deadline)
+        by = _cheapest_by(model, config.stock is not None)
+        if by is None:
+            raise problem(
+                404,
+                "E0908",
+                f"product '{name}' has no price and this server has no stock",
+                "give the parts a price attribute, or start the server with --stock",
+            )
+        if by == "price":
+            price = typed_expression(model, PRICE, "minimize").value
+            stream = solve(model, req.selects, requires, minimize=price, limit=1, clock=clock)
+            return SolveResult(assemblies=list(stream), stopped=stream.stopped).to_json()
+        stock = stock_now()
+        costed = with_costs(model, stock)
+        objective = cost_objective(costed, Decimal(0))
+        stream = solve(costed, req.selects, requires, minimize=objective, limit=1, clock=clock)
+        listed = list(stream)
+        shaped = SolveResult(assemblies=listed, stopped=stream.stopped).to_json()
+        for assembly in shaped["assemblies"]:
+            # the cost of the priced parts; parts without supply data are named
+            chosen = [c for c in assembly["components"].values() if c is not None]
+            known = sum(
+                (stock.unit_cost(c["sku"]) * c["qty"] for c in chosen if stock.priced(c["sku"])),
+                Decimal(0),
+            )
+            assembly["objective"] = str(known.quantize(Decimal("0.01")))
+            assembly["unpriced"] = sorted({c["sku"] for c in chosen if not stock.priced(c["sku"])})
+        return shaped
 
     @app.post(API + "/products/{name}/explain")
     async def explain_(name: str, request: Request) -> dict[str, Any]:
@@ -490,9 +530,18 @@ def _probe_problem(d: Diagnostic) -> Diagnostic:
     return d.model_copy(update={"span": None, "message": f"{key}: {d.message.partition(': ')[2]}"})
 
 
-def _choices(product: Served) -> dict[str, Any]:
-    """Every choice of a product with all its values (as domains JSON writes them), and
-    each part's name and price where it has one."""
+def _cheapest_by(model: Model, has_stock: bool) -> str | None:
+    """What the page's cheapest completion is ranked by: "price" (the parts' own),
+    "unit_cost" (the supply's, with stock), or None (neither is there)."""
+    if typed_expression(model, PRICE, "minimize").ok:
+        return "price"
+    return "unit_cost" if has_stock else None
+
+
+def _choices(product: Served, has_stock: bool) -> dict[str, Any]:
+    """Every choice of a product with all its values (as domains JSON writes them),
+    each part's name and price where it has one, and what its cheapest completion is
+    ranked by."""
     model = product.model
     choices: list[dict[str, Any]] = []
     for comp in model.components.values():
@@ -540,7 +589,7 @@ def _choices(product: Served) -> dict[str, Any]:
         "file": product.file,
         "choices": choices,
         "parts": parts,
-        "objective": PRICE if typed_expression(model, PRICE, "objective").ok else None,
+        "cheapest": _cheapest_by(model, has_stock),
     }
 
 

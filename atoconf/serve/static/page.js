@@ -184,16 +184,19 @@ async function refreshing(mine) {
 
 async function cheapest(req, mine) {
   const panel = document.getElementById("cheapest");
-  if (!product.objective) { panel.hidden = true; return; }
-  const answer = await call(`${API}/solve`,
-    { ...req, minimize: product.objective, limit: 1, deadline: QUICK });
+  if (!product.cheapest) { panel.hidden = true; return; }
+  const answer = await call(`${API}/cheapest`, { ...req, deadline: QUICK });
   if (mine !== asked) return;
   panel.hidden = false;
   const body = document.getElementById("cheapest-body");
   body.replaceChildren();
   const found = answer.json && answer.json.assemblies && answer.json.assemblies[0];
   if (!found) { body.append(el("p", { text: "none found in time" })); return; }
-  body.append(el("p", {}, "Price: ", el("strong", { id: "cheapest-price", text: found.objective })));
+  const what = product.cheapest === "price" ? "Price" : "Cost of parts";
+  body.append(el("p", {}, `${what}: `, el("strong", { id: "cheapest-price", text: found.objective })));
+  if (found.unpriced && found.unpriced.length) {
+    body.append(el("p", { text: `without supply data (not in the cost): ${found.unpriced.join(", ")}` }));
+  }
   body.append(assemblyTable(found));
 }
 
