@@ -412,3 +412,39 @@ def test_two_servers_on_one_database_never_reserve_a_unit_twice(url: str, tmp_pa
     assert held == reported
     assert held[("GPU-4070", "B-01")] == 3 and held[("GPU-4070", "B-02")] == 2
     assert sorted(o["status"] for o in orders) == ["buildable"] * 5 + ["short"] * 11
+
+
+def test_a_long_answer_does_not_stop_the_server_answering_others() -> None:
+    """One worker: while a count runs for seconds, the health check still answers."""
+    port = _free_port()
+    command = [sys.executable, "-m", "atoconf", "serve", str(PC), "--port", str(port)]
+    server = subprocess.Popen(
+        command, env=checkout_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _until_up(server, base)
+
+        def slow() -> float:
+            started = time.monotonic()
+            asked = urllib.request.Request(
+                f"{base}/api/v1/products/workstation/count",
+                data=json.dumps({"deadline": 3}).encode(),
+                method="POST",
+            )
+            with urllib.request.urlopen(asked, timeout=60) as answer:
+                json.load(answer)
+            return time.monotonic() - started
+
+        with ThreadPoolExecutor(1) as pool:
+            counting = pool.submit(slow)
+            time.sleep(0.5)
+            started = time.monotonic()
+            with urllib.request.urlopen(f"{base}/healthz", timeout=30) as answer:
+                assert json.load(answer) == {"status": "ok"}
+            waited = time.monotonic() - started
+            took = counting.result()
+        assert waited < 0.5 < took - waited, (took, waited)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

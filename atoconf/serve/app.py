@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -158,6 +158,15 @@ async def _body_text(request: Request, limit: int) -> str:
         ) from None
 
 
+async def _body_of(request: Request) -> str:
+    return await _body_text(request, request.app.state.max_body)
+
+
+# a request's body, read on the event loop; the endpoints that take it are plain
+# functions, which FastAPI runs in its thread pool: a long answer never stops the loop
+Body = Annotated[str, Depends(_body_of)]
+
+
 def _too_large(limit: int) -> Problem:
     return problem(
         413,
@@ -239,6 +248,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+
+    app.state.max_body = config.max_body
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -352,9 +363,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         return _choices(served(name), config.stock is not None)
 
     @app.post(API + "/products/{name}/domains")
-    async def domains_(name: str, request: Request) -> dict[str, Any]:
+    def domains_(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
-        asked = _request(model, await _body_text(request, config.max_body))
+        asked = _request(model, text)
         req = asked.request
         found = domains(
             model, req.selects, [e for _, e in req.requires], clock=_clock(config, req.deadline)
@@ -362,9 +373,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         return found.to_json()
 
     @app.post(API + "/products/{name}/count")
-    async def count_(name: str, request: Request) -> dict[str, Any]:
+    def count_(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
-        asked = _request(model, await _body_text(request, config.max_body))
+        asked = _request(model, text)
         req = asked.request
         found = count(
             model, req.selects, [e for _, e in req.requires], clock=_clock(config, req.deadline)
@@ -373,9 +384,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         return shaped
 
     @app.post(API + "/products/{name}/solve")
-    async def solve_(name: str, request: Request) -> dict[str, Any]:
+    def solve_(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
-        asked = _request(model, await _body_text(request, config.max_body))
+        asked = _request(model, text)
         req = asked.request
         objective = req.objective
         stream = solve(
@@ -392,12 +403,12 @@ def create_app(config: ServeConfig) -> FastAPI:
         return SolveResult(assemblies=listed, stopped=stream.stopped).to_json()
 
     @app.post(API + "/products/{name}/cheapest")
-    async def cheapest(name: str, request: Request) -> dict[str, Any]:
+    def cheapest(name: str, text: Body) -> dict[str, Any]:
         """The cheapest completion of a request, as the page shows it: by the parts'
         price, else (with stock) by the supply's unit cost; a solve answer of one."""
         found = served(name)
         model = found.model
-        req = _request(model, await _body_text(request, config.max_body)).request
+        req = _request(model, text).request
         requires = [e for _, e in req.requires]
         clock = _clock(config, req.deadline)
         by = _cheapest_by(model, config.stock is not None)
@@ -430,18 +441,18 @@ def create_app(config: ServeConfig) -> FastAPI:
         return shaped
 
     @app.post(API + "/products/{name}/explain")
-    async def explain_(name: str, request: Request) -> dict[str, Any]:
+    def explain_(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
-        asked = _request(model, await _body_text(request, config.max_body))
+        asked = _request(model, text)
         found = explain(
             model, asked.request, max_conflicts=5, clock=_clock(config, asked.request.deadline)
         )
         return found.to_json()
 
     @app.post(API + "/products/{name}/why")
-    async def why(name: str, request: Request) -> dict[str, Any]:
+    def why(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
-        body = _object(_parse(await _body_text(request, config.max_body)), "request, choice, value")
+        body = _object(_parse(text), "request, choice, value")
         unknown = sorted(set(body) - {"request", "choice", "value"})
         if unknown:
             raise Problem(
@@ -468,19 +479,19 @@ def create_app(config: ServeConfig) -> FastAPI:
         return found.to_json()
 
     @app.post(API + "/products/{name}/plan")
-    async def plan_(name: str, request: Request) -> dict[str, Any]:
+    def plan_(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
-        body = _object(_parse(await _body_text(request, config.max_body)), "request or orders")
+        body = _object(_parse(text), "request or orders")
         orders, day = _orders(model, body, write=False)
         stock = stock_now()
         planner = Planner(model, stock, day, deadline=config.deadline)
         return plan_orders(planner, orders, Shelves(stock)).to_json()
 
     @app.post(API + "/products/{name}/reserve")
-    async def reserve(name: str, request: Request) -> JSONResponse:
+    def reserve(name: str, text: Body, request: Request) -> JSONResponse:
         model = served(name).model
         database = authorised(request)
-        body = _object(_parse(await _body_text(request, config.max_body)), "request or orders")
+        body = _object(_parse(text), "request or orders")
         orders, day = _orders(model, body, write=True)
         try:
             planner = Planner(model, database.snapshot(), day, deadline=config.deadline)
