@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from atoconf.cli import check, fmt, new, plan, serve, solve, test  # noqa: F401  (they register commands)
+from atoconf.cli import check, diff, fmt, new, plan, serve, solve, test  # noqa: F401  (they register commands)
 from atoconf.cli.common import EXIT_INTERNAL, app
 
 __all__ = ["app", "main"]
