@@ -148,7 +148,7 @@ def screenshot(browser: Any, name: str) -> None:
 
 def test_clicking_through_keeps_the_page_and_the_api_in_step(browser: Any, server: Server) -> None:
     browser.get(f"{server.base}/")
-    browser.find_element(By.LINK_TEXT, "workstation").click()
+    browser.find_element(By.CSS_SELECTOR, 'a[href="/products/workstation"]').click()
     settled(browser)
     assert_disabled_is_the_complement(browser, server)
     steps = [("usage", "gaming"), ("tier", "enthusiast"), ("gpu", "GPU-4090"), ("data", "null")]

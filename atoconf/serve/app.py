@@ -338,13 +338,18 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def home() -> str:
-        return products_page([(p.name, p.model.product) for p in config.products.values()])
+        return products_page(
+            [(p.name, p.model.title or p.model.product) for p in config.products.values()]
+        )
 
     @app.get("/products/{name}", response_class=HTMLResponse)
     def page(name: str) -> str:
         found = served(name)
         return product_page(
-            found.name, found.model.product, config.stock is not None, config.writes
+            found.name,
+            found.model.title or found.model.product,
+            config.stock is not None,
+            config.writes,
         )
 
     @app.get("/healthz")
@@ -354,7 +359,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get(f"{API}/products")
     def products() -> list[dict[str, Any]]:
         return [
-            {"name": p.name, "title": p.model.product, "file": p.file}
+            {"name": p.name, "title": p.model.title or p.model.product, "file": p.file}
             for p in config.products.values()
         ]
 
@@ -596,7 +601,7 @@ def _choices(product: Served, has_stock: bool) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
         "name": product.name,
-        "title": model.product,
+        "title": model.title or model.product,
         "file": product.file,
         "choices": choices,
         "parts": parts,
