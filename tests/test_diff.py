@@ -8,18 +8,21 @@ import re
 import shutil
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from atoconf.diff.declarations import declarations
+from atoconf.diff.impact import assembly_counts, same_choices
 from atoconf.language.build import load_text
+from atoconf.language.model import Model
+from tests import oracle
 from tests.conftest import CATALOGS, cli
 from tests.strategies import FAST, random_models
 
 
 def _edited(tmp_path: Path) -> tuple[Path, Path]:
     """The PC catalog, and a copy with a rule's condition changed, a rule renamed, a
-    part repriced, a part added and a rule's layout changed."""
+    part's length changed, a part added and a rule's layout changed."""
     old = tmp_path / "old"
     new = tmp_path / "new"
     shutil.copytree(CATALOGS / "pc", old)
@@ -34,7 +37,7 @@ def _edited(tmp_path: Path) -> tuple[Path, Path]:
     rules.write_text(text, encoding="utf-8")
     gpus = new / "parts" / "gpus.csv"
     lines = gpus.read_text(encoding="utf-8").splitlines()
-    lines[1] = lines[1].replace(",139.00", ",129.00")
+    lines[1] = lines[1].replace(",190,", ",200,")
     lines.append(lines[2].replace(lines[2].split(",")[0], "GPU-NEW", 1))
     gpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return old / "workstation.ato", rules
@@ -56,7 +59,7 @@ def test_the_declarations_changed_and_nothing_else(tmp_path: Path) -> None:
     assert part == {
         "kind": "part",
         "name": "GPU-ARC-A380",
-        "attributes": {"price": {"old": "139.00", "new": "129.00"}},
+        "attributes": {"length_mm": {"old": "190", "new": "200"}},
     }
     assert (rule["kind"], rule["name"]) == ("rule", "socket_match")
     assert rule["old"].endswith("cpu.socket == board.socket")
@@ -67,13 +70,16 @@ def test_every_format_says_the_same(tmp_path: Path) -> None:
     old, new = _edited(tmp_path)
     text = cli("diff", str(old), str(new)).stdout
     assert text.startswith("declarations: 2 added, 1 removed, 2 changed\n")
-    assert "      price: 139.00 -> 129.00" in text
+    assert "      length_mm: 190 -> 200" in text
+    assert re.search(r"\nassemblies: [\d,]+ -> [\d,]+: [\d,]+ lost, [\d,]+ gained\n$", text)
     markdown = cli("diff", str(old), str(new), "-f", "markdown").stdout
     assert "**Declarations:** 2 added, 1 removed, 2 changed." in markdown
     assert markdown.index("**Declarations:**") < markdown.index("<details>")
-    assert "| changed | part | `GPU-ARC-A380` | `price 139.00 -> 129.00` |" in markdown
+    assert "| changed | part | `GPU-ARC-A380` | `length_mm 190 -> 200` |" in markdown
+    assert markdown.index("**Valid assemblies:") < markdown.index("**Declarations:**")
     github = cli("diff", str(old), str(new), "-f", "github").stdout.splitlines()
-    assert len(github) == 5 and all(line.startswith("::notice file=") for line in github)
+    assert len(github) == 6 and all(line.startswith("::notice file=") for line in github)
+    assert "assemblies:" in github[0] and f"file={new},line=1," in github[0]
     socket = next(line for line in github if "'socket_match' changed" in line)
     line = int(re.search(r"line=(\d+)", socket).group(1))  # type: ignore[union-attr]
     assert "rule socket_match" in new.read_text(encoding="utf-8").splitlines()[line - 1]
@@ -91,8 +97,46 @@ def test_a_change_of_layout_alone_is_none(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    ran = cli("diff", str(CATALOGS / "pc" / "workstation.ato"), str(rules))
-    assert (ran.returncode, ran.stdout) == (0, "declarations: none changed\n")
+    ran = cli("diff", str(CATALOGS / "pc" / "workstation.ato"), str(rules), "--fail-on", "any")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("declarations: none changed\nassemblies: ")
+    assert ran.stdout.endswith(": 0 lost, 0 gained\n")
+
+
+SMALL = """product lamp
+type T { watts: int }
+parts T { "A": watts=1  "B": watts=2  "C": watts=3 }
+component a: T
+component b: T optional
+rule light: a.watts + (if b != none then b.watts else 0) <= 4
+"""
+
+
+def test_lost_and_gained_gate_ci_and_null_when_the_choices_differ(tmp_path: Path) -> None:
+    old = tmp_path / "old.ato"
+    old.write_text(SMALL)
+    tighter = tmp_path / "tighter.ato"
+    tighter.write_text(SMALL.replace("<= 4", "<= 3"))
+    both = cli("diff", str(old), str(tighter), "-f", "json").stdout
+    counts = json.loads(both)["assemblies"]
+    # watts a + b <= 4: 3 alone + (1,1) (1,2) (1,3) (2,1) (2,2) (3,1) = 9; <= 3 loses
+    # (1,3) (2,2) (3,1)
+    assert counts == {"old": 9, "new": 6, "lost": 3, "gained": 0, "exact": True}
+    assert cli("diff", str(old), str(tighter), "--fail-on", "lost").returncode == 1
+    assert cli("diff", str(old), str(tighter), "--fail-on", "gained").returncode == 0
+    assert cli("diff", str(tighter), str(old), "--fail-on", "gained").returncode == 1
+    more = tmp_path / "more.ato"
+    more.write_text(SMALL + "option gift: bool\n")
+    ran = cli("diff", str(old), str(more))
+    assert "lost and gained not compared: a component or option was added" in ran.stdout
+    assert json.loads(cli("diff", str(old), str(more), "-f", "json").stdout)["assemblies"] == {
+        "old": 9,
+        "new": 18,
+        "lost": None,
+        "gained": None,
+        "exact": True,
+    }
+    assert cli("diff", str(old), str(more), "--fail-on", "any").returncode == 1
 
 
 def test_versions_with_errors_report_every_error_of_both(tmp_path: Path) -> None:
@@ -131,3 +175,74 @@ def test_a_rule_dropped_or_added_is_exactly_that(
     assert [(d.kind, d.name) for d in found.added] == expected[0]
     assert [(d.kind, d.name) for d in found.removed] == expected[1]
     assert found.changed == []
+
+
+# ---- the impact, against brute force ------------------------------------------------------------
+
+
+def _full_keys(model: Model) -> set[tuple[object, ...]]:
+    """Every valid assembly as one choice per component (part and quantity, whatever
+    the range) and per option, comparable across versions (True is not 1)."""
+    found = set()
+    for key in oracle.valid_assemblies(model):
+        values = dict(key)
+        items: list[object] = []
+        for comp in model.components.values():
+            sku = values[comp.name]
+            qty = values.get(f"{comp.name}.qty", comp.qty_min if sku is not None else 0)
+            items.append((comp.name, sku, qty))
+        items += [(name, type(values[name]).__name__, values[name]) for name in model.options]
+        found.add(tuple(items))
+    return found
+
+
+def _mutated(text: str, data: st.DataObject) -> str:
+    """The text with one change: a rule or a part dropped, a number in a part changed,
+    a rule added, or a quantity range widened."""
+    lines = text.splitlines()
+    rules = [n for n, line in enumerate(lines) if line.startswith("rule ")]
+    parts = [n for n, line in enumerate(lines) if line.startswith('  "') and "=" in line]
+    numbered = [n for n in parts if re.search(r"=-?\d", lines[n])]
+    ranged = [
+        n for n, line in enumerate(lines) if line.startswith("component ") and " qty " in line
+    ]
+    kinds = ["add rule"] + ["drop rule"] * bool(rules) + ["drop part"] * bool(parts)
+    kinds += ["change number"] * bool(numbered) + ["widen qty"] * bool(ranged)
+    kind = data.draw(st.sampled_from(kinds))
+    if kind == "drop rule":
+        del lines[data.draw(st.sampled_from(rules))]
+    elif kind == "drop part":
+        del lines[data.draw(st.sampled_from(parts))]
+    elif kind == "change number":
+        n = data.draw(st.sampled_from(numbered))
+        lines[n] = re.sub(r"=(-?\d+)", lambda m: f"={int(m.group(1)) + 1}", lines[n], count=1)
+    elif kind == "widen qty":
+        n = data.draw(st.sampled_from(ranged))
+        lines[n] = re.sub(r"qty (\d+)(\.\.(\d+))?", lambda m: f"qty {m.group(1)}..4", lines[n])
+    else:
+        names = [line.split()[1] for line in lines if line.startswith("component ")]
+        lines.append(f"rule zz_added: count({', '.join(names[:2])}) <= 1" if names else "")
+    return "\n".join(lines) + "\n"
+
+
+@FAST
+@given(random_models(), st.data())
+def test_lost_and_gained_are_exactly_the_brute_force_ones(
+    model: tuple[str, object], data: st.DataObject
+) -> None:
+    text, _ = model
+    old = load_text(text, "old.ato").model
+    new = load_text(_mutated(text, data), "new.ato").model
+    if old is None or new is None:
+        return
+    try:
+        before, after = _full_keys(old), _full_keys(new)
+    except ValueError:  # too many assemblies for brute force
+        return
+    found = assembly_counts(old, new)
+    assert (found.old, found.new, found.exact) == (len(before), len(after), True)
+    if not same_choices(old, new):
+        assert found.lost is None and found.gained is None
+        return
+    event("lost" if before - after else "none lost")
+    assert (found.lost, found.gained) == (len(before - after), len(after - before))

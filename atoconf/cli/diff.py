@@ -9,12 +9,28 @@ from typing import Annotated
 
 import typer
 
-from atoconf.cli.common import EXIT_BAD_INPUT, Command, app, emit_json
+from atoconf.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    Command,
+    app,
+    emit_json,
+    fail_usage,
+    progress,
+)
 from atoconf.diff.declarations import Declarations, Declared, declarations
-from atoconf.language.build import LoadResult, load_file
+from atoconf.diff.impact import AssemblyCounts, assembly_counts
+from atoconf.engine.clock import Clock
+from atoconf.language.build import load_file
 from atoconf.language.diagnostics import render_text
 
 JSON_VERSION = 1
+
+
+class FailOn(StrEnum):
+    lost = "lost"
+    gained = "gained"
+    any = "any"
 
 
 class DiffFormat(StrEnum):
@@ -36,15 +52,32 @@ def diff(
             help="text, json, markdown (a pull-request comment) or github (annotations).",
         ),
     ] = DiffFormat.text,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when assemblies were lost, gained, or either (also when they could "
+            "not be compared): a gate for CI.",
+        ),
+    ] = None,
+    deadline: Annotated[
+        float, typer.Option("--deadline", help="Seconds the counts of assemblies may take.")
+    ] = 60.0,
 ) -> None:
     """What the new version of a product declares differently from the old: parts by
     SKU (with the attributes that changed), rules by name (old and new text; a change
     of layout alone is none), components, options, steps and tests. A rename shows as
     a removal and an addition.
 
-    Exit 0 (a difference is an answer), 2 when either version has errors (every error
-    of both is reported).
+    Then the valid assemblies before and after, and exactly how many were lost (valid
+    before, not after) and gained, when both versions have the same components and
+    options (otherwise only the counts compare). Option defaults do not apply.
+
+    Exit 0 (a difference is an answer; with --fail-on, 1 when that impact is not
+    empty), 2 when either version has errors (every error of both is reported).
     """
+    if deadline <= 0:
+        fail_usage("--deadline must be a number of seconds > 0")
     loaded = [load_file(old), load_file(new)]
     broken = [r for r in loaded if r.model is None]
     for result in broken:
@@ -52,20 +85,46 @@ def diff(
     if broken:
         raise typer.Exit(EXIT_BAD_INPUT)
     before, after = loaded
-    found = _declarations(before, after)
-    if output_format is DiffFormat.json:
-        emit_json({"version": JSON_VERSION, "declarations": found.to_json()})
-    elif output_format is DiffFormat.markdown:
-        sys.stdout.write(_markdown(found, old, new))
-    elif output_format is DiffFormat.github:
-        sys.stdout.write(_github(found, new))
-    else:
-        sys.stdout.write(_text(found))
-
-
-def _declarations(before: LoadResult, after: LoadResult) -> Declarations:
     assert before.model is not None and after.model is not None
-    return declarations(before.model, after.model, before.sources, after.sources)
+    found = declarations(before.model, after.model, before.sources, after.sources)
+    with progress("counting assemblies", deadline=deadline):
+        counted = assembly_counts(before.model, after.model, Clock(deadline))
+    if output_format is DiffFormat.json:
+        emit_json(
+            {
+                "version": JSON_VERSION,
+                "declarations": found.to_json(),
+                "assemblies": counted.to_json(),
+            }
+        )
+    elif output_format is DiffFormat.markdown:
+        sys.stdout.write(_markdown(found, counted, old, new))
+    elif output_format is DiffFormat.github:
+        sys.stdout.write(_github(found, counted, new))
+    else:
+        sys.stdout.write(_text(found) + _counts_text(counted) + "\n")
+    if fail_on is not None and _fails(fail_on, counted):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _fails(fail_on: FailOn, counted: AssemblyCounts) -> bool:
+    """Whether the impact --fail-on names is there (not known counts as there)."""
+    lost = counted.lost is None or counted.lost > 0
+    gained = counted.gained is None or counted.gained > 0
+    return {FailOn.lost: lost, FailOn.gained: gained, FailOn.any: lost or gained}[fail_on]
+
+
+def _counts_text(counted: AssemblyCounts) -> str:
+    """The assemblies before and after, and those lost and gained, in one sentence."""
+    said = f"assemblies: {counted.old:,} -> {counted.new:,}"
+    if counted.stopped is not None:
+        return f"{said} (counts stopped by the {counted.stopped}: try a longer --deadline)"
+    if counted.lost is None or counted.gained is None:
+        return (
+            f"{said}; lost and gained not compared: a component or option was added or "
+            "removed, so only the counts compare"
+        )
+    return f"{said}: {counted.lost:,} lost, {counted.gained:,} gained"
 
 
 def _summary(found: Declarations) -> str:
@@ -100,10 +159,12 @@ def _cell(text: str | None) -> str:
     return "" if text is None else "`" + text.replace("|", "\\|").replace("`", "'") + "`"
 
 
-def _markdown(found: Declarations, old: Path, new: Path) -> str:
+def _markdown(found: Declarations, counted: AssemblyCounts, old: Path, new: Path) -> str:
     """A pull-request comment: the summary first, the details folded."""
     lines = [
         f"### atoconf diff: `{old.name}` → `{new.name}`",
+        "",
+        f"**Valid {_counts_text(counted)}.**",
         "",
         f"**Declarations:** {_summary(found)}.",
         "",
@@ -124,9 +185,10 @@ def _markdown(found: Declarations, old: Path, new: Path) -> str:
     return "\n".join(lines)
 
 
-def _github(found: Declarations, new: Path) -> str:
-    """Workflow annotations on the new version's lines (a removal: its first line)."""
-    out = []
+def _github(found: Declarations, counted: AssemblyCounts, new: Path) -> str:
+    """Workflow annotations on the new version's lines (a removal, and the counts: its
+    first line)."""
+    out = [_annotation(None, new, _counts_text(counted))]
     for verb, items in (("added", found.added), ("removed", found.removed)):
         for d in items:
             out.append(_annotation(d, new, f"{d.kind} '{d.name}' {verb}"))
@@ -135,7 +197,7 @@ def _github(found: Declarations, new: Path) -> str:
     return "".join(out)
 
 
-def _annotation(d: Declared, new: Path, message: str) -> str:
-    file, line = (d.span.file, d.span.line) if d.span else (str(new), 1)
+def _annotation(d: Declared | None, new: Path, message: str) -> str:
+    file, line = (d.span.file, d.span.line) if d is not None and d.span else (str(new), 1)
     text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::notice file={file},line={line},title=atoconf diff::{text}\n"

@@ -118,11 +118,17 @@ def _declared(model: Model, kind: Kind) -> dict[str, BaseModel]:
     return {t.name: t for t in model.tests}
 
 
+def parsed_form(node: BaseModel) -> Any:
+    """A declaration or an expression as data, without where it is written: equal for
+    a change of layout."""
+    return _without_spans(node.model_dump(mode="json"))
+
+
 def _shape(node: BaseModel, kind: Kind) -> Any:
-    """A declaration as data without where it is: equal for a change of layout. A
-    component's parts are left out: they follow from the parts declared (a part
-    added shows as such, not as every component that can take it changing)."""
-    data = _without_spans(node.model_dump(mode="json"))
+    """A declaration's parsed form. A component's parts are left out: they follow from
+    the parts declared (a part added shows as such, not as every component that can
+    take it changing)."""
+    data = parsed_form(node)
     if kind == "component":
         data.pop("parts", None)
     return data

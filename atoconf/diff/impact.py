@@ -1,0 +1,193 @@
+"""What a change does to the valid assemblies, exactly: how many there are before and
+after, and how many were lost (valid before, not after) and gained.
+
+Both versions must have the same components and options (by name): an assembly is
+then one choice for each, and the assemblies valid in both are counted on one model
+made of the two (`common_model`): every component and option narrowed to the values
+both versions have, the old version's rules beside the new version's, whose part
+attributes it reads under other names. Lost is the old count less the common one;
+gained, the new count less it. Soft defaults do not apply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from atoconf.diff.declarations import parsed_form
+from atoconf.engine.clock import Clock, StopReason
+from atoconf.engine.results import value_key
+from atoconf.engine.solve import count
+from atoconf.language.model import AttrRef, Model, PartAttr, PartType, Total
+
+# the new version's part attributes in the common model: not a name a rule file can write
+NEW = "__atoconf_new__"
+
+
+@dataclass(frozen=True)
+class AssemblyCounts:
+    """Valid assemblies before and after; lost and gained are None when the versions'
+    components or options differ (then only the counts compare). `exact` is False
+    when a count was stopped (by the deadline or the cap), and `stopped` says why."""
+
+    old: int
+    new: int
+    lost: int | None
+    gained: int | None
+    exact: bool
+    stopped: StopReason | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "old": self.old,
+            "new": self.new,
+            "lost": self.lost,
+            "gained": self.gained,
+            "exact": self.exact,
+        } | ({"stopped": self.stopped} if self.stopped else {})
+
+
+def same_choices(old: Model, new: Model) -> bool:
+    """Whether an assembly of one version is a choice of the same things in the other."""
+    return list(old.components) == list(new.components) and list(old.options) == list(new.options)
+
+
+def assembly_counts(old: Model, new: Model, clock: Clock | None = None) -> AssemblyCounts:
+    """Valid assemblies of each version and, with the same choices, lost and gained."""
+    clock = clock or Clock()
+    before = count(old, clock=clock)
+    after = count(new, clock=clock)
+    stopped = before.stopped or after.stopped
+    if not same_choices(old, new):
+        return AssemblyCounts(before.count, after.count, None, None, stopped is None, stopped)
+    both = count(common_model(old, new), clock=clock)
+    stopped = stopped or both.stopped
+    if stopped is not None:
+        return AssemblyCounts(before.count, after.count, None, None, False, stopped)
+    return AssemblyCounts(
+        before.count,
+        after.count,
+        before.count - both.count,
+        after.count - both.count,
+        True,
+    )
+
+
+def common_model(old: Model, new: Model) -> Model:
+    """One model whose valid assemblies are those valid in both versions (which have
+    the same choices): each component takes the parts both versions let it take (the
+    same SKU and type), at the quantities both allow, absent only where both make it
+    optional; each option the values both have; the old rules hold and so do the new,
+    reading the new version's attribute values (named NEW + name)."""
+    differ = _changed_attributes(old, new)
+    types: dict[str, PartType] = {}
+    for name in old.types.keys() & new.types.keys():
+        renamed = {
+            NEW + a: attr.model_copy(update={"name": NEW + a})
+            for a, attr in new.types[name].attributes.items()
+            if a in differ
+        }
+        types[name] = old.types[name].model_copy(
+            update={"attributes": {**old.types[name].attributes, **renamed}}
+        )
+    parts = {
+        sku: part.model_copy(
+            update={
+                "values": {
+                    **part.values,
+                    **{NEW + k: v for k, v in new.parts[sku].values.items() if k in differ},
+                }
+            }
+        )
+        for sku, part in old.parts.items()
+        if sku in new.parts and new.parts[sku].type == part.type and part.type in types
+    }
+    components = {}
+    for name, was in old.components.items():
+        now = new.components[name]
+        low, high = max(was.qty_min, now.qty_min), min(was.qty_max, now.qty_max)
+        taken = set(now.parts) if was.type == now.type else set()
+        kept = tuple(s for s in was.parts if s in taken and s in parts) if low <= high else ()
+        components[name] = was.model_copy(
+            update={
+                "parts": kept,
+                "qty_min": low if low <= high else was.qty_min,
+                "qty_max": high if low <= high else was.qty_min,
+                "optional": was.optional and now.optional,
+                "where": None,  # the parts both take, already chosen
+            }
+        )
+    options = {}
+    for name, option in old.options.items():
+        both = {value_key(v) for v in new.options[name].values}
+        options[name] = option.model_copy(
+            update={"values": tuple(v for v in option.values if value_key(v) in both)}
+        )
+    rules = dict(old.rules)
+    held = {_shape(rule.expr) for rule in old.rules.values()}
+    for name, rule in new.rules.items():
+        read = _read_new(rule, differ)
+        if _shape(read.expr) not in held:  # a rule both versions hold once is enough
+            rules[NEW + name] = read
+    enums = dict(new.enums) | dict(old.enums)
+    return old.model_copy(
+        update={
+            "types": types,
+            "parts": parts,
+            "components": components,
+            "options": options,
+            "rules": rules,
+            "enums": enums,
+            "steps": {},
+            "tests": (),
+        }
+    )
+
+
+def _changed_attributes(old: Model, new: Model) -> set[str]:
+    """The attributes the new version gives another value (or type) for some part both
+    versions have, or declares anew: only those are read under NEW + name, so that a
+    rule neither the change nor its attributes touch is the same rule in both."""
+    changed: set[str] = set()
+    for name, now in new.types.items():
+        was = old.types.get(name)
+        for attr, declared in now.attributes.items():
+            if (
+                was is None
+                or attr not in was.attributes
+                or was.attributes[attr].type != declared.type
+            ):
+                changed.add(attr)
+    for sku, part in new.parts.items():
+        before = old.parts.get(sku)
+        if before is None:
+            continue
+        for attr, value in part.values.items():
+            if attr not in before.values or value_key(before.values[attr]) != value_key(value):
+                changed.add(attr)
+    return changed
+
+
+def _read_new(node: Any, differ: set[str]) -> Any:
+    """A node of the new version reading the attributes in `differ` under NEW + name."""
+    if isinstance(node, tuple):
+        return tuple(_read_new(item, differ) for item in node)
+    if not isinstance(node, BaseModel):
+        return node
+    updates: dict[str, Any] = {}
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if name == "attr" and isinstance(node, AttrRef | PartAttr | Total):
+            if value in differ:
+                updates[name] = NEW + value
+        elif isinstance(value, BaseModel | tuple):
+            updates[name] = _read_new(value, differ)
+    return node.model_copy(update=updates)
+
+
+def _shape(node: BaseModel) -> str:
+    """An expression as text, without where it is written."""
+    return json.dumps(parsed_form(node), sort_keys=True)
