@@ -251,7 +251,8 @@ def test_writes_need_a_database_and_the_token(tmp_path: Path) -> None:
         assert sorted((p.sku, p.location, p.qty) for p in held) == sorted(
             (p["sku"], p["location"], p["qty"]) for p in planned["picks"]
         )
-        _diagnostics(served.post(reserve, json=body, headers=auth), 409)
+        (twice,) = _diagnostics(served.post(reserve, json=body, headers=auth), 409)
+        assert url not in twice["message"] + (twice["hint"] or "")  # no database URL
         released = served.post("/api/v1/orders/W-1/release", headers=auth)
         assert released.status_code == 200, released.text
         assert sum(p["qty"] for p in released.json()["released"]) == sum(p.qty for p in held)

@@ -292,6 +292,23 @@ def create_app(config: ServeConfig) -> FastAPI:
         message = "atoconf failed on this request (a bug: the server log has the details)"
         return JSONResponse(_body_json([error("E0999", message, None)]), status_code=500)
 
+    def private(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+        """What the stock layer says, without the database's URL (it may hold a
+        password): HTTP clients read these."""
+        secret = config.stock or ""
+        if not secret:
+            return list(diagnostics)
+        where = "the server's stock database"
+        return [
+            d.model_copy(
+                update={
+                    "message": d.message.replace(secret, where),
+                    "hint": d.hint.replace(secret, where) if d.hint else d.hint,
+                }
+            )
+            for d in diagnostics
+        ]
+
     def served(name: str) -> Served:
         found = config.products.get(name)
         if found is None:
@@ -332,7 +349,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         try:
             return open_stock(config.stock, config.supply)
         except StockError as exc:
-            raise Problem(503, exc.diagnostics) from None
+            raise Problem(503, private(exc.diagnostics)) from None
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -502,16 +519,17 @@ def create_app(config: ServeConfig) -> FastAPI:
             planner = Planner(model, database.snapshot(), day, deadline=config.deadline)
             done = plan_and_reserve(planner, orders, database)
         except StockError as exc:
-            raise Problem(503, exc.diagnostics) from None
+            raise Problem(503, private(exc.diagnostics)) from None
         finally:
             database.engine.dispose()
-        refused = [d for d in done.diagnostics if d.is_error and d.code == "E0810"]
+        said = private(done.diagnostics)
+        refused = [d for d in said if d.is_error and d.code == "E0810"]
         if refused and len(orders) == 1:
             raise Problem(409, refused)
         assert done.value is not None
         shaped = done.value.to_json()
-        if done.diagnostics:
-            shaped["diagnostics"] = [diagnostic_json(d) for d in done.diagnostics]
+        if said:
+            shaped["diagnostics"] = [diagnostic_json(d) for d in said]
         return JSONResponse(shaped)
 
     @app.post(API + "/orders/{order_id}/release")
@@ -520,7 +538,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         try:
             given = database.release(order_id)
         except StockError as exc:
-            raise Problem(503, exc.diagnostics) from None
+            raise Problem(503, private(exc.diagnostics)) from None
         finally:
             database.engine.dispose()
         if not given:
