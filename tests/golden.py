@@ -153,13 +153,13 @@ def render_http_example(folder: Path) -> str:
             token = HTTP_TOKEN
         config = ServeConfig(products_of([main], [model]), stock=stock, token=token)
         headers = {"Authorization": f"Bearer {HTTP_TOKEN}"} if "token" in flags else {}
-        saved = served.domains
+        saved = served.Configuration.domains
 
         def failing(*args: object, **kwargs: object) -> NoReturn:
             raise RuntimeError("a bug")
 
         if "fails" in flags:
-            served.domains = failing  # type: ignore[assignment]
+            served.Configuration.domains = failing  # type: ignore[method-assign]
         try:
             with TestClient(create_app(config), raise_server_exceptions=False) as client:
                 sent = body.encode("latin-1" if "latin-1" in flags else "utf-8")
@@ -167,7 +167,7 @@ def render_http_example(folder: Path) -> str:
                     sent = b" " * (MAX_BODY + 1)
                 answer = client.request(method, path, content=sent, headers=headers)
         finally:
-            served.domains = saved
+            served.Configuration.domains = saved  # type: ignore[method-assign]
     lines = [f"HTTP {answer.status_code}"]
     for d in answer.json()["diagnostics"]:
         where = f"{d['file']}:{d['line']}:{d['col']}: " if d["line"] else ""

@@ -27,12 +27,11 @@ from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atoconf.engine.clock import Clock
-from atoconf.engine.configure import Configuration, RequestError, configure
-from atoconf.engine.explain import explain
+from atoconf.engine.configure import Configuration, RequestError
 from atoconf.engine.request import Request as ConfigRequest
 from atoconf.engine.request import locate_in_json, request_from_json, resolve_request
 from atoconf.engine.results import SolveResult
-from atoconf.engine.solve import count, domains, solve
+from atoconf.engine.solve import solve
 from atoconf.language.context import did_you_mean
 from atoconf.language.diagnostics import Diagnostic, diagnostic_json, error
 from atoconf.language.model import Model, Value
@@ -229,11 +228,6 @@ def _field_request(model: Model, body: Mapping[str, Any], key: str = "request") 
     return _request(model, json.dumps(inner), "/" + key)
 
 
-def _clock(config: ServeConfig, asked: float | None) -> Clock:
-    """The operation's clock: the request's deadline, never past the server's."""
-    return Clock(config.deadline if asked is None else min(asked, config.deadline))
-
-
 # ---- the app ------------------------------------------------------------------------------------
 
 
@@ -384,55 +378,35 @@ def create_app(config: ServeConfig) -> FastAPI:
     def product(name: str) -> dict[str, Any]:
         return _choices(served(name), config.stock is not None)
 
+    def seconds(asked: Configuration) -> float:
+        """An operation's deadline: the request's, never past the server's."""
+        own = asked.request.deadline
+        return config.deadline if own is None else min(own, config.deadline)
+
     @app.post(API + "/products/{name}/domains")
     def domains_(name: str, text: Body) -> dict[str, Any]:
-        model = served(name).model
-        asked = _request(model, text)
-        req = asked.request
-        found = domains(
-            model, req.selects, [e for _, e in req.requires], clock=_clock(config, req.deadline)
-        )
-        return found.to_json()
+        asked = _request(served(name).model, text)
+        return asked.domains(deadline=seconds(asked)).to_json()
 
     @app.post(API + "/products/{name}/count")
     def count_(name: str, text: Body) -> dict[str, Any]:
-        model = served(name).model
-        asked = _request(model, text)
-        req = asked.request
-        found = count(
-            model, req.selects, [e for _, e in req.requires], clock=_clock(config, req.deadline)
-        )
-        shaped: dict[str, Any] = found.model_dump(mode="json")
+        asked = _request(served(name).model, text)
+        shaped: dict[str, Any] = asked.count(deadline=seconds(asked)).model_dump(mode="json")
         return shaped
 
     @app.post(API + "/products/{name}/solve")
     def solve_(name: str, text: Body) -> dict[str, Any]:
-        model = served(name).model
-        asked = _request(model, text)
-        req = asked.request
-        objective = req.objective
-        stream = solve(
-            model,
-            req.selects,
-            [e for _, e in req.requires],
-            minimize=objective.minimize if objective else None,
-            maximize=objective.maximize if objective else None,
-            limit=min(req.limit or SOLVE_LIMIT, SOLVE_LIMIT),
-            clock=_clock(config, req.deadline),
-            defaults=True,  # as `atoconf solve` lists them
-        )
-        listed = list(stream)
-        return SolveResult(assemblies=listed, stopped=stream.stopped).to_json()
+        asked = _request(served(name).model, text)
+        limit = min(asked.request.limit or SOLVE_LIMIT, SOLVE_LIMIT)
+        stream = asked.solve(limit=limit, deadline=seconds(asked))
+        return SolveResult(assemblies=list(stream), stopped=stream.stopped).to_json()
 
     @app.post(API + "/products/{name}/cheapest")
     def cheapest(name: str, text: Body) -> dict[str, Any]:
         """The cheapest completion of a request, as the page shows it: by the parts'
         price, else (with stock) by the supply's unit cost; a solve answer of one."""
-        found = served(name)
-        model = found.model
-        req = _request(model, text).request
-        requires = [e for _, e in req.requires]
-        clock = _clock(config, req.deadline)
+        model = served(name).model
+        asked = _request(model, text)
         by = _cheapest_by(model, config.stock is not None)
         if by is None:
             raise problem(
@@ -442,13 +416,20 @@ def create_app(config: ServeConfig) -> FastAPI:
                 "give the parts a price attribute, or start the server with --stock",
             )
         if by == "price":
-            price = typed_expression(model, PRICE, "minimize").value
-            stream = solve(model, req.selects, requires, minimize=price, limit=1, clock=clock)
+            stream = asked.solve(minimize=PRICE, limit=1, deadline=seconds(asked))
             return SolveResult(assemblies=list(stream), stopped=stream.stopped).to_json()
+        # the supply's unit costs, on the model with them (the request is the same)
         stock = stock_now()
         costed = with_costs(model, stock)
-        objective = cost_objective(costed, Decimal(0))
-        stream = solve(costed, req.selects, requires, minimize=objective, limit=1, clock=clock)
+        stream = solve(
+            costed,
+            asked.request.selects,
+            [e for _, e in asked.request.requires],
+            minimize=cost_objective(costed, Decimal(0)),
+            limit=1,
+            clock=Clock(seconds(asked)),
+            defaults=True,
+        )
         listed = list(stream)
         shaped = SolveResult(assemblies=listed, stopped=stream.stopped).to_json()
         for assembly in shaped["assemblies"]:
@@ -464,12 +445,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.post(API + "/products/{name}/explain")
     def explain_(name: str, text: Body) -> dict[str, Any]:
-        model = served(name).model
-        asked = _request(model, text)
-        found = explain(
-            model, asked.request, max_conflicts=5, clock=_clock(config, asked.request.deadline)
-        )
-        return found.to_json()
+        asked = _request(served(name).model, text)
+        return asked.explain(max_conflicts=5, deadline=seconds(asked)).to_json()
 
     @app.post(API + "/products/{name}/why")
     def why(name: str, text: Body) -> dict[str, Any]:
@@ -491,13 +468,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         if not isinstance(choice, str):
             raise bad_field('choice: must name a choice, e.g. "gpu"')
         try:
-            probe = configure(model, {"select": {choice: body.get("value")}}).request
+            found = asked.why(choice, body.get("value"), deadline=seconds(asked))
         except RequestError as exc:
             raise Problem(422, [_probe_problem(d) for d in exc.diagnostics]) from None
-        ((key, value),) = probe.selects.items()
-        found = explain(
-            model, asked.request, why=(key, value), clock=_clock(config, asked.request.deadline)
-        )
         return found.to_json()
 
     @app.post(API + "/products/{name}/plan")
