@@ -12,7 +12,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from atoconf.diff.declarations import declarations
-from atoconf.diff.impact import assembly_counts, same_choices
+from atoconf.diff.impact import assembly_counts, same_choices, value_changes
 from atoconf.language.build import load_text
 from atoconf.language.model import Model
 from tests import oracle
@@ -117,8 +117,10 @@ def test_lost_and_gained_gate_ci_and_null_when_the_choices_differ(tmp_path: Path
     old.write_text(SMALL)
     tighter = tmp_path / "tighter.ato"
     tighter.write_text(SMALL.replace("<= 4", "<= 3"))
-    both = cli("diff", str(old), str(tighter), "-f", "json").stdout
-    counts = json.loads(both)["assemblies"]
+    both = json.loads(cli("diff", str(old), str(tighter), "-f", "json").stdout)
+    counts = both["assemblies"]
+    # b = C (3 watts) needs an a of 0 watts: dead
+    assert both["values"] == {"dead": [{"choice": "b", "value": "C"}], "alive": []}
     # watts a + b <= 4: 3 alone + (1,1) (1,2) (1,3) (2,1) (2,2) (3,1) = 9; <= 3 loses
     # (1,3) (2,2) (3,1)
     assert counts == {"old": 9, "new": 6, "lost": 3, "gained": 0, "exact": True}
@@ -241,6 +243,22 @@ def test_lost_and_gained_are_exactly_the_brute_force_ones(
         return
     found = assembly_counts(old, new)
     assert (found.old, found.new, found.exact) == (len(before), len(after), True)
+    # values dead or alive: declared by both, taken before and not after, or after only
+    took, takes = oracle.domains(old), oracle.domains(new)
+    declared = oracle.variables(old)
+    expected: dict[str, set[tuple[str, str, object]]] = {"dead": set(), "alive": set()}
+    for name, domain in oracle.variables(new).items():
+        for value in domain:
+            if name not in declared or not any(oracle.same_value(value, v) for v in declared[name]):
+                continue
+            was = any(oracle.same_value(value, v) for v in took[name])
+            now = any(oracle.same_value(value, v) for v in takes[name])
+            if was != now:
+                expected["dead" if was else "alive"].add((name, type(value).__name__, value))
+    changes = value_changes(old, new)
+    assert changes.stopped is None
+    assert {(n, type(v).__name__, v) for n, v in changes.dead} == expected["dead"]
+    assert {(n, type(v).__name__, v) for n, v in changes.alive} == expected["alive"]
     if not same_choices(old, new):
         assert found.lost is None and found.gained is None
         return

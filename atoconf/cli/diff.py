@@ -19,10 +19,11 @@ from atoconf.cli.common import (
     progress,
 )
 from atoconf.diff.declarations import Declarations, Declared, declarations
-from atoconf.diff.impact import AssemblyCounts, assembly_counts
+from atoconf.diff.impact import AssemblyCounts, ValueChanges, assembly_counts, value_changes
 from atoconf.engine.clock import Clock
 from atoconf.language.build import load_file
 from atoconf.language.diagnostics import render_text
+from atoconf.language.model import shown
 
 JSON_VERSION = 1
 
@@ -88,23 +89,38 @@ def diff(
     assert before.model is not None and after.model is not None
     found = declarations(before.model, after.model, before.sources, after.sources)
     with progress("counting assemblies", deadline=deadline):
-        counted = assembly_counts(before.model, after.model, Clock(deadline))
+        clock = Clock(deadline)
+        counted = assembly_counts(before.model, after.model, clock)
+        values = value_changes(before.model, after.model, clock)
     if output_format is DiffFormat.json:
         emit_json(
             {
                 "version": JSON_VERSION,
                 "declarations": found.to_json(),
                 "assemblies": counted.to_json(),
+                "values": values.to_json(),
             }
         )
     elif output_format is DiffFormat.markdown:
-        sys.stdout.write(_markdown(found, counted, old, new))
+        sys.stdout.write(_markdown(found, counted, values, old, new))
     elif output_format is DiffFormat.github:
         sys.stdout.write(_github(found, counted, new))
     else:
-        sys.stdout.write(_text(found) + _counts_text(counted) + "\n")
+        sys.stdout.write(_text(found) + _counts_text(counted) + "\n" + _values_text(values))
     if fail_on is not None and _fails(fail_on, counted):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _values_text(values: ValueChanges) -> str:
+    """The values that became dead or came alive, a line each (nothing when none)."""
+    lines = [f"  dead: {name} {shown(v)}" for name, v in values.dead]
+    lines += [f"  alive: {name} {shown(v)}" for name, v in values.alive]
+    if values.stopped:
+        lines.append(f"  (values not all compared: stopped by the {values.stopped})")
+    if not lines:
+        return ""
+    head = f"values: {len(values.dead)} dead, {len(values.alive)} alive"
+    return "\n".join([head, *lines]) + "\n"
 
 
 def _fails(fail_on: FailOn, counted: AssemblyCounts) -> bool:
@@ -159,7 +175,9 @@ def _cell(text: str | None) -> str:
     return "" if text is None else "`" + text.replace("|", "\\|").replace("`", "'") + "`"
 
 
-def _markdown(found: Declarations, counted: AssemblyCounts, old: Path, new: Path) -> str:
+def _markdown(
+    found: Declarations, counted: AssemblyCounts, values: ValueChanges, old: Path, new: Path
+) -> str:
     """A pull-request comment: the summary first, the details folded."""
     lines = [
         f"### atoconf diff: `{old.name}` → `{new.name}`",
@@ -169,6 +187,10 @@ def _markdown(found: Declarations, counted: AssemblyCounts, old: Path, new: Path
         f"**Declarations:** {_summary(found)}.",
         "",
     ]
+    if values.dead or values.alive:
+        said = [f"`{n}` {_cell(shown(v))} dead" for n, v in values.dead]
+        said += [f"`{n}` {_cell(shown(v))} alive" for n, v in values.alive]
+        lines += [f"**Values:** {', '.join(said)}.", ""]
     if not found.empty:
         lines += [
             "<details><summary>Declarations</summary>",

@@ -15,16 +15,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from atoconf.diff.declarations import parsed_form
 from atoconf.engine.clock import Clock, StopReason
+from atoconf.engine.problem import compiled
 from atoconf.engine.results import value_key
-from atoconf.engine.solve import count
-from atoconf.language.model import AttrRef, Model, PartAttr, PartType, Total
+from atoconf.engine.solve import count, domains
+from atoconf.language.model import AttrRef, Model, PartAttr, PartType, Total, Value
 
 # the new version's part attributes in the common model: not a name a rule file can write
 NEW = "__atoconf_new__"
+_VALUE: TypeAdapter[Value] = TypeAdapter(Value)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,54 @@ class AssemblyCounts:
             "gained": self.gained,
             "exact": self.exact,
         } | ({"stopped": self.stopped} if self.stopped else {})
+
+
+@dataclass(frozen=True)
+class ValueChanges:
+    """Values both versions declare for a component, quantity or option that no
+    valid assembly of the new version takes any more (dead) or that one now takes
+    while none of the old did (alive). `stopped` says why the lists may be short."""
+
+    dead: list[tuple[str, Value]]
+    alive: list[tuple[str, Value]]
+    stopped: StopReason | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dead": [{"choice": c, "value": _json_value(v)} for c, v in self.dead],
+            "alive": [{"choice": c, "value": _json_value(v)} for c, v in self.alive],
+        } | ({"stopped": self.stopped} if self.stopped else {})
+
+
+def _json_value(value: Value) -> Any:
+    return _VALUE.dump_python(value, mode="json")
+
+
+def value_changes(old: Model, new: Model, clock: Clock | None = None) -> ValueChanges:
+    """The values that became dead or came alive, per variable both versions have, in
+    the new version's order."""
+    clock = clock or Clock()
+    before, after = domains(old, clock=clock), domains(new, clock=clock)
+    stopped = before.stopped or after.stopped
+    if stopped is not None:
+        return ValueChanges([], [], stopped)
+    declared_old = compiled(old).variables
+    dead: list[tuple[str, Value]] = []
+    alive: list[tuple[str, Value]] = []
+    for name, variable in compiled(new).variables.items():
+        was = declared_old.get(name)
+        if was is None:
+            continue
+        both = {value_key(v) for v in was.domain}
+        took = {value_key(v) for v in before.domains.get(name, [])}
+        takes = {value_key(v) for v in after.domains.get(name, [])}
+        for value in variable.domain:
+            key = value_key(value)
+            if key in both and key in took and key not in takes:
+                dead.append((name, value))
+            elif key in both and key not in took and key in takes:
+                alive.append((name, value))
+    return ValueChanges(dead, alive)
 
 
 def same_choices(old: Model, new: Model) -> bool:
