@@ -109,6 +109,10 @@ parts T { "A": watts=1  "B": watts=2  "C": watts=3 }
 component a: T
 component b: T optional
 rule light: a.watts + (if b != none then b.watts else 0) <= 4
+test "three and one" {
+  given { a = "C", b = "A" }
+  expect valid
+}
 """
 
 
@@ -121,6 +125,16 @@ def test_lost_and_gained_gate_ci_and_null_when_the_choices_differ(tmp_path: Path
     counts = both["assemblies"]
     # b = C (3 watts) needs an a of 0 watts: dead
     assert both["values"] == {"dead": [{"choice": "b", "value": "C"}], "alive": []}
+    (verdict,) = both["tests"]
+    assert verdict == {
+        "name": "three and one",
+        "file": str(tighter),
+        "line": 7,
+        "old": "pass",
+        "new": "fail",
+    }
+    said = cli("diff", str(old), str(tighter)).stdout
+    assert f"tests: 1 changed verdict\n  three and one: pass -> fail ({tighter}:7:1)" in said
     # watts a + b <= 4: 3 alone + (1,1) (1,2) (1,3) (2,1) (2,2) (3,1) = 9; <= 3 loses
     # (1,3) (2,2) (3,1)
     assert counts == {"old": 9, "new": 6, "lost": 3, "gained": 0, "exact": True}

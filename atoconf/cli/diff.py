@@ -19,7 +19,14 @@ from atoconf.cli.common import (
     progress,
 )
 from atoconf.diff.declarations import Declarations, Declared, declarations
-from atoconf.diff.impact import AssemblyCounts, ValueChanges, assembly_counts, value_changes
+from atoconf.diff.impact import (
+    AssemblyCounts,
+    ValueChanges,
+    VerdictChange,
+    assembly_counts,
+    value_changes,
+    verdict_changes,
+)
 from atoconf.engine.clock import Clock
 from atoconf.language.build import load_file
 from atoconf.language.diagnostics import render_text
@@ -92,6 +99,8 @@ def diff(
         clock = Clock(deadline)
         counted = assembly_counts(before.model, after.model, clock)
         values = value_changes(before.model, after.model, clock)
+    with progress("running the tests of both"):
+        verdicts = verdict_changes(before.model, after.model, before.sources, after.sources)
     if output_format is DiffFormat.json:
         emit_json(
             {
@@ -99,14 +108,16 @@ def diff(
                 "declarations": found.to_json(),
                 "assemblies": counted.to_json(),
                 "values": values.to_json(),
+                "tests": [v.to_json() for v in verdicts],
             }
         )
     elif output_format is DiffFormat.markdown:
-        sys.stdout.write(_markdown(found, counted, values, old, new))
+        sys.stdout.write(_markdown(found, counted, values, verdicts, old, new))
     elif output_format is DiffFormat.github:
-        sys.stdout.write(_github(found, counted, new))
+        sys.stdout.write(_github(found, counted, verdicts, new))
     else:
-        sys.stdout.write(_text(found) + _counts_text(counted) + "\n" + _values_text(values))
+        said = _text(found) + _counts_text(counted) + "\n" + _values_text(values)
+        sys.stdout.write(said + _verdicts_text(verdicts))
     if fail_on is not None and _fails(fail_on, counted):
         raise typer.Exit(EXIT_FAILED)
 
@@ -121,6 +132,14 @@ def _values_text(values: ValueChanges) -> str:
         return ""
     head = f"values: {len(values.dead)} dead, {len(values.alive)} alive"
     return "\n".join([head, *lines]) + "\n"
+
+
+def _verdicts_text(verdicts: list[VerdictChange]) -> str:
+    if not verdicts:
+        return ""
+    lines = [f"tests: {len(verdicts)} changed verdict"]
+    lines += [f"  {v.name}: {v.old} -> {v.new} ({v.span})" for v in verdicts]
+    return "\n".join(lines) + "\n"
 
 
 def _fails(fail_on: FailOn, counted: AssemblyCounts) -> bool:
@@ -176,7 +195,12 @@ def _cell(text: str | None) -> str:
 
 
 def _markdown(
-    found: Declarations, counted: AssemblyCounts, values: ValueChanges, old: Path, new: Path
+    found: Declarations,
+    counted: AssemblyCounts,
+    values: ValueChanges,
+    verdicts: list[VerdictChange],
+    old: Path,
+    new: Path,
 ) -> str:
     """A pull-request comment: the summary first, the details folded."""
     lines = [
@@ -191,6 +215,9 @@ def _markdown(
         said = [f"`{n}` {_cell(shown(v))} dead" for n, v in values.dead]
         said += [f"`{n}` {_cell(shown(v))} alive" for n, v in values.alive]
         lines += [f"**Values:** {', '.join(said)}.", ""]
+    if verdicts:
+        changed = [f"`{v.name}` {v.old} → **{v.new}**" for v in verdicts]
+        lines += [f"**Tests:** {', '.join(changed)}.", ""]
     if not found.empty:
         lines += [
             "<details><summary>Declarations</summary>",
@@ -207,10 +234,18 @@ def _markdown(
     return "\n".join(lines)
 
 
-def _github(found: Declarations, counted: AssemblyCounts, new: Path) -> str:
+def _github(
+    found: Declarations, counted: AssemblyCounts, verdicts: list[VerdictChange], new: Path
+) -> str:
     """Workflow annotations on the new version's lines (a removal, and the counts: its
     first line)."""
     out = [_annotation(None, new, _counts_text(counted))]
+    for v in verdicts:
+        file, line = v.span.file, v.span.line
+        out.append(
+            f"::notice file={file},line={line},title=atoconf diff::test '{v.name}' "
+            f"{v.old} -> {v.new}\n"
+        )
     for verb, items in (("added", found.added), ("removed", found.removed)):
         for d in items:
             out.append(_annotation(d, new, f"{d.kind} '{d.name}' {verb}"))

@@ -2,6 +2,6 @@
 
 Above planning, beside the command line: it compares two loaded versions of a
 product: the declarations (`declarations`), and the valid assemblies lost and
-gained and the values that became dead or came alive (`impact`); examples and
-test verdicts come next.
+gained, the values that became dead or came alive and the tests whose verdict
+changes (`impact`); examples of lost and gained assemblies come next.
 """

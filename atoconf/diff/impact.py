@@ -12,6 +12,7 @@ gained, the new count less it. Soft defaults do not apply.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +22,10 @@ from atoconf.diff.declarations import parsed_form
 from atoconf.engine.clock import Clock, StopReason
 from atoconf.engine.problem import compiled
 from atoconf.engine.results import value_key
+from atoconf.engine.ruletests import TEST_DEADLINE, run_test
 from atoconf.engine.solve import count, domains
 from atoconf.language.model import AttrRef, Model, PartAttr, PartType, Total, Value
+from atoconf.language.source import SourceFile, Span
 
 # the new version's part attributes in the common model: not a name a rule file can write
 NEW = "__atoconf_new__"
@@ -98,6 +101,51 @@ def value_changes(old: Model, new: Model, clock: Clock | None = None) -> ValueCh
             elif key in both and key not in took and key in takes:
                 alive.append((name, value))
     return ValueChanges(dead, alive)
+
+
+@dataclass(frozen=True)
+class VerdictChange:
+    """A test both versions have whose verdict differs: "pass" or "fail" in each."""
+
+    name: str
+    span: Span  # the test in the new version
+    old: str
+    new: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "file": self.span.file,
+            "line": self.span.line,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+def verdict_changes(
+    old: Model,
+    new: Model,
+    old_sources: Mapping[str, SourceFile],
+    new_sources: Mapping[str, SourceFile],
+    deadline: float = TEST_DEADLINE,
+) -> list[VerdictChange]:
+    """The tests (by name, in both versions) that pass in one version and fail in the
+    other, in the new version's order; each test run as `atoconf test` runs it."""
+    before = {t.name: t for t in old.tests}
+    found = []
+    for test in new.tests:
+        was = before.get(test.name)
+        if was is None:
+            continue
+        passed = run_test(old, was, old_sources, deadline).passed
+        passes = run_test(new, test, new_sources, deadline).passed
+        if passed != passes:
+            found.append(VerdictChange(test.name, test.span, _verdict(passed), _verdict(passes)))
+    return found
+
+
+def _verdict(passed: bool) -> str:
+    return "pass" if passed else "fail"
 
 
 def same_choices(old: Model, new: Model) -> bool:
