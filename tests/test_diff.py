@@ -16,7 +16,7 @@ from atoconf.diff.impact import assembly_counts, same_choices, value_changes
 from atoconf.language.build import load_text
 from atoconf.language.model import Model
 from tests import oracle
-from tests.conftest import CATALOGS, cli
+from tests.conftest import CATALOGS, cli, run
 from tests.strategies import FAST, random_models
 
 
@@ -278,3 +278,36 @@ def test_lost_and_gained_are_exactly_the_brute_force_ones(
         return
     event("lost" if before - after else "none lost")
     assert (found.lost, found.gained) == (len(before - after), len(after - before))
+
+
+def _repository(tmp_path: Path) -> Path:
+    """A git repository holding the small product, committed once."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "lamp.ato").write_text(SMALL)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the lamp"]):
+        run(["git", "-c", "user.email=a@b.c", "-c", "user.name=t", *args], folder)
+    return folder
+
+
+def test_git_compares_the_working_tree_with_a_revision(tmp_path: Path) -> None:
+    folder = _repository(tmp_path)
+    (folder / "lamp.ato").write_text(SMALL.replace("<= 4", "<= 3"))
+    ran = cli("diff", "lamp.ato", "--git", "HEAD", "-f", "json", cwd=folder)
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout)
+    assert [(d["kind"], d["name"]) for d in found["declarations"]["changed"]] == [("rule", "light")]
+    assert (found["assemblies"]["lost"], found["assemblies"]["gained"]) == (3, 0)
+    # a file the revision does not have: everything in it is added, only counts compare
+    (folder / "new.ato").write_text(SMALL)
+    added = json.loads(cli("diff", "new.ato", "--git", "HEAD", "-f", "json", cwd=folder).stdout)
+    assert {d["kind"] for d in added["declarations"]["added"]} >= {"part", "rule", "component"}
+    assert added["assemblies"]["lost"] is None and added["assemblies"]["gained"] is None
+    for args, said in [
+        (["lamp.ato", "--git", "no-such-rev"], "no such revision"),
+        (["lamp.ato", "lamp.ato", "--git", "HEAD"], "or one and --git REV"),
+        ([str(tmp_path / "elsewhere.ato"), "--git", "HEAD"], "not in a git repository"),
+    ]:
+        (tmp_path / "elsewhere.ato").write_text(SMALL)
+        bad = cli("diff", *args, cwd=folder)
+        assert bad.returncode == 2 and said in bad.stderr, (args, bad.stderr)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
 import sys
+import tarfile
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -28,9 +32,9 @@ from atoconf.diff.impact import (
     verdict_changes,
 )
 from atoconf.engine.clock import Clock
-from atoconf.language.build import load_file
+from atoconf.language.build import LoadResult, load_file
 from atoconf.language.diagnostics import render_text
-from atoconf.language.model import shown
+from atoconf.language.model import Model, shown
 
 JSON_VERSION = 1
 
@@ -50,8 +54,22 @@ class DiffFormat(StrEnum):
 
 @app.command(cls=Command)
 def diff(
-    old: Annotated[Path, typer.Argument(help="The rule file as it was.", show_default=False)],
-    new: Annotated[Path, typer.Argument(help="The rule file as it is.", show_default=False)],
+    old: Annotated[
+        Path,
+        typer.Argument(help="The rule file as it was (with --git: as it is).", show_default=False),
+    ],
+    new: Annotated[
+        Path | None, typer.Argument(help="The rule file as it is.", show_default=False)
+    ] = None,
+    git: Annotated[
+        str | None,
+        typer.Option(
+            "--git",
+            metavar="REV",
+            help="Compare the file with itself at this git revision (its imports and part "
+            "files read at that revision too).",
+        ),
+    ] = None,
     output_format: Annotated[
         DiffFormat,
         typer.Option(
@@ -86,7 +104,25 @@ def diff(
     """
     if deadline <= 0:
         fail_usage("--deadline must be a number of seconds > 0")
-    loaded = [load_file(old), load_file(new)]
+    if (git is None) == (new is None):
+        fail_usage("give two rule files (OLD NEW), or one and --git REV")
+    with tempfile.TemporaryDirectory() as folder:
+        if git is not None:
+            _diff(at_revision(old, git, Path(folder)), old, output_format, fail_on, deadline)
+        else:
+            assert new is not None
+            _diff(old, new, output_format, fail_on, deadline)
+
+
+def _diff(
+    old: Path | None,
+    new: Path,
+    output_format: DiffFormat,
+    fail_on: FailOn | None,
+    deadline: float,
+) -> None:
+    """The diff of two files (`old` None: a file that did not exist, an empty product)."""
+    loaded = [load_file(old) if old is not None else _nothing(), load_file(new)]
     broken = [r for r in loaded if r.model is None]
     for result in broken:
         sys.stderr.write(render_text(result.diagnostics, result.sources))
@@ -112,7 +148,7 @@ def diff(
             }
         )
     elif output_format is DiffFormat.markdown:
-        sys.stdout.write(_markdown(found, counted, values, verdicts, old, new))
+        sys.stdout.write(_markdown(found, counted, values, verdicts, old or new, new))
     elif output_format is DiffFormat.github:
         sys.stdout.write(_github(found, counted, verdicts, new))
     else:
@@ -132,6 +168,56 @@ def _values_text(values: ValueChanges) -> str:
         return ""
     head = f"values: {len(values.dead)} dead, {len(values.alive)} alive"
     return "\n".join([head, *lines]) + "\n"
+
+
+def at_revision(path: Path, rev: str, folder: Path) -> Path | None:
+    """Where `path` is in a copy of its git repository at `rev`, written into `folder`
+    (None: the file did not exist at `rev`); exit 2 when `path` is in no repository
+    or `rev` names no commit."""
+    where = path.resolve().parent
+    found = _git(where, "rev-parse", "--show-toplevel")
+    if found is None:
+        fail_usage(f"{path}: not in a git repository, so --git has no revision to read")
+    top = Path(found.decode().strip())
+    try:
+        inside = path.resolve().relative_to(top)
+    except ValueError:
+        fail_usage(f"{path}: outside the repository at {top}")
+    if _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is None:
+        fail_usage(f"--git {rev}: no such revision in {top} (try HEAD, main, a tag or a hash)")
+    archive = _git(top, "archive", "--format=tar", rev)
+    if archive is None:
+        fail_usage(f"--git {rev}: git could not read the files at that revision")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    copy = folder / inside
+    return copy if copy.is_file() else None
+
+
+def _git(where: Path, *args: str) -> bytes | None:
+    """What git prints, or None when it fails (or is not installed)."""
+    try:
+        done = subprocess.run(["git", *args], cwd=where, capture_output=True, check=False)
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _nothing() -> LoadResult:
+    """The old side of a file that did not exist: a product declaring nothing."""
+    empty = Model(
+        product=None,
+        files=(),
+        enums={},
+        types={},
+        parts={},
+        components={},
+        options={},
+        rules={},
+        steps={},
+        tests=(),
+    )
+    return LoadResult(empty, [], {})
 
 
 def _verdicts_text(verdicts: list[VerdictChange]) -> str:
