@@ -7,8 +7,11 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -130,6 +133,34 @@ def shapes_module() -> ModuleType:
     sys.modules["shapes"] = module
     spec.loader.exec_module(module)
     return module
+
+
+@contextlib.contextmanager
+def serving(*args: str) -> Iterator[str]:
+    """`atoconf serve ARGS` on a free port of this machine: yields its address once
+    its health check answers (within 60 s), and stops it after."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    command = [sys.executable, "-m", "atoconf", "serve", *args, "--port", str(port)]
+    server = subprocess.Popen(
+        command, env=checkout_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=5).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "the server did not start in 60 s"
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 # ---- a stock database, on SQLite and on PostgreSQL ------------------------------------------

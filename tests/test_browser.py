@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +19,7 @@ from typing import Any
 import pytest
 
 from atoconf.planning.stock import Stock, StockDatabase
-from tests.conftest import CATALOGS, PC, ROOT, checkout_env, cli
+from tests.conftest import CATALOGS, PC, ROOT, cli, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -39,12 +35,6 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -70,27 +60,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database.engine.dispose()
     token = folder / "token"
     token.write_text(TOKEN)
-    port = _free_port()
-    command = [sys.executable, "-m", "atoconf", "serve", str(PC), "--port", str(port)]
-    command += ["--stock", url, "--token-file", str(token)]
-    process = subprocess.Popen(
-        command, env=checkout_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
-                break
-        except OSError:
-            assert process.poll() is None, process.communicate()[1]
-            assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.2)
-    try:
+    with serving(str(PC), "--stock", url, "--token-file", str(token)) as base:
         yield Server(base, url)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

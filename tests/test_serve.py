@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,7 +21,7 @@ from fastapi.testclient import TestClient
 from atoconf.language.build import load_file
 from atoconf.planning.stock import Stock, StockDatabase
 from atoconf.serve.app import MAX_BODY, ServeConfig, create_app, products_of
-from tests.conftest import CATALOGS, PC, checkout_env, cli
+from tests.conftest import CATALOGS, PC, cli, serving
 from tests.test_stock_db import invariant, loaded, write_stock
 
 STOCK = CATALOGS / "pc" / "stock.csv"
@@ -268,34 +265,10 @@ def test_the_schema_is_served_and_no_page_loads_from_elsewhere(api: TestClient) 
     assert api.get("/docs").status_code == 404  # its page would load scripts from a CDN
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_atoconf_serve_answers_over_http_from_two_workers(tmp_path: Path) -> None:
-    port = _free_port()
-    command = [sys.executable, "-m", "atoconf", "serve", str(PC), "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--workers", "2", "--stock", str(STOCK)],
-        env=checkout_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
-                    assert json.load(answer) == {"status": "ok"}
-                break
-            except OSError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "the server did not start in 60 s"
-                time.sleep(0.2)
+    with serving(str(PC), "--workers", "2", "--stock", str(STOCK)) as base:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+            assert json.load(answer) == {"status": "ok"}
         for _ in range(4):  # both workers answer the same
             asked = urllib.request.Request(
                 f"{base}/api/v1/products/workstation/domains",
@@ -304,9 +277,6 @@ def test_atoconf_serve_answers_over_http_from_two_workers(tmp_path: Path) -> Non
             )
             with urllib.request.urlopen(asked, timeout=30) as answer:
                 assert json.load(answer) == command_json(tmp_path, "domains", GAMING)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_serve_refuses_bad_settings_before_listening(tmp_path: Path) -> None:
@@ -344,41 +314,14 @@ def test_the_json_doc_shows_the_servers_own_shapes(api: TestClient) -> None:
         assert _key_paths(json.loads(shown)) == _key_paths(answer.json()), path
 
 
-def _start(url: str, token: Path) -> tuple[subprocess.Popen[str], str]:
-    port = _free_port()
-    command = [sys.executable, "-m", "atoconf", "serve", str(PC), "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--stock", url, "--token-file", str(token)],
-        env=checkout_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def _until_up(server: subprocess.Popen[str], base: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
-                return
-        except OSError:
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.2)
-
-
 def test_two_servers_on_one_database_never_reserve_a_unit_twice(url: str, tmp_path: Path) -> None:
     """Two `atoconf serve` processes on one database (SQLite, and PostgreSQL under CI),
     16 reservations raced through HTTP for 5 units of a GPU."""
     loaded(url, write_stock(tmp_path, {"GPU-4070": [("B-01", 3), ("B-02", 2)]})).engine.dispose()
     token = tmp_path / "token"
     token.write_text(TOKEN)
-    servers = [_start(url, token) for _ in range(2)]
-    try:
-        for server, base in servers:
-            _until_up(server, base)
+    settings = (str(PC), "--stock", url, "--token-file", str(token))
+    with serving(*settings) as first, serving(*settings) as second:
 
         def reserve(n: int) -> dict[str, Any]:
             body = {
@@ -387,7 +330,7 @@ def test_two_servers_on_one_database_never_reserve_a_unit_twice(url: str, tmp_pa
                 "today": "2026-11-26",
             }
             asked = urllib.request.Request(
-                f"{servers[n % 2][1]}/api/v1/products/workstation/reserve",
+                f"{(first, second)[n % 2]}/api/v1/products/workstation/reserve",
                 data=json.dumps(body).encode(),
                 headers={"Authorization": f"Bearer {TOKEN}"},
                 method="POST",
@@ -398,10 +341,6 @@ def test_two_servers_on_one_database_never_reserve_a_unit_twice(url: str, tmp_pa
 
         with ThreadPoolExecutor(8) as pool:
             orders = list(pool.map(reserve, range(16)))
-    finally:
-        for server, _ in servers:
-            server.terminate()
-            server.wait(timeout=30)
     reported: dict[tuple[str, str], int] = {}
     for order in orders:
         for p in order["picks"]:
@@ -417,14 +356,7 @@ def test_two_servers_on_one_database_never_reserve_a_unit_twice(url: str, tmp_pa
 
 def test_a_long_answer_does_not_stop_the_server_answering_others() -> None:
     """One worker: while a count runs for seconds, the health check still answers."""
-    port = _free_port()
-    command = [sys.executable, "-m", "atoconf", "serve", str(PC), "--port", str(port)]
-    server = subprocess.Popen(
-        command, env=checkout_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _until_up(server, base)
+    with serving(str(PC)) as base:
 
         def slow() -> float:
             started = time.monotonic()
@@ -446,6 +378,3 @@ def test_a_long_answer_does_not_stop_the_server_answering_others() -> None:
             waited = time.monotonic() - started
             took = counting.result()
         assert waited < 0.5 < took - waited, (took, waited)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
