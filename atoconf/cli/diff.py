@@ -33,7 +33,7 @@ from atoconf.diff.impact import (
 )
 from atoconf.engine.clock import Clock
 from atoconf.language.build import LoadResult, load_file
-from atoconf.language.diagnostics import render_text
+from atoconf.language.diagnostics import github_escape, render_text
 from atoconf.language.model import Model, shown
 
 JSON_VERSION = 1
@@ -325,22 +325,23 @@ def _github(
 ) -> str:
     """Workflow annotations on the new version's lines (a removal, and the counts: its
     first line)."""
-    out = [_annotation(None, new, _counts_text(counted))]
+    first = (str(new), 1)
+    out = [_annotation(*first, _counts_text(counted))]
     for v in verdicts:
-        file, line = v.span.file, v.span.line
-        out.append(
-            f"::notice file={file},line={line},title=atoconf diff::test '{v.name}' "
-            f"{v.old} -> {v.new}\n"
-        )
+        out.append(_annotation(v.span.file, v.span.line, f"test '{v.name}' {v.old} -> {v.new}"))
     for verb, items in (("added", found.added), ("removed", found.removed)):
         for d in items:
-            out.append(_annotation(d, new, f"{d.kind} '{d.name}' {verb}"))
+            out.append(_annotation(*_line_of(d, first), f"{d.kind} '{d.name}' {verb}"))
     for d in found.changed:
-        out.append(_annotation(d, new, f"{d.kind} '{d.name}' changed: {_change(d)}"))
+        said = f"{d.kind} '{d.name}' changed: {_change(d)}"
+        out.append(_annotation(*_line_of(d, first), said))
     return "".join(out)
 
 
-def _annotation(d: Declared | None, new: Path, message: str) -> str:
-    file, line = (d.span.file, d.span.line) if d is not None and d.span else (str(new), 1)
-    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::notice file={file},line={line},title=atoconf diff::{text}\n"
+def _line_of(d: Declared, otherwise: tuple[str, int]) -> tuple[str, int]:
+    return (d.span.file, d.span.line) if d.span else otherwise
+
+
+def _annotation(file: str, line: int, message: str) -> str:
+    where = f"file={github_escape(file, prop=True)},line={line}"
+    return f"::notice {where},title=atoconf diff::{github_escape(message)}\n"

@@ -201,7 +201,8 @@ def render_json(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     return json.dumps(check_json(diagnostics), indent=2) + "\n"
 
 
-def _gh_escape(text: str, prop: bool = False) -> str:
+def github_escape(text: str, prop: bool = False) -> str:
+    """Text for a GitHub workflow command: its message, or (`prop`) a property value."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -212,11 +213,11 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
     """GitHub Actions workflow commands: `::error file=,line=,col=::message`."""
     out = []
     for d in diagnostics:
-        props = [f"title={_gh_escape(d.code, prop=True)}"]
+        props = [f"title={github_escape(d.code, prop=True)}"]
         if d.span:
             s = d.span
             props = [
-                f"file={_gh_escape(s.file, prop=True)}",
+                f"file={github_escape(s.file, prop=True)}",
                 f"line={s.line}",
                 f"col={s.col}",
                 f"endLine={s.end_line}",
@@ -224,7 +225,7 @@ def render_github(diagnostics: Sequence[Diagnostic], sources: Sources) -> str:
                 *props,
             ]
         message = f"{d.message} [{d.code}]" + (f" (hint: {d.hint})" if d.hint else "")
-        out.append(f"::{d.severity.value} {','.join(props)}::{_gh_escape(message)}\n")
+        out.append(f"::{d.severity.value} {','.join(props)}::{github_escape(message)}\n")
     return "".join(out)
 
 
