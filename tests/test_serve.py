@@ -192,12 +192,16 @@ def test_bad_bodies_are_located_4xx_never_500(api: TestClient) -> None:
     assert choice["path"] == "/choice"
     (part,) = _diagnostics(api.post(why, json={"choice": "gpu", "value": "GPU-9"}), 422)
     assert part["path"] == "/value"
+    (extra,) = _diagnostics(api.post(why, json={"choice": "gpu", "valu": None}), 422)
+    assert extra["path"] == "/valu" and "(request, choice, value)" in extra["message"]
     nested = {"request": {"select": {"usage": "officer"}}, "choice": "gpu", "value": None}
     (inner,) = _diagnostics(api.post(why, json=nested), 422)
     assert inner["path"] == "/request/select/usage"
     plan = "/api/v1/products/workstation/plan"
     (day,) = _diagnostics(api.post(plan, json={"request": {}, "today": "monday"}), 422)
     assert day["path"] == "/today"
+    (key,) = _diagnostics(api.post(plan, json={"request": {}, "orderid": "A"}), 422)
+    assert key["path"] == "/orderid" and "(request, order_id, orders, today)" in key["message"]
     due = "2026-12-10"
     orders = {
         "orders": [

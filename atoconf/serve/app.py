@@ -192,6 +192,14 @@ def _object(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
+def _only_keys(body: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    """422 at the first key of `body` that is not one of `allowed`."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        said = f"{unknown[0]}: not a key {where} ({', '.join(allowed)})"
+        raise Problem(422, [error("E0902", said, None)], "/" + unknown[0])
+
+
 def _kind(data: Any) -> str:
     return {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(
         type(data), "a number"
@@ -452,17 +460,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     def why(name: str, text: Body) -> dict[str, Any]:
         model = served(name).model
         body = _object(_parse(text), "request, choice, value")
-        unknown = sorted(set(body) - {"request", "choice", "value"})
-        if unknown:
-            raise Problem(
-                422,
-                [
-                    error(
-                        "E0902", f"{unknown[0]}: not a key of a why (request, choice, value)", None
-                    )
-                ],
-                "/" + unknown[0],
-            )
+        _only_keys(body, ("request", "choice", "value"), "of a why")
         asked = _field_request(model, body)
         choice = body.get("choice")
         if not isinstance(choice, str):
@@ -603,20 +601,7 @@ def _choices(product: Served, has_stock: bool) -> dict[str, Any]:
 def _orders(model: Model, body: Mapping[str, Any], write: bool) -> tuple[list[Order], date]:
     """The orders of a plan or reserve body, and the day to plan from: `{"request",
     "order_id"?, "today"?}` or `{"orders": [...], "today"?}`."""
-    allowed = {"request", "order_id", "orders", "today"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise Problem(
-            422,
-            [
-                error(
-                    "E0902",
-                    f"{unknown[0]}: not a key here (request, order_id, orders, today)",
-                    None,
-                )
-            ],
-            "/" + unknown[0],
-        )
+    _only_keys(body, ("request", "order_id", "orders", "today"), "here")
     day = date.today()
     if "today" in body:
         try:
