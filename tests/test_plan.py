@@ -95,6 +95,55 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(text, model, Stock(shelves, supply), select, require, rate)  # type: ignore[arg-type]
 
 
+@st.composite
+def two_budget_cases(draw: st.DrawFn) -> Case:
+    """A product with a price budget and a weight limit, each a sum over every
+    component with many values: the decision graph carries one sum, and the rule
+    over the other is checked on paths (bounded along them as the search goes)."""
+    components = draw(st.integers(5, 6))  # a sum over five components or more stays a sum
+    lines = ['product twin "Two budgets"', ""]
+    for c in range(components):
+        lines += [f"type T{c} {{", "  price: int", "  weight: int", "}", f"parts T{c} {{"]
+        for n in range(draw(st.integers(2, 3))):
+            price, weight = draw(st.integers(10, 999)), draw(st.integers(100, 5000))
+            lines.append(f'  "P{c}-{n}" "part {n}": price={price}, weight={weight}')
+        lines.append("}")
+        extra = draw(st.sampled_from(["", "", " qty 1..2", " optional"]))
+        lines.append(f"component c{c}: T{c}{extra}")
+    lines += [
+        "option race: bool default false",
+        "option tier: enum { low, high } default high",
+        f"rule budget: tier == low -> total(price) <= {draw(st.integers(200, 2500))}",
+        f"rule light: race -> total(weight) <= {draw(st.integers(800, 9000))}",
+    ]
+    text = "\n".join(lines) + "\n"
+    model = load_model(text, "twin.ato")
+    shelves: dict[tuple[str, str], Shelf] = {}
+    supply: dict[str, Supply] = {}
+    for sku in sorted(model.parts):
+        supply[sku] = Supply(draw(st.integers(0, 9)), Decimal(draw(st.integers(0, 500))))
+        if draw(st.integers(0, 3)) > 0:
+            shelves[(sku, "A")] = Shelf(sku, "A", draw(st.integers(1, 3)), 0)
+    select: dict[str, Value] = {}
+    if draw(st.booleans()):
+        select["race"] = draw(st.booleans())
+    if draw(st.booleans()):
+        select["tier"] = draw(st.sampled_from(["low", "high"]))
+    return Case(text, model, Stock(shelves, supply), select, (), Decimal(0))
+
+
+@FAST
+@given(two_budget_cases(), st.integers(1, 4))
+def test_a_second_budget_checked_on_paths_plans_like_brute_force(case: Case, n: int) -> None:
+    orders = [order_of(case, f"O-{i}", TODAY + timedelta(days=i)) for i in range(n)]
+    planner = Planner(case.model, case.stock, TODAY, case.rate)
+    result = plan_orders(planner, orders, Shelves(case.stock))
+    stock = case.stock
+    for plan in result.orders:
+        check_choice(case, stock, plan)
+        stock = stock.minus(_picks(plan))
+
+
 def order_of(case: Case, order_id: str = "request", due: date | None = None) -> Order:
     request = Request.model_validate({"select": case.select, "require": list(case.require)})
     resolved = resolve_request(case.model, request)

@@ -56,6 +56,13 @@ from atoconf.engine.problem import (
     nodes,
 )
 from atoconf.engine.propagate import ANY, FALSE, TRUE, Interval, Num, Scope, abstract, num, qty_var
+from atoconf.engine.sidesums import (
+    PathSums,
+    SideRule,
+    multipliers,
+    relaxed_weights,
+    side_rules,
+)
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
 from atoconf.language.model import Binary, Compare, Model, Total, Unary, Value
@@ -425,6 +432,22 @@ class PathCost:
         self._kept_states = 0  # the states of the rows kept
         self._filter_ids: dict[frozenset[Value], int] = {}
         self._lock = threading.Lock()
+        self._relaxed: dict[Any, PathCost] = {}
+
+    def relaxed(
+        self, graph: Graph, sides: PathSums, i: int, direction: int, multiplier: float
+    ) -> PathCost:
+        """This cost with side sum `i` folded in (sidesums.relaxed_weights), kept per
+        graph, sum, direction and multiplier like this cost's own estimates."""
+        key = (id(graph), sides.rules[i].expr, direction, multiplier)
+        with self._lock:
+            found = self._relaxed.get(key)
+            if found is None:
+                weights = relaxed_weights(
+                    graph, self.weights, sides.bounds[i], direction, multiplier
+                )
+                found = self._relaxed[key] = PathCost(self.model, weights)  # type: ignore[arg-type]
+        return found
 
     def levels(self, graph: Graph) -> list[LevelWeights]:
         with self._lock:
@@ -627,6 +650,7 @@ class Graph:
             tuple[tuple[frozenset[Value] | None, ...], dict[str, frozenset[tuple[type, Value]]]]
         ] = []
         self._answers_lock = threading.Lock()
+        self._side_rules: list[SideRule] | None = None  # _path_sums
         self._build(variables, first, clock)
         # rules left out of the levels, checked on paths (witnesses.py): their rests
         # move like a lazy check's, so they are tables past the levels' own
@@ -1469,17 +1493,20 @@ class Graph:
             lowest = min((lo for lo, _ in ok), default=1)
             highest = max((hi for _, hi in ok), default=0)
             holding[key] = None if segments is None else (lowest, highest, ok)
+        sides = self._path_sums(filters)
+        side_start = sides.start() if sides is not None else ()
+        relaxed = self._relaxed(cost, sides, filters) if sides is not None else []
         counter = 0
-        # (estimate, -depth, tie, depth, state, cost so far, sum so far, path): of
-        # equal estimates the deepest first, so that ties (a cost of 0 everywhere,
-        # say) go down to a complete path instead of widening; depth == last marks a
-        # complete path, whose estimate is its final cost
-        heap: list[tuple[float, int, int, int, int, int, int, tuple[Value, ...]]] = [
-            (estimate[0][0], 0, 0, 0, 0, 0, 0, ())
-        ]
+        # (estimate, -depth, tie, depth, state, cost so far, sum so far, side sums so
+        # far, path): of equal estimates the deepest first, so that ties (a cost of 0
+        # everywhere, say) go down to a complete path instead of widening; depth ==
+        # last marks a complete path, whose estimate is its final cost
+        heap: list[
+            tuple[float, int, int, int, int, int, int, tuple[int, ...], tuple[Value, ...]]
+        ] = [(estimate[0][0], 0, 0, 0, 0, 0, 0, side_start, ())]
         while heap:
             clock.tick()
-            _, _, _, depth, state, so_far, ws_sum, path = heapq.heappop(heap)
+            _, _, _, depth, state, so_far, ws_sum, side, path = heapq.heappop(heap)
             if depth == last:
                 yield so_far, dict(zip(self.order, path, strict=True))
                 continue
@@ -1517,6 +1544,12 @@ class Graph:
                         or total + ws_high[depth + 1][e.child] < limits[0]
                     ):
                         continue
+                    moved = side
+                    if sides is not None:
+                        stepped = sides.step(depth, walked, e.child, side)
+                        if stepped is None:
+                            continue
+                        moved = stepped
                     if checks_at[depth]:
                         clock.tick()  # checks are the work here: a pop can try hundreds
                         if not all(
@@ -1526,16 +1559,31 @@ class Graph:
                             continue
                     counter += 1
                     if depth + 1 < last:
+                        guess = here + rest
+                        for i, direction, lam, (rows, qty_rows) in relaxed:
+                            room = sides.room_at(i, depth, walked)  # type: ignore[union-attr]
+                            edge = room[1] if direction == 1 else room[0]
+                            if abs(edge) == math.inf:
+                                continue
+                            if after is not None:
+                                at = after[1][value]
+                                r = qty_rows[depth + 1][0][e.child][at]
+                            else:
+                                r = rows[depth + 1][e.child]
+                            bound = here + r - direction * lam * (edge - moved[i])
+                            if bound > guess:
+                                guess = bound
                         heapq.heappush(
                             heap,
                             (
-                                here + rest,
+                                guess,
                                 -depth - 1,
                                 counter,
                                 depth + 1,
                                 e.child,
                                 here,
                                 total,
+                                moved,
                                 walked,
                             ),
                         )
@@ -1544,7 +1592,31 @@ class Graph:
                         continue
                     if cost.finish is not None:
                         here += cost.finish(dict(zip(self.order, walked, strict=True)))
-                    heapq.heappush(heap, (here, -last, counter, last, 0, here, total, walked))
+                    heapq.heappush(
+                        heap, (here, -last, counter, last, 0, here, total, moved, walked)
+                    )
+
+    def _relaxed(
+        self, cost: PathCost, sides: PathSums, filters: Sequence[set[Value] | None]
+    ) -> list[tuple[int, int, float, Completions]]:
+        """Per side rule, direction and multiplier: the cheapest completions under the
+        cost with the rule's sum folded in (see sidesums.relaxed_weights)."""
+        out: list[tuple[int, int, float, Completions]] = []
+        for i, bounds in enumerate(sides.bounds):
+            for multiplier in multipliers(cost.weights, bounds):
+                for direction in (1, -1):
+                    relaxed = cost.relaxed(self, sides, i, direction, multiplier)
+                    out.append((i, direction, multiplier, relaxed.estimates(self, filters)[0]))
+        return out
+
+    def _path_sums(self, filters: Sequence[set[Value] | None]) -> PathSums | None:
+        """The unchecked rules over one sum, bounded along a search's paths (None:
+        there are none)."""
+        if self._side_rules is None:
+            self._side_rules = side_rules(self)
+        if not self._side_rules:
+            return None
+        return PathSums(self, self._side_rules, self._keeps(filters))
 
     def supported(
         self,

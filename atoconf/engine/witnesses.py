@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from fractions import Fraction
 from itertools import product
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from atoconf.engine.clock import Clock
-from atoconf.engine.flows import Bools, Floats, Ints, LevelArrays, keep_mask, least_completions
+from atoconf.engine.flows import Bools, Floats, Ints, keep_mask, least_completions
 from atoconf.engine.problem import direct_scope, nodes
-from atoconf.engine.propagate import FALSE, Interval, Scope, abstract, qty_var
-from atoconf.engine.sums import shares
+from atoconf.engine.propagate import FALSE, Interval, Scope, abstract
+from atoconf.engine.sidesums import SumBounds, level_quantities
 from atoconf.language.model import Total, Value
 
 if TYPE_CHECKING:
@@ -42,207 +41,6 @@ if TYPE_CHECKING:
 
 # an outer assignment's start: its values, sign, minus its bound, state, unchecked rests
 Start = tuple[Mapping[str, Value], int, float, int, tuple[int, ...]]
-
-
-class _SideSum:
-    """A sum an unchecked rule reads, along the graph: what each step adds, and the
-    least and most a completion of each state can add within the request's filters
-    (so a rule like `total(weight) <= 9000` fails as soon as the path so far plus the
-    lightest completion the graph still allows passes it, far sooner than with the
-    lightest part of each component). Integer units of 1/scale. A part's quantity is
-    on the path one level before it, so a part's level is bounded per quantity."""
-
-    scale: int
-    share: dict[str, dict[Value, int]]  # per summed component: each part's units
-    qty_of: dict[int, str]  # a part's level -> its quantity variable
-    fixed: dict[str, int]  # a summed component without a quantity level: its quantity
-    lists: list[tuple[list[float], list[float]]]
-    per_qty_lists: dict[int, dict[int, tuple[list[float], list[float]]]]
-    # a part's level after its quantity: the quantity each state holds (None: several)
-    held: dict[int, Floats | None]
-
-    def __init__(
-        self,
-        graph: Graph,
-        total: Total,
-        keeps: Sequence[Bools | None],
-        base: _SideSum | None = None,
-        top: int = 0,
-    ) -> None:
-        """Bounds under `keeps`; with `base` (made under the same filters below level
-        `top`), its rows below `top` are reused."""
-        self.key = (total.attr, total.components)
-        self.graph = graph
-        order = graph.order
-        if base is not None:
-            self.scale, self.share = base.scale, base.share
-            self.qty_of, self.fixed, self.held = base.qty_of, base.fixed, base.held
-        else:
-            exact = shares(graph.model, total)
-            self.scale = math.lcm(*(x.denominator for per in exact.values() for x in per.values()))
-            index = {var: d for d, var in enumerate(order)}
-            self.share, self.qty_of, self.fixed = {}, {}, {}
-            for name in total.components:
-                if name not in index:
-                    continue
-                self.share[name] = {sku: int(x * self.scale) for sku, x in exact[name].items()}
-                qv = qty_var(name)
-                if index.get(qv, -2) + 1 == index[name]:
-                    self.qty_of[index[name]] = qv
-                else:
-                    self.fixed[name] = graph.model.components[name].qty_min
-            self.held = {
-                depth: _state_quantities(graph, graph.arrays()[depth - 1], depth - 1)
-                for depth in self.qty_of
-            }
-        arrays = graph.arrays()
-        last = len(arrays)
-        self.lo: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
-        self.hi: list[Floats] = [np.zeros(0)] * last + [np.zeros(graph.final)]
-        # a part's level after its quantity: per quantity, the bounds of each state
-        self.per_qty: dict[int, dict[int, tuple[Floats, Floats]]] = {}
-        # per level: the edges with a value the filters keep (source, child), and the
-        # least and most share of those values
-        self.edges: dict[int, tuple[Ints, Ints, Floats, Floats]] = {}
-        if base is not None:
-            for depth in range(top + 1, last):
-                self.lo[depth], self.hi[depth] = base.lo[depth], base.hi[depth]
-                if depth in base.per_qty:
-                    self.per_qty[depth] = base.per_qty[depth]
-        for depth in range(last - 1 if base is None else top, -1, -1):
-            level, keep = arrays[depth], keeps[depth]
-            var = order[depth]
-            if depth + 1 in self.qty_of and not self.hi[depth + 1].size:
-                # a quantity whose part's level is bounded per quantity
-                ok = keep[level.place] if keep is not None else slice(None)
-                src, dst = level.src[level.edge_of][ok], level.dst[level.edge_of][ok]
-                taken = _quantities(graph, depth)[level.place[ok]]
-                lows, highs = np.full(level.states, np.inf), np.full(level.states, -np.inf)
-                for q, (part_lo, part_hi) in self.per_qty[depth + 1].items():
-                    mine = taken == q
-                    np.minimum.at(lows, src[mine], part_lo[dst[mine]])
-                    np.maximum.at(highs, src[mine], part_hi[dst[mine]])
-                self.lo[depth], self.hi[depth] = lows, highs
-                continue
-            edges = base.edges.get(depth) if base is not None and depth != top else None
-            if edges is None:
-                edges = self._edge_units(level, keep, var)
-            self.edges[depth] = edges
-            src, dst, least, most = edges
-            if depth in self.qty_of:
-                quantity = self.held[depth]
-                if quantity is not None:  # each state holds its quantity: one pass
-                    held = quantity[src]
-                    bounds = self._relax(level.states, src, dst, held * least, held * most, depth)
-                    self.lo[depth], self.hi[depth] = bounds
-                    self.per_qty[depth] = {
-                        int(cast(int, q)): bounds for q in graph.domains[self.qty_of[depth]]
-                    }
-                    continue
-                quantities = {int(cast(int, q)) for q in graph.domains[self.qty_of[depth]]}
-                self.per_qty[depth] = {
-                    q: self._relax(level.states, src, dst, q * least, q * most, depth)
-                    for q in quantities
-                }
-                continue
-            times = self.fixed.get(var, 0)
-            bounds = self._relax(level.states, src, dst, least * times, most * times, depth)
-            self.lo[depth], self.hi[depth] = bounds
-        # the search reads single states: lists are faster to index than arrays
-        self.lists = [
-            base.lists[depth]
-            if base is not None and depth > top
-            else (self.lo[depth].tolist(), self.hi[depth].tolist())
-            for depth in range(last + 1)
-        ]
-        self.per_qty_lists = {
-            depth: base.per_qty_lists[depth]
-            if base is not None and depth > top
-            else {q: (lo.tolist(), hi.tolist()) for q, (lo, hi) in per.items()}
-            for depth, per in self.per_qty.items()
-        }
-
-    def _units(self, var: str, size: int) -> Floats:
-        per = self.share.get(var)
-        if per is None:
-            return np.zeros(size)
-        return np.array([per[v] for v in self.graph.domains[var]], dtype=np.float64)
-
-    def _edge_units(
-        self, level: LevelArrays, keep: Bools | None, var: str
-    ) -> tuple[Ints, Ints, Floats, Floats]:
-        """A level's edges with a value the filter keeps (source, child), and the least
-        and most share of those values: per group of values, then per edge."""
-        units = self._units(var, level.places)[level.group_place]
-        lows, highs = units, units
-        if keep is not None:
-            kept = keep[level.group_place]
-            lows, highs = np.where(kept, units, np.inf), np.where(kept, units, -np.inf)
-        least = np.full(level.group_count, np.inf)
-        most = np.full(level.group_count, -np.inf)
-        np.minimum.at(least, level.group_of, lows)
-        np.maximum.at(most, level.group_of, highs)
-        edge_least, edge_most = least[level.edge_group], most[level.edge_group]
-        live = edge_least < np.inf
-        return level.src[live], level.dst[live], edge_least[live], edge_most[live]
-
-    def _relax(
-        self, states: int, src: Ints, dst: Ints, least: Floats, most: Floats, depth: int
-    ) -> tuple[Floats, Floats]:
-        """Per state at `depth`, the least and most a completion adds, from the edges'
-        own least and most (quantities are never negative, so a quantity times the
-        least share is the least)."""
-        lows, highs = np.full(states, np.inf), np.full(states, -np.inf)
-        np.minimum.at(lows, src, least + self.lo[depth + 1][dst])
-        np.maximum.at(highs, src, most + self.hi[depth + 1][dst])
-        return lows, highs
-
-    def ends(self, depth: int, quantity: int | None, direction: int) -> list[float]:
-        """Per state at `depth`, the least completion (direction 1) or the most (-1);
-        at a part's level bounded per quantity, at that quantity."""
-        lows, highs = (
-            self.per_qty_lists[depth][quantity] if quantity is not None else self.lists[depth]
-        )
-        return lows if direction == 1 else highs
-
-    def interval(self, lo: int, hi: int) -> Interval:
-        """The sum between two totals in integer units, for bounds reasoning."""
-        return Interval(Fraction(lo, self.scale), Fraction(hi, self.scale))
-
-    def adds(self, depth: int, value: Value, path: Mapping[str, Value]) -> int:
-        """What a step adds to the sum."""
-        var = self.graph.order[depth]
-        per = self.share.get(var)
-        if per is None:
-            return 0
-        qv = self.qty_of.get(depth)
-        qty = cast(int, path[qv]) if qv is not None else self.fixed[var]
-        return qty * per[value]
-
-    def ahead(self, depth: int, state: int, path: Mapping[str, Value]) -> tuple[float, float]:
-        """The least and most a completion from a state at `depth` adds (inf: none)."""
-        qv = self.qty_of.get(depth)
-        if qv is not None:
-            lows, highs = self.per_qty_lists[depth][cast(int, path[qv])]
-        else:
-            lows, highs = self.lists[depth]
-        return lows[state], highs[state]
-
-
-def _quantities(graph: Graph, depth: int) -> Floats:
-    """A quantity's level: per place of its domain, the quantity."""
-    return np.array([float(cast(int, q)) for q in graph.domains[graph.order[depth]]])
-
-
-def _state_quantities(graph: Graph, level: LevelArrays, depth: int) -> Floats | None:
-    """Per state after a quantity's level, the one quantity every path to it took
-    (None: some state is reached with several, the graph not holding it)."""
-    quantity = _quantities(graph, depth)[level.place]
-    child = level.dst[level.edge_of]
-    lows, highs = np.full(level.children, np.inf), np.full(level.children, -np.inf)
-    np.minimum.at(lows, child, quantity)
-    np.maximum.at(highs, child, quantity)
-    return lows if np.array_equal(lows, highs) else None
 
 
 class _Through:
@@ -295,7 +93,7 @@ class _Through:
 
     def _through(
         self,
-        side: _SideSum,
+        side: SumBounds,
         depth: int,
         before: tuple[Floats, Floats],
         units: tuple[Floats, Floats],
@@ -316,7 +114,7 @@ class _Through:
 
     @staticmethod
     def _units(
-        side: _SideSum,
+        side: SumBounds,
         depth: int,
         src: Ints,
         places: Ints,
@@ -341,12 +139,12 @@ class _Through:
         return np.minimum(*ends), np.maximum(*ends)
 
     @staticmethod
-    def _after(side: _SideSum, depth: int, dst: Ints, places: Ints) -> tuple[Floats, Floats]:
+    def _after(side: SumBounds, depth: int, dst: Ints, places: Ints) -> tuple[Floats, Floats]:
         """The least and most a completion after each kept value of a level adds."""
         if side.hi[depth + 1].size or depth + 1 not in side.per_qty:
             return side.lo[depth + 1][dst], side.hi[depth + 1][dst]
         # a quantity whose part's level is bounded per quantity: each value its own
-        taken = _quantities(side.graph, depth)[places]
+        taken = level_quantities(side.graph, depth)[places]
         low, high = np.full(len(dst), np.inf), np.full(len(dst), -np.inf)
         for q, (part_lo, part_hi) in side.per_qty[depth + 1].items():
             mine = taken == q
@@ -468,7 +266,7 @@ class _Search:
             if isinstance(t, Total)
         }
         self.totals = list(totals.values())
-        self.sums = self.base_sums = [_SideSum(graph, total, keeps) for total in self.totals]
+        self.sums = self.base_sums = [SumBounds(graph, total, keeps) for total in self.totals]
         # per rule, the sums it reads (their indexes in self.sums)
         index = {side.key: k for k, side in enumerate(self.sums)}
         self.reads = [
@@ -573,7 +371,7 @@ class _Search:
         level. Worth its cost (a pass per sum) only when a search runs long."""
         assert self.target is not None
         self.sums = [
-            _SideSum(self.graph, total, self.through, base, self.target[0])
+            SumBounds(self.graph, total, self.through, base, self.target[0])
             for total, base in zip(self.totals, self.base_sums, strict=True)
         ]
         self.tight = True
@@ -716,7 +514,7 @@ class _Search:
 
     @staticmethod
     def _weighing(
-        side: _SideSum, depth: int, path: Mapping[str, Value], direction: int
+        side: SumBounds, depth: int, path: Mapping[str, Value], direction: int
     ) -> tuple[dict[Value, int] | None, int, list[float], dict[int, list[float]] | None]:
         """For a dive's step at `depth`: the sum's shares of the level's values and
         the quantity they count; the least (or most) completion per child; per
