@@ -22,8 +22,9 @@ from atoconf.engine.request import (
     request_from_json,
     resolve_request,
 )
+from atoconf.engine.setup import each_default
 from atoconf.language.diagnostics import Checked, Diagnostic, render_text
-from atoconf.language.model import Model
+from atoconf.language.model import Model, Value
 from atoconf.language.source import SourceFile
 from tests.conftest import BIKE, FIXTURES, PC, load_model
 
@@ -959,3 +960,35 @@ def test_the_quantity_0_of_an_optional_component_leaves_it_out() -> None:
     assert found.domains["data"] == [None]
     both = model.configure({"data.qty": 0, "data": "SSD-NV-1TB-SN770"}).explain()
     assert not both.satisfiable
+
+
+@given(
+    st.integers(1, 7),
+    st.lists(st.frozensets(st.integers(0, 6), min_size=1, max_size=3), max_size=4),
+    st.sets(st.integers(0, 6)),
+)
+def test_defaults_are_taken_as_one_at_a_time_would_take_them(
+    options: int, conflicts: list[frozenset[int]], selected: set[int]
+) -> None:
+    """each_default tries runs of defaults together and halves a run that fails: the
+    result must be the walk one default at a time (a default kept when it agrees
+    with the request and the defaults kept before it)."""
+    text = 'product p "p"\ntype T {\n  n: int\n}\nparts T {\n  "A" "a": n=1\n}\ncomponent c: T\n'
+    text += "".join(f"option o{i}: bool default true\n" for i in range(options))
+    model = load_model(text, "defaults.ato")
+
+    def agrees(trial: dict[str, Value]) -> bool:  # monotone: fewer values, fewer conflicts
+        on = {int(name[1:]) for name, value in trial.items() if value is True}
+        return not any(conflict <= on for conflict in conflicts)
+
+    select: dict[str, Value] = {f"o{i}": False for i in selected if i < options}
+    expected = dict(select)
+    for i in range(options):
+        name = f"o{i}"
+        if name not in expected and agrees({**expected, name: True}):
+            expected[name] = True
+    calls: list[None] = []
+    found = each_default(model, select, lambda t: calls.append(None) or agrees(t))
+    assert found == expected
+    if agrees({**select, **{f"o{i}": True for i in range(options)}}):
+        assert len(calls) <= 1  # every default agrees: one search
