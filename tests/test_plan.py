@@ -102,31 +102,44 @@ def two_budget_cases(draw: st.DrawFn) -> Case:
     over the other is checked on paths (bounded along them as the search goes)."""
     components = draw(st.integers(5, 6))  # a sum over five components or more stays a sum
     lines = ['product twin "Two budgets"', ""]
+    lightest = heaviest = 0  # of an assembly
+    weight_of: dict[str, int] = {}
     for c in range(components):
         lines += [f"type T{c} {{", "  price: int", "  weight: int", "}", f"parts T{c} {{"]
+        weights = []
         for n in range(draw(st.integers(2, 3))):
-            price, weight = draw(st.integers(10, 999)), draw(st.integers(100, 5000))
+            # prices spread wider than weights: the graph carries the price, and the
+            # weight limit is the rule checked on paths
+            price, weight = draw(st.integers(1000, 90000)), draw(st.integers(100, 5000))
             lines.append(f'  "P{c}-{n}" "part {n}": price={price}, weight={weight}')
+            weights.append(weight)
+            weight_of[f"P{c}-{n}"] = weight
         lines.append("}")
         extra = draw(st.sampled_from(["", "", " qty 1..2", " optional"]))
         lines.append(f"component c{c}: T{c}{extra}")
+        lightest += 0 if extra == " optional" else min(weights)
+        heaviest += max(weights) * (2 if extra == " qty 1..2" else 1)
+    # a weight limit that rules out some assemblies and leaves others
+    limit = lightest + (heaviest - lightest) * draw(st.integers(5, 70)) // 100
     lines += [
         "option race: bool default false",
         "option tier: enum { low, high } default high",
-        f"rule budget: tier == low -> total(price) <= {draw(st.integers(200, 2500))}",
-        f"rule light: race -> total(weight) <= {draw(st.integers(800, 9000))}",
+        f"rule budget: tier == low -> total(price) <= {draw(st.integers(10000, 400000))}",
+        f"rule light: race -> total(weight) <= {limit}",
     ]
     text = "\n".join(lines) + "\n"
     model = load_model(text, "twin.ato")
     shelves: dict[tuple[str, str], Shelf] = {}
     supply: dict[str, Supply] = {}
     for sku in sorted(model.parts):
-        supply[sku] = Supply(draw(st.integers(0, 9)), Decimal(draw(st.integers(0, 500))))
+        # lighter parts cost more, as they do: the cheapest assembly is often too heavy
+        unit_cost = (5100 - weight_of[sku]) // 10 + draw(st.integers(0, 100))
+        supply[sku] = Supply(draw(st.integers(0, 9)), Decimal(unit_cost))
         if draw(st.integers(0, 3)) > 0:
             shelves[(sku, "A")] = Shelf(sku, "A", draw(st.integers(1, 3)), 0)
     select: dict[str, Value] = {}
-    if draw(st.booleans()):
-        select["race"] = draw(st.booleans())
+    if draw(st.integers(0, 3)) > 0:
+        select["race"] = draw(st.integers(0, 3)) > 0  # mostly the limit applies
     if draw(st.booleans()):
         select["tier"] = draw(st.sampled_from(["low", "high"]))
     return Case(text, model, Stock(shelves, supply), select, (), Decimal(0))

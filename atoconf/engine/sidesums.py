@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -251,7 +251,7 @@ class SideRule:
     scale: int
     # per values of the outside variables set so far: the least and the most sum the
     # rule may hold at (INF, -INF: none); shared by every search on the graph
-    room: dict[tuple[Value, ...], tuple[float, float]] = field(default_factory=dict)
+    room: dict[tuple[Any, ...], tuple[float, float]] = field(default_factory=dict)
 
 
 def side_rules(graph: Graph) -> list[SideRule]:
@@ -325,6 +325,17 @@ class PathSums:
                 return None
         return tuple(sums)
 
+    def room_given(self, i: int, assigned: Mapping[str, Value]) -> tuple[float, float]:
+        """The least and the most sum `i` may hold with some of the variables its rule
+        reads besides the sum set (those a request fixes, say)."""
+        rule = self.rules[i]
+        known = {v: assigned[v] for v in rule.reads if v in assigned}
+        key = ("given", tuple(sorted(known.items(), key=lambda kv: kv[0])))
+        room = rule.room.get(key)
+        if room is None:
+            room = rule.room[key] = self._room(rule, (), known)
+        return room
+
     def room_at(self, i: int, depth: int, walked: Sequence[Value]) -> tuple[float, float]:
         """The least and the most sum `i` may hold at once the level at `depth` is set."""
         rule = self.rules[i]
@@ -334,12 +345,14 @@ class PathSums:
             room = rule.room[key] = self._room(rule, key)
         return room
 
-    def _room(self, rule: SideRule, key: tuple[Value, ...]) -> tuple[float, float]:
+    def _room(
+        self, rule: SideRule, key: tuple[Value, ...], given: Mapping[str, Value] | None = None
+    ) -> tuple[float, float]:
         """The least and the most sum at which the rule is not found false, given the
-        outside variables set in `key`: the sums below and above are false all
+        outside variables set in `key` (or those `given`): the sums below and above are false all
         together (found by halving; interval reasoning is only less sure on a wider
         range, so "false on [least, x]" is monotone in x)."""
-        assigned = dict(zip(rule.reads, key, strict=False))
+        assigned = dict(given) if given is not None else dict(zip(rule.reads, key, strict=False))
 
         def false(lo: int, hi: int) -> bool:
             interval = Interval(Fraction(lo, rule.scale), Fraction(hi, rule.scale))
@@ -392,10 +405,10 @@ def relaxed_weights(
     return out
 
 
-def multipliers(weights: Mapping[str, Mapping[Value, int]], bounds: SumBounds) -> list[float]:
-    """A few multipliers for relaxed_weights around the typical exchange rate of cost
-    for sum between a component's parts (the best one differs by request; the
-    search takes the highest bound of these)."""
+def start_exponent(weights: Mapping[str, Mapping[Value, int]], bounds: SumBounds) -> int:
+    """Where to start looking for the best multiplier for relaxed_weights: the power
+    of two nearest the typical exchange rate of cost for sum between a component's
+    parts."""
     rates: list[float] = []
     for name, share in bounds.share.items():
         own = weights.get(name)
@@ -408,7 +421,4 @@ def multipliers(weights: Mapping[str, Mapping[Value, int]], bounds: SumBounds) -
         spread_cost = max(own[s] for s in skus) - min(own[s] for s in skus)
         if spread_sum > 0 and spread_cost > 0:
             rates.append(spread_cost / spread_sum)
-    if not rates:
-        return []
-    rate = sorted(rates)[len(rates) // 2]
-    return [rate / 4, rate, rate * 4]
+    return round(math.log2(sorted(rates)[len(rates) // 2])) if rates else 0

@@ -59,9 +59,9 @@ from atoconf.engine.propagate import ANY, FALSE, TRUE, Interval, Num, Scope, abs
 from atoconf.engine.sidesums import (
     PathSums,
     SideRule,
-    multipliers,
     relaxed_weights,
     side_rules,
+    start_exponent,
 )
 from atoconf.engine.sums import shares
 from atoconf.engine.witnesses import Start, witnessed
@@ -81,6 +81,7 @@ NARROW_SUM = 64  # distinct values of a sum (about) that a side rule's states ma
 # A batch of 10,000 orders on the large PC peaks at 398 MB with 500,000, at 539 MB
 # with a million (and plans 10% faster).
 ESTIMATES_KEPT = 500_000
+CLIMB = 12  # steps (each a factor of 2) the search for a Lagrangian multiplier takes, at most
 
 
 class Unsupported(Exception):
@@ -433,6 +434,7 @@ class PathCost:
         self._filter_ids: dict[frozenset[Value], int] = {}
         self._lock = threading.Lock()
         self._relaxed: dict[Any, PathCost] = {}
+        self.exponents: dict[Any, int] = {}  # per graph, side rule, direction: see _relaxed
 
     def relaxed(
         self, graph: Graph, sides: PathSums, i: int, direction: int, multiplier: float
@@ -1495,7 +1497,7 @@ class Graph:
             holding[key] = None if segments is None else (lowest, highest, ok)
         sides = self._path_sums(filters)
         side_start = sides.start() if sides is not None else ()
-        relaxed = self._relaxed(cost, sides, filters) if sides is not None else []
+        relaxed = self._relaxed(cost, sides, filters, estimate[0][0]) if sides is not None else []
         counter = 0
         # (estimate, -depth, tie, depth, state, cost so far, sum so far, side sums so
         # far, path): of equal estimates the deepest first, so that ties (a cost of 0
@@ -1597,17 +1599,62 @@ class Graph:
                     )
 
     def _relaxed(
-        self, cost: PathCost, sides: PathSums, filters: Sequence[set[Value] | None]
+        self,
+        cost: PathCost,
+        sides: PathSums,
+        filters: Sequence[set[Value] | None],
+        plain: float,
     ) -> list[tuple[int, int, float, Completions]]:
-        """Per side rule, direction and multiplier: the cheapest completions under the
-        cost with the rule's sum folded in (see sidesums.relaxed_weights)."""
+        """Per side rule and direction whose room the request narrows: the cheapest
+        completions under the cost with the rule's sum folded in (Lagrangian
+        relaxation, see sidesums.relaxed_weights) at the multiplier, a power of two,
+        whose bound at the start is the highest; only where it beats the cost's own
+        estimate (`plain`). The bound is concave in the multiplier: a climb finds it."""
+        fixed = {
+            var: next(iter(keep))
+            for var, keep in zip(self.order, filters, strict=True)
+            if keep is not None and len(keep) == 1
+        }
         out: list[tuple[int, int, float, Completions]] = []
-        for i, bounds in enumerate(sides.bounds):
-            for multiplier in multipliers(cost.weights, bounds):
-                for direction in (1, -1):
-                    relaxed = cost.relaxed(self, sides, i, direction, multiplier)
-                    out.append((i, direction, multiplier, relaxed.estimates(self, filters)[0]))
+        if not cost.weights:
+            return out  # no cost to bound (a search for any assembly)
+        for i, (rule, bounds) in enumerate(zip(sides.rules, sides.bounds, strict=True)):
+            room = sides.room_given(i, fixed)
+            for direction, edge, loose in ((1, room[1], rule.most), (-1, room[0], rule.least)):
+                if edge == loose or abs(edge) == math.inf:
+                    continue  # the request leaves the sum all its room: nothing to gain
+
+                key = (id(self), rule.expr, direction)
+                k = cost.exponents.get(key)
+                if k is None:
+                    k = start_exponent(cost.weights, bounds)
+                at = (cost, sides, filters, i, direction, edge)
+                best, rows = self._relaxed_bound(*at, k)
+                for step in (1, -1):
+                    for _ in range(CLIMB):
+                        found, more = self._relaxed_bound(*at, k + step)
+                        if found <= best:
+                            break
+                        k, best, rows = k + step, found, more
+                cost.exponents[key] = k  # the next request starts its climb here
+                if best > plain:
+                    out.append((i, direction, 2.0**k, rows))
         return out
+
+    def _relaxed_bound(
+        self,
+        cost: PathCost,
+        sides: PathSums,
+        filters: Sequence[set[Value] | None],
+        i: int,
+        direction: int,
+        edge: float,
+        k: int,
+    ) -> tuple[float, Completions]:
+        """The relaxed estimates at multiplier 2**k, and their bound at the start."""
+        relaxed = cost.relaxed(self, sides, i, direction, 2.0**k)
+        rows = relaxed.estimates(self, filters)[0]
+        return rows[0][0][0] - direction * 2.0**k * edge, rows
 
     def _path_sums(self, filters: Sequence[set[Value] | None]) -> PathSums | None:
         """The unchecked rules over one sum, bounded along a search's paths (None:
