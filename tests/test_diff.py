@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 from atoconf.diff.declarations import declarations
+from atoconf.diff.examples import Example, examples
 from atoconf.diff.impact import assembly_counts, same_choices, value_changes
 from atoconf.language.build import load_text
+from atoconf.language.evaluate import evaluate
 from atoconf.language.model import Model
+from atoconf.language.typecheck import typed_expression
 from tests import oracle
 from tests.conftest import CATALOGS, cli, run
 from tests.strategies import FAST, random_models
@@ -199,17 +203,44 @@ def test_a_rule_dropped_or_added_is_exactly_that(
 def _full_keys(model: Model) -> set[tuple[object, ...]]:
     """Every valid assembly as one choice per component (part and quantity, whatever
     the range) and per option, comparable across versions (True is not 1)."""
-    found = set()
-    for key in oracle.valid_assemblies(model):
-        values = dict(key)
-        items: list[object] = []
-        for comp in model.components.values():
-            sku = values[comp.name]
-            qty = values.get(f"{comp.name}.qty", comp.qty_min if sku is not None else 0)
-            items.append((comp.name, sku, qty))
-        items += [(name, type(values[name]).__name__, values[name]) for name in model.options]
-        found.add(tuple(items))
+    return {_full_key(model, key) for key in oracle.valid_assemblies(model)}
+
+
+def _full_key(model: Model, key: oracle.Key) -> tuple[object, ...]:
+    values = dict(key)
+    items: list[object] = []
+    for comp in model.components.values():
+        sku = values[comp.name]
+        qty = values.get(f"{comp.name}.qty", comp.qty_min if sku is not None else 0)
+        items.append((comp.name, sku, qty))
+    items += [(name, type(values[name]).__name__, values[name]) for name in model.options]
+    return tuple(items)
+
+
+def _price(model: Model, key: oracle.Key) -> Fraction | None:
+    """An assembly's total(price), when the product has a price."""
+    price = typed_expression(model, "total(price)", "minimize")
+    if not price.ok:
+        return None
+    found = evaluate(model, price.value, oracle.assembly_of(model, key))  # type: ignore[arg-type]
+    assert isinstance(found, Fraction)
     return found
+
+
+def _check_example(example: Example | None, model: Model, beyond: set[tuple[object, ...]]) -> None:
+    """The example is one of `beyond` (assemblies of `model` the other version lacks),
+    there is one when `beyond` is not empty, and it is the cheapest by price."""
+    if not beyond:
+        assert example is None
+        return
+    assert example is not None
+    key = oracle.key_from_json(model, example.assembly.to_json())
+    assert _full_key(model, key) in beyond
+    prices = [
+        _price(model, k) for k in oracle.valid_assemblies(model) if _full_key(model, k) in beyond
+    ]
+    if prices and prices[0] is not None:
+        assert _price(model, key) == min(p for p in prices if p is not None)
 
 
 def _mutated(text: str, data: st.DataObject) -> str:
@@ -278,6 +309,10 @@ def test_lost_and_gained_are_exactly_the_brute_force_ones(
         return
     event("lost" if before - after else "none lost")
     assert (found.lost, found.gained) == (len(before - after), len(after - before))
+    shown = examples(old, new)
+    assert shown.stopped is None
+    _check_example(shown.lost, old, before - after)
+    _check_example(shown.gained, new, after - before)
 
 
 def _repository(tmp_path: Path) -> Path:

@@ -176,76 +176,92 @@ def assembly_counts(old: Model, new: Model, clock: Clock | None = None) -> Assem
 
 def common_model(old: Model, new: Model) -> Model:
     """One model whose valid assemblies are those valid in both versions (which have
-    the same choices): each component takes the parts both versions let it take (the
-    same SKU and type), at the quantities both allow, absent only where both make it
-    optional; each option the values both have; the old rules hold and so do the new,
-    reading the new version's attribute values (named NEW + name)."""
-    differ = _changed_attributes(old, new)
-    types: dict[str, PartType] = {}
-    for name in old.types.keys() & new.types.keys():
-        renamed = {
-            NEW + a: attr.model_copy(update={"name": NEW + a})
-            for a, attr in new.types[name].attributes.items()
-            if a in differ
-        }
-        types[name] = old.types[name].model_copy(
-            update={"attributes": {**old.types[name].attributes, **renamed}}
-        )
-    parts = {
-        sku: part.model_copy(
-            update={
-                "values": {
-                    **part.values,
-                    **{NEW + k: v for k, v in new.parts[sku].values.items() if k in differ},
-                }
-            }
-        )
-        for sku, part in old.parts.items()
-        if sku in new.parts and new.parts[sku].type == part.type and part.type in types
-    }
+    the same choices): each choice narrowed to the values both offer
+    (`common_choices`); the old rules hold and so do the new, reading the new
+    version's attribute values (named NEW + name)."""
+    differ = changed_attributes(old, new)
+    both = reading_both(old, new, differ)
+    within = common_choices(old, new)
     components = {}
-    for name, was in old.components.items():
+    for name, was in both.components.items():
         now = new.components[name]
         low, high = max(was.qty_min, now.qty_min), min(was.qty_max, now.qty_max)
-        taken = set(now.parts) if was.type == now.type else set()
-        kept = tuple(s for s in was.parts if s in taken and s in parts) if low <= high else ()
+        kept = tuple(s for s in within[name] if s is not None) if low <= high else ()
         components[name] = was.model_copy(
             update={
                 "parts": kept,
                 "qty_min": low if low <= high else was.qty_min,
                 "qty_max": high if low <= high else was.qty_min,
-                "optional": was.optional and now.optional,
+                "optional": None in within[name],
                 "where": None,  # the parts both take, already chosen
             }
         )
-    options = {}
-    for name, option in old.options.items():
-        both = {value_key(v) for v in new.options[name].values}
-        options[name] = option.model_copy(
-            update={"values": tuple(v for v in option.values if value_key(v) in both)}
-        )
+    options = {
+        name: option.model_copy(update={"values": tuple(within[name])})
+        for name, option in both.options.items()
+    }
     rules = dict(old.rules)
-    held = {_shape(rule.expr) for rule in old.rules.values()}
+    held = {shape(rule.expr) for rule in old.rules.values()}
     for name, rule in new.rules.items():
-        read = _read_new(rule, differ)
-        if _shape(read.expr) not in held:  # a rule both versions hold once is enough
+        read = rule.model_copy(update={"expr": read_new(rule.expr, differ)})
+        if shape(read.expr) not in held:  # a rule both versions hold once is enough
             rules[NEW + name] = read
-    enums = dict(new.enums) | dict(old.enums)
-    return old.model_copy(
+    return both.model_copy(update={"components": components, "options": options, "rules": rules})
+
+
+def reading_both(base: Model, other: Model, differ: set[str]) -> Model:
+    """`base` with the parts both versions have carrying the other's values of the
+    attributes in `differ` as well, under NEW + name; no steps or tests."""
+    types: dict[str, PartType] = {}
+    for name, declared in base.types.items():
+        there = other.types.get(name)
+        renamed = {
+            NEW + a: attr.model_copy(update={"name": NEW + a})
+            for a, attr in (there.attributes.items() if there is not None else ())
+            if a in differ
+        }
+        types[name] = declared.model_copy(update={"attributes": {**declared.attributes, **renamed}})
+    parts = {}
+    for sku, part in base.parts.items():
+        there_part = other.parts.get(sku)
+        extra = {}
+        if there_part is not None and there_part.type == part.type:
+            extra = {NEW + k: v for k, v in there_part.values.items() if k in differ}
+        parts[sku] = part.model_copy(update={"values": {**part.values, **extra}})
+    return base.model_copy(
         update={
             "types": types,
             "parts": parts,
-            "components": components,
-            "options": options,
-            "rules": rules,
-            "enums": enums,
+            "enums": dict(other.enums) | dict(base.enums),
             "steps": {},
             "tests": (),
         }
     )
 
 
-def _changed_attributes(old: Model, new: Model) -> set[str]:
+def common_choices(old: Model, new: Model) -> dict[str, list[Value]]:
+    """Per choice (component, its quantity, option), the values both versions offer,
+    in the old version's order: the parts both let the component take (the same SKU
+    and type), absent only where both make it optional; the quantities in both
+    ranges; the option values both have."""
+    mine, theirs = compiled(old).variables, compiled(new).variables
+    out: dict[str, list[Value]] = {}
+    for name, variable in mine.items():
+        offered = {value_key(v) for v in theirs[name].domain} if name in theirs else set()
+        values = [v for v in variable.domain if value_key(v) in offered]
+        comp, other = old.components.get(name), new.components.get(name)
+        if comp is not None and other is not None:
+            values = [
+                v
+                for v in values
+                if v is None
+                or (comp.type == other.type and old.parts[str(v)].type == new.parts[str(v)].type)
+            ]
+        out[name] = values
+    return out
+
+
+def changed_attributes(old: Model, new: Model) -> set[str]:
     """The attributes the new version gives another value (or type) for some part both
     versions have, or declares anew: only those are read under NEW + name, so that a
     rule neither the change nor its attributes touch is the same rule in both."""
@@ -269,10 +285,10 @@ def _changed_attributes(old: Model, new: Model) -> set[str]:
     return changed
 
 
-def _read_new(node: Any, differ: set[str]) -> Any:
+def read_new(node: Any, differ: set[str]) -> Any:
     """A node of the new version reading the attributes in `differ` under NEW + name."""
     if isinstance(node, tuple):
-        return tuple(_read_new(item, differ) for item in node)
+        return tuple(read_new(item, differ) for item in node)
     if not isinstance(node, BaseModel):
         return node
     updates: dict[str, Any] = {}
@@ -282,10 +298,10 @@ def _read_new(node: Any, differ: set[str]) -> Any:
             if value in differ:
                 updates[name] = NEW + value
         elif isinstance(value, BaseModel | tuple):
-            updates[name] = _read_new(value, differ)
+            updates[name] = read_new(value, differ)
     return node.model_copy(update=updates)
 
 
-def _shape(node: BaseModel) -> str:
+def shape(node: BaseModel) -> str:
     """An expression as text, without where it is written."""
     return json.dumps(parsed_form(node), sort_keys=True)
