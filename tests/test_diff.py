@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from atoconf.diff.declarations import declarations
-from atoconf.diff.examples import Example, examples
-from atoconf.diff.impact import assembly_counts, same_choices, value_changes
+from atoconf.changes.declarations import declarations
+from atoconf.changes.examples import Example, examples
+from atoconf.changes.impact import assembly_counts, same_choices, value_changes
 from atoconf.language.build import load_text
 from atoconf.language.evaluate import evaluate
 from atoconf.language.model import Model
@@ -75,7 +75,12 @@ def test_every_format_says_the_same(tmp_path: Path) -> None:
     text = cli("diff", str(old), str(new)).stdout
     assert text.startswith("declarations: 2 added, 1 removed, 2 changed\n")
     assert "      length_mm: 190 -> 200" in text
-    assert re.search(r"\nassemblies: [\d,]+ -> [\d,]+: [\d,]+ lost, [\d,]+ gained\n$", text)
+    assert re.search(r"\nassemblies: [\d,]+ -> [\d,]+: 0 lost, [\d,]+ gained\n", text)
+    # the cheapest assembly gained takes the new GPU (it is cheap), and says so
+    assert re.search(
+        r"\n  cheapest gained: price [\d.]+: cpu .*gpu GPU-NEW.*\(gpu takes GPU-NEW, not ", text
+    )
+    assert "cheapest lost" not in text
     markdown = cli("diff", str(old), str(new), "-f", "markdown").stdout
     assert "**Declarations:** 2 added, 1 removed, 2 changed." in markdown
     assert markdown.index("**Declarations:**") < markdown.index("<details>")
@@ -141,7 +146,18 @@ def test_lost_and_gained_gate_ci_and_null_when_the_choices_differ(tmp_path: Path
     assert f"tests: 1 changed verdict\n  three and one: pass -> fail ({tighter}:7:1)" in said
     # watts a + b <= 4: 3 alone + (1,1) (1,2) (1,3) (2,1) (2,2) (3,1) = 9; <= 3 loses
     # (1,3) (2,2) (3,1)
-    assert counts == {"old": 9, "new": 6, "lost": 3, "gained": 0, "exact": True}
+    lost = counts.pop("lost_example")
+    assert counts == {
+        "old": 9,
+        "new": 6,
+        "lost": 3,
+        "gained": 0,
+        "exact": True,
+        "gained_example": None,
+    }
+    # no price: the first of the lost ones, with the rule it breaks
+    pair = (lost["components"]["a"]["sku"], lost["components"]["b"]["sku"])
+    assert pair in {("A", "C"), ("B", "B"), ("C", "A")} and lost["because"] == "rule light"
     assert cli("diff", str(old), str(tighter), "--fail-on", "lost").returncode == 1
     assert cli("diff", str(old), str(tighter), "--fail-on", "gained").returncode == 0
     assert cli("diff", str(tighter), str(old), "--fail-on", "gained").returncode == 1
@@ -155,6 +171,8 @@ def test_lost_and_gained_gate_ci_and_null_when_the_choices_differ(tmp_path: Path
         "lost": None,
         "gained": None,
         "exact": True,
+        "lost_example": None,
+        "gained_example": None,
     }
     assert cli("diff", str(old), str(more), "--fail-on", "any").returncode == 1
 

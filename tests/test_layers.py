@@ -1,5 +1,5 @@
 """The package's layers: imports go down (language <- engine <- planning <- cli, serve,
-diff), never up, and no two modules import each other, directly or through others."""
+changes), never up, and no two modules import each other, directly or through others."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "atoconf"
 # a module may import its own layer and those below it; the package root is the API
-LAYERS = {"language": 0, "engine": 1, "planning": 2, "diff": 3, "cli": 4, "serve": 4}
+LAYERS = {"language": 0, "engine": 1, "planning": 2, "changes": 3, "cli": 4, "serve": 4}
 
 
 def _imports() -> dict[str, set[str]]:

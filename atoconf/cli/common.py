@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -157,6 +158,23 @@ def checked_request(
     """The model and the checked request, or exit 2 with every error."""
     model = load_or_exit(file).model
     assert model is not None
+    request, source = request_or_exit(
+        request_file, sets, requires, minimize, maximize, limit, deadline
+    )
+    return model, resolved_or_exit(model, request, source)
+
+
+def request_or_exit(
+    request_file: Path | None,
+    sets: list[str] | None,
+    requires: list[str] | None,
+    minimize: str | None = None,
+    maximize: str | None = None,
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> tuple[Request, SourceFile | None]:
+    """The request of a JSON file and flags (before any model checks it), and the
+    file's source; or exit 2 with every error."""
     base: Request | None = None
     request_source: SourceFile | None = None
     if request_file is not None:
@@ -175,15 +193,23 @@ def checked_request(
     if request.value is None:
         sys.stderr.write(render_text(request.diagnostics, request.sources))
         raise typer.Exit(EXIT_BAD_INPUT)
-    resolved = resolve_request(model, request.value)
+    return request.value, request_source
+
+
+def resolved_or_exit(
+    model: Model, request: Request, request_source: SourceFile | None, note: str = ""
+) -> ResolvedRequest:
+    """The request checked against a model, or exit 2 with every error (located in
+    the request's JSON file when it came from one; `note` follows them)."""
+    resolved = resolve_request(model, request)
     if resolved.value is None:
         diagnostics, sources = resolved.diagnostics, dict(resolved.sources)
         if request_source is not None:
             diagnostics = locate_in_json(diagnostics, request_source)
             sources[request_source.name] = request_source
-        sys.stderr.write(render_text(diagnostics, sources))
+        sys.stderr.write(render_text(diagnostics, sources) + note)
         raise typer.Exit(EXIT_BAD_INPUT)
-    return model, resolved.value
+    return resolved.value
 
 
 class Ticker:
@@ -199,6 +225,16 @@ class Ticker:
 
 
 _SILENT = Ticker(lambda: None, lambda done, total: None)
+
+
+def parse_today(text: str | None) -> date:
+    """--today as a date (None: today), or exit 2 saying how to write one."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail_usage(f"--today must be a date such as 2026-11-26, not '{text}'")
 
 
 @contextmanager

@@ -7,36 +7,43 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from atoconf.changes.declarations import Declarations, Declared
+from atoconf.changes.examples import Example
+from atoconf.changes.impact import AssemblyCounts, Scope, ValueChanges, VerdictChange
+from atoconf.changes.replay import OrderChange, replay
+from atoconf.changes.report import DiffResult, compare
 from atoconf.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     Command,
+    RequireOpt,
+    SetOpt,
     app,
     emit_json,
     fail_usage,
+    parse_today,
     progress,
-)
-from atoconf.diff.declarations import Declarations, Declared, declarations
-from atoconf.diff.impact import (
-    AssemblyCounts,
-    ValueChanges,
-    VerdictChange,
-    assembly_counts,
-    value_changes,
-    verdict_changes,
+    request_or_exit,
+    resolved_or_exit,
+    stock_or_exit,
 )
 from atoconf.engine.clock import Clock
+from atoconf.engine.request import Request
+from atoconf.engine.results import Chosen
 from atoconf.language.build import LoadResult, load_file
 from atoconf.language.diagnostics import github_escape, render_text
 from atoconf.language.model import Model, shown
-
-JSON_VERSION = 1
+from atoconf.language.source import SourceFile, read_source
+from atoconf.planning.orders import read_orders
+from atoconf.planning.results import OrderPlan
 
 
 class FailOn(StrEnum):
@@ -87,8 +94,47 @@ def diff(
         ),
     ] = None,
     deadline: Annotated[
-        float, typer.Option("--deadline", help="Seconds the counts of assemblies may take.")
+        float,
+        typer.Option(
+            "--deadline", help="Seconds the counts and the searches for examples may take."
+        ),
     ] = 60.0,
+    request_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--request",
+            metavar="FILE",
+            help="Compare only the assemblies this request (a JSON file) allows.",
+        ),
+    ] = None,
+    sets: SetOpt = None,
+    requires: RequireOpt = None,
+    orders_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--orders",
+            metavar="FILE",
+            help="Plan this batch of orders (JSON lines) on both versions and list the "
+            "orders whose status, assembly or cost changes (needs --stock).",
+        ),
+    ] = None,
+    stock: Annotated[
+        str | None,
+        typer.Option(
+            "--stock",
+            metavar="STOCK",
+            help="The stock the orders are planned against: a CSV file, an SQLite file or "
+            "a database URL.",
+        ),
+    ] = None,
+    supply: Annotated[
+        Path | None,
+        typer.Option("--supply", metavar="FILE", help="Supply costs and lead times (CSV)."),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", metavar="DATE", help="The planning date (default: today)."),
+    ] = None,
 ) -> None:
     """What the new version of a product declares differently from the old: parts by
     SKU (with the attributes that changed), rules by name (old and new text; a change
@@ -96,8 +142,12 @@ def diff(
     a removal and an addition.
 
     Then the valid assemblies before and after, and exactly how many were lost (valid
-    before, not after) and gained, when both versions have the same components and
-    options (otherwise only the counts compare). Option defaults do not apply.
+    before, not after) and gained, with the cheapest of each and the rule it breaks,
+    when both versions have the same components and options (otherwise only the
+    counts compare); the values that became dead or came alive; the tests whose
+    verdict changes. Option defaults do not apply. With a request (--request, --set,
+    --require), only the assemblies it allows. With --orders and --stock, the orders
+    whose plan changes.
 
     Exit 0 (a difference is an answer; with --fail-on, 1 when that impact is not
     empty), 2 when either version has errors (every error of both is reported).
@@ -106,12 +156,38 @@ def diff(
         fail_usage("--deadline must be a number of seconds > 0")
     if (git is None) == (new is None):
         fail_usage("give two rule files (OLD NEW), or one and --git REV")
+    if (orders_file is None) != (stock is None):
+        fail_usage("--orders and --stock go together: the batch and the stock it is planned on")
+    if supply is not None and stock is None:
+        fail_usage("--supply goes with --orders and --stock")
+    asked = Asked(
+        request_or_exit(request_file, sets, requires)
+        if request_file is not None or sets or requires
+        else None,
+        orders_file,
+        stock,
+        supply,
+        parse_today(today),
+    )
     with tempfile.TemporaryDirectory() as folder:
         if git is not None:
-            _diff(at_revision(old, git, Path(folder)), old, output_format, fail_on, deadline)
+            before = at_revision(old, git, Path(folder))
+            _diff(before, old, output_format, fail_on, deadline, asked)
         else:
             assert new is not None
-            _diff(old, new, output_format, fail_on, deadline)
+            _diff(old, new, output_format, fail_on, deadline, asked)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a diff is asked beyond the two versions: a request (and the JSON file it
+    came from), a batch of orders with its stock and supply, and the planning date."""
+
+    request: tuple[Request, SourceFile | None] | None
+    orders: Path | None
+    stock: str | None
+    supply: Path | None
+    today: date
 
 
 def _diff(
@@ -120,6 +196,7 @@ def _diff(
     output_format: DiffFormat,
     fail_on: FailOn | None,
     deadline: float,
+    asked: Asked,
 ) -> None:
     """The diff of two files (`old` None: a file that did not exist, an empty product)."""
     loaded = [load_file(old) if old is not None else _nothing(), load_file(new)]
@@ -130,32 +207,49 @@ def _diff(
         raise typer.Exit(EXIT_BAD_INPUT)
     before, after = loaded
     assert before.model is not None and after.model is not None
-    found = declarations(before.model, after.model, before.sources, after.sources)
-    with progress("counting assemblies", deadline=deadline):
+    scope = None
+    if asked.request is not None:
+        request, source = asked.request
+        was = resolved_or_exit(before.model, request, source, "(in the old version)\n")
+        now = resolved_or_exit(after.model, request, source, "(in the new version)\n")
+        if was.selects != now.selects:
+            fail_usage("the request's choices read differently in the two versions")
+        scope = Scope(was.selects, [e for _, e in was.requires], [e for _, e in now.requires])
+    with progress("comparing the versions", deadline=deadline):
         clock = Clock(deadline)
-        counted = assembly_counts(before.model, after.model, clock)
-        values = value_changes(before.model, after.model, clock)
-    with progress("running the tests of both"):
-        verdicts = verdict_changes(before.model, after.model, before.sources, after.sources)
+        found = compare(before.model, after.model, before.sources, after.sources, clock, scope)
+    if asked.orders is not None:
+        found = _replayed(found, before.model, after.model, asked)
     if output_format is DiffFormat.json:
-        emit_json(
-            {
-                "version": JSON_VERSION,
-                "declarations": found.to_json(),
-                "assemblies": counted.to_json(),
-                "values": values.to_json(),
-                "tests": [v.to_json() for v in verdicts],
-            }
-        )
+        emit_json(found.to_json())
     elif output_format is DiffFormat.markdown:
-        sys.stdout.write(_markdown(found, counted, values, verdicts, old or new, new))
+        sys.stdout.write(_markdown(found, old or new, new))
     elif output_format is DiffFormat.github:
-        sys.stdout.write(_github(found, counted, verdicts, new))
+        sys.stdout.write(_github(found, new))
     else:
-        said = _text(found) + _counts_text(counted) + "\n" + _values_text(values)
-        sys.stdout.write(said + _verdicts_text(verdicts))
-    if fail_on is not None and _fails(fail_on, counted):
+        sys.stdout.write(_text_report(found))
+    if fail_on is not None and _fails(fail_on, found.assemblies):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _replayed(found: DiffResult, old: Model, new: Model, asked: Asked) -> DiffResult:
+    """The result with the batch planned on both versions; exit 2 when the orders file
+    is bad for the old version (the new one may fail to read some orders: a change
+    can remove what an order asks for, and that is listed)."""
+    assert asked.orders is not None and asked.stock is not None
+    source = read_source(asked.orders)
+    if isinstance(source, str):
+        fail_usage(f"{asked.orders}: {source}")
+    was = read_orders(old, source.text, source.name)
+    if was.diagnostics:
+        sys.stderr.write(render_text(was.diagnostics, was.sources) + "(in the old version)\n")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    now = read_orders(new, source.text, source.name)
+    stock_data = stock_or_exit(asked.stock, asked.supply)
+    assert was.value is not None and now.value is not None
+    with progress("planning the orders on both versions"):
+        changes = replay(old, new, was.value, now.value, now.diagnostics, stock_data, asked.today)
+    return replace(found, orders=changes, planned=len(was.value))
 
 
 def _values_text(values: ValueChanges) -> str:
@@ -280,23 +374,19 @@ def _cell(text: str | None) -> str:
     return "" if text is None else "`" + text.replace("|", "\\|").replace("`", "'") + "`"
 
 
-def _markdown(
-    found: Declarations,
-    counted: AssemblyCounts,
-    values: ValueChanges,
-    verdicts: list[VerdictChange],
-    old: Path,
-    new: Path,
-) -> str:
+def _markdown(found: DiffResult, old: Path, new: Path) -> str:
     """A pull-request comment: the summary first, the details folded."""
+    counted, values, verdicts = found.assemblies, found.values, found.tests
     lines = [
         f"### atoconf diff: `{old.name}` → `{new.name}`",
         "",
         f"**Valid {_counts_text(counted)}.**",
         "",
-        f"**Declarations:** {_summary(found)}.",
-        "",
     ]
+    for label, example in (("lost", found.examples.lost), ("gained", found.examples.gained)):
+        if example is not None:
+            lines += [f"Cheapest {label}: {_cell(_assembly_words(example))}.", ""]
+    lines += [f"**Declarations:** {_summary(found.declarations)}.", ""]
     if values.dead or values.alive:
         said = [f"`{n}` {_cell(shown(v))} dead" for n, v in values.dead]
         said += [f"`{n}` {_cell(shown(v))} alive" for n, v in values.alive]
@@ -304,38 +394,121 @@ def _markdown(
     if verdicts:
         changed = [f"`{v.name}` {v.old} → **{v.new}**" for v in verdicts]
         lines += [f"**Tests:** {', '.join(changed)}.", ""]
-    if not found.empty:
+    if found.orders is not None:
+        lines += [f"**Orders:** {len(found.orders)} of {found.planned} planned differently.", ""]
+    if not found.declarations.empty:
+        decl = found.declarations
         lines += [
             "<details><summary>Declarations</summary>",
             "",
             "| | kind | name | change |",
             "|---|---|---|---|",
         ]
-        lines += [f"| added | {d.kind} | `{d.name}` | |" for d in found.added]
-        lines += [f"| removed | {d.kind} | `{d.name}` | |" for d in found.removed]
+        lines += [f"| added | {d.kind} | `{d.name}` | |" for d in decl.added]
+        lines += [f"| removed | {d.kind} | `{d.name}` | |" for d in decl.removed]
         lines += [
-            f"| changed | {d.kind} | `{d.name}` | {_cell(_change(d))} |" for d in found.changed
+            f"| changed | {d.kind} | `{d.name}` | {_cell(_change(d))} |" for d in decl.changed
         ]
+        lines += ["", "</details>", ""]
+    if found.orders:
+        lines += [
+            "<details><summary>Orders</summary>",
+            "",
+            "| order | change |",
+            "|---|---|",
+        ]
+        lines += [f"| `{o.order_id}` | {_cell(_order_words(o))} |" for o in found.orders]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
-def _github(
-    found: Declarations, counted: AssemblyCounts, verdicts: list[VerdictChange], new: Path
-) -> str:
-    """Workflow annotations on the new version's lines (a removal, and the counts: its
-    first line)."""
+def _github(found: DiffResult, new: Path) -> str:
+    """Workflow annotations on the new version's lines (a removal, the counts and the
+    orders: its first line)."""
     first = (str(new), 1)
-    out = [_annotation(*first, _counts_text(counted))]
-    for v in verdicts:
+    out = [_annotation(*first, _counts_text(found.assemblies))]
+    for v in found.tests:
         out.append(_annotation(v.span.file, v.span.line, f"test '{v.name}' {v.old} -> {v.new}"))
-    for verb, items in (("added", found.added), ("removed", found.removed)):
+    decl = found.declarations
+    for verb, items in (("added", decl.added), ("removed", decl.removed)):
         for d in items:
             out.append(_annotation(*_line_of(d, first), f"{d.kind} '{d.name}' {verb}"))
-    for d in found.changed:
+    for d in decl.changed:
         said = f"{d.kind} '{d.name}' changed: {_change(d)}"
         out.append(_annotation(*_line_of(d, first), said))
+    if found.orders:
+        said = f"{len(found.orders)} of {found.planned} orders planned differently"
+        out.append(_annotation(*first, said))
     return "".join(out)
+
+
+def _text_report(found: DiffResult) -> str:
+    """The whole diff as text: declarations, assemblies (with the examples), values,
+    tests and orders."""
+    parts = [_text(found.declarations), _counts_text(found.assemblies) + "\n"]
+    for label, example in (("lost", found.examples.lost), ("gained", found.examples.gained)):
+        if example is not None:
+            parts.append(f"  cheapest {label}: {_assembly_words(example)}\n")
+    if found.examples.stopped and found.assemblies.stopped is None:
+        parts.append(f"  (examples not all found: stopped by the {found.examples.stopped})\n")
+    parts += [_values_text(found.values), _verdicts_text(found.tests)]
+    if found.orders is not None:
+        parts.append(f"orders: {len(found.orders)} of {found.planned} planned differently\n")
+        parts += [f"  {o.order_id}: {_order_words(o)}\n" for o in found.orders]
+    return "".join(parts)
+
+
+def _assembly_words(example: Example) -> str:
+    """An example on one line: its price, its choices, and what it breaks."""
+    assembly = example.assembly
+    chosen = [
+        f"{name} " + ("none" if c is None else c.sku if c.qty == 1 else f"{c.qty} x {c.sku}")
+        for name, c in assembly.components.items()
+    ]
+    chosen += [f"{name}={shown(value)}" for name, value in assembly.options.items()]
+    price = f"price {assembly.objective}: " if assembly.objective is not None else ""
+    return f"{price}{', '.join(chosen)} ({example.because})"
+
+
+def _order_words(change: OrderChange) -> str:
+    """What changed in one order's plan."""
+    was, now = change.old, change.new
+    if now is None:
+        return f"{was.status} -> not read by the new version: {change.because}"
+    said = []
+    if "status" in change.changed:
+        said.append(f"{was.status} -> {now.status}")
+    if "assembly" in change.changed:
+        said.append("assembly " + _assembly_change(was, now))
+    if "cost" in change.changed:
+        said.append(f"cost {_money(was)} -> {_money(now)}")
+    return "; ".join(said)
+
+
+def _assembly_change(was: OrderPlan, now: OrderPlan) -> str:
+    if was.assembly is None or now.assembly is None:
+        return "none" if was.assembly is None else "-> none"
+    moved = [
+        f"{name} {_sku(c)} -> {_sku(now.assembly.components.get(name))}"
+        for name, c in was.assembly.components.items()
+        if c != now.assembly.components.get(name)
+    ]
+    moved += [
+        f"{name} {shown(v)} -> {shown(now.assembly.options.get(name))}"
+        for name, v in was.assembly.options.items()
+        if v != now.assembly.options.get(name)
+    ]
+    return ", ".join(moved)
+
+
+def _sku(chosen: Chosen | None) -> str:
+    if chosen is None:
+        return "none"
+    return chosen.sku if chosen.qty == 1 else f"{chosen.qty} x {chosen.sku}"
+
+
+def _money(plan: OrderPlan) -> str:
+    return f"{plan.cost.total:,.2f}" if plan.cost is not None else "unknown"
 
 
 def _line_of(d: Declared, otherwise: tuple[str, int]) -> tuple[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +27,7 @@ from atoconf.cli.common import (
     emit_json,
     fail_usage,
     load_or_exit,
+    parse_today,
     progress,
     stock_errors,
     stock_or_exit,
@@ -202,7 +202,7 @@ def plan(
         )
     if order_id is not None and orders_file is not None:
         fail_usage("--order-id names a single request's order; --orders give their own ids")
-    day = _parse_today(today)
+    day = parse_today(today)
     rate = _parse_rate(labour_rate)
     if workday < 0:
         fail_usage("--workday-minutes must be 0 or more")
@@ -270,15 +270,6 @@ def _used(result: PlanResult) -> set[str]:
         a.assembly for o in result.orders for a in o.alternatives
     ]
     return {c.sku for a in assemblies if a is not None for c in a.components.values() if c}
-
-
-def _parse_today(text: str | None) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail_usage(f"--today must be a date such as 2026-11-26, not '{text}'")
 
 
 def _parse_rate(text: str) -> Decimal:

@@ -12,24 +12,35 @@ gained, the new count less it. Soft defaults do not apply.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from atoconf.diff.declarations import parsed_form
+from atoconf.changes.declarations import parsed_form
 from atoconf.engine.clock import Clock, StopReason
 from atoconf.engine.problem import compiled
 from atoconf.engine.results import value_key
 from atoconf.engine.ruletests import TEST_DEADLINE, run_test
 from atoconf.engine.solve import count, domains
-from atoconf.language.model import AttrRef, Model, PartAttr, PartType, Total, Value
+from atoconf.language.model import AttrRef, Expr, Model, PartAttr, PartType, Total, Value
 from atoconf.language.source import SourceFile, Span
 
 # the new version's part attributes in the common model: not a name a rule file can write
 NEW = "__atoconf_new__"
 _VALUE: TypeAdapter[Value] = TypeAdapter(Value)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a diff looks at: every assembly, or those a request allows: its choices
+    (the same in both versions) and its requirements, each read by a version (so each
+    reads that version's attribute values)."""
+
+    select: Mapping[str, Value] = field(default_factory=dict)
+    old_require: Sequence[Expr] = ()
+    new_require: Sequence[Expr] = ()
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,15 @@ def _json_value(value: Value) -> Any:
     return _VALUE.dump_python(value, mode="json")
 
 
-def value_changes(old: Model, new: Model, clock: Clock | None = None) -> ValueChanges:
+def value_changes(
+    old: Model, new: Model, clock: Clock | None = None, scope: Scope | None = None
+) -> ValueChanges:
     """The values that became dead or came alive, per variable both versions have, in
-    the new version's order."""
+    the new version's order (within a request's choices and requirements)."""
     clock = clock or Clock()
-    before, after = domains(old, clock=clock), domains(new, clock=clock)
+    scope = scope or Scope()
+    before = domains(old, scope.select, scope.old_require, clock=clock)
+    after = domains(new, scope.select, scope.new_require, clock=clock)
     stopped = before.stopped or after.stopped
     if stopped is not None:
         return ValueChanges([], [], stopped)
@@ -153,15 +168,21 @@ def same_choices(old: Model, new: Model) -> bool:
     return list(old.components) == list(new.components) and list(old.options) == list(new.options)
 
 
-def assembly_counts(old: Model, new: Model, clock: Clock | None = None) -> AssemblyCounts:
-    """Valid assemblies of each version and, with the same choices, lost and gained."""
+def assembly_counts(
+    old: Model, new: Model, clock: Clock | None = None, scope: Scope | None = None
+) -> AssemblyCounts:
+    """Valid assemblies of each version and, with the same choices, lost and gained
+    (within a request's choices and requirements)."""
     clock = clock or Clock()
-    before = count(old, clock=clock)
-    after = count(new, clock=clock)
+    scope = scope or Scope()
+    before = count(old, scope.select, scope.old_require, clock=clock)
+    after = count(new, scope.select, scope.new_require, clock=clock)
     stopped = before.stopped or after.stopped
     if not same_choices(old, new):
         return AssemblyCounts(before.count, after.count, None, None, stopped is None, stopped)
-    both = count(common_model(old, new), clock=clock)
+    differ = changed_attributes(old, new)
+    require = [*scope.old_require, *(read_new(e, differ) for e in scope.new_require)]
+    both = count(common_model(old, new), scope.select, require, clock=clock)
     stopped = stopped or both.stopped
     if stopped is not None:
         return AssemblyCounts(before.count, after.count, None, None, False, stopped)
@@ -244,10 +265,9 @@ def common_choices(old: Model, new: Model) -> dict[str, list[Value]]:
     in the old version's order: the parts both let the component take (the same SKU
     and type), absent only where both make it optional; the quantities in both
     ranges; the option values both have."""
-    mine, theirs = compiled(old).variables, compiled(new).variables
     out: dict[str, list[Value]] = {}
-    for name, variable in mine.items():
-        offered = {value_key(v) for v in theirs[name].domain} if name in theirs else set()
+    for name, variable in compiled(old).variables.items():
+        offered = offered_values(new, name)
         values = [v for v in variable.domain if value_key(v) in offered]
         comp, other = old.components.get(name), new.components.get(name)
         if comp is not None and other is not None:
@@ -259,6 +279,19 @@ def common_choices(old: Model, new: Model) -> dict[str, list[Value]]:
             ]
         out[name] = values
     return out
+
+
+def offered_values(model: Model, name: str) -> set[Any]:
+    """The values (as value keys) a version offers for a choice: its variable's domain;
+    for a quantity that is no variable (a component of one fixed quantity), that
+    quantity; nothing for a choice it does not have."""
+    variable = compiled(model).variables.get(name)
+    if variable is not None:
+        return {value_key(v) for v in variable.domain}
+    owner = model.components.get(name.removesuffix(".qty"))
+    if name.endswith(".qty") and owner is not None:
+        return {value_key(owner.qty_min)}
+    return set()
 
 
 def changed_attributes(old: Model, new: Model) -> set[str]:

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from atoconf.diff.impact import (
+from atoconf.changes.impact import (
+    Scope,
     changed_attributes,
     common_choices,
+    offered_values,
     read_new,
     reading_both,
     same_choices,
@@ -62,23 +64,19 @@ class Examples:
 
 
 def examples(
-    old: Model,
-    new: Model,
-    clock: Clock | None = None,
-    select: Mapping[str, Value] | None = None,
-    old_require: Sequence[Expr] = (),
-    new_require: Sequence[Expr] = (),
+    old: Model, new: Model, clock: Clock | None = None, scope: Scope | None = None
 ) -> Examples:
     """The cheapest lost and the cheapest gained assembly, when both versions make the
-    same choices (else none); within a request's choices and requirements (each
-    version's requirements read its own attribute values)."""
+    same choices (else none); within a request's choices and requirements."""
     if not same_choices(old, new):
         return Examples(None, None)
     clock = clock or Clock()
-    lost, stopped = _cheapest_beyond(old, new, clock, select or {}, old_require, new_require)
+    scope = scope or Scope()
+    select, before, after = scope.select, scope.old_require, scope.new_require
+    lost, stopped = _cheapest_beyond(old, new, clock, select, before, after)
     if stopped is not None:
         return Examples(lost, None, stopped)
-    gained, stopped = _cheapest_beyond(new, old, clock, select or {}, new_require, old_require)
+    gained, stopped = _cheapest_beyond(new, old, clock, select, after, before)
     return Examples(lost, gained, stopped)
 
 
@@ -122,11 +120,10 @@ def _cheapest_beyond(
 def _missing_choices(base: Model, other: Model) -> list[tuple[dict[str, list[Value]], str]]:
     """Per choice (component, quantity, option) of `base`: the values it offers that
     `other` does not, and how to say so; in declaration order."""
-    mine, theirs = compiled(base).variables, compiled(other).variables
+    mine = compiled(base).variables
     out: list[tuple[dict[str, list[Value]], str]] = []
     for name, variable in mine.items():
-        there = theirs.get(name)
-        offered = {value_key(v) for v in there.domain} if there is not None else set()
+        offered = offered_values(other, name)
         lacking = [v for v in variable.domain if value_key(v) not in offered]
         if name in base.components:
             # a part of another type there is not the same choice
