@@ -364,3 +364,95 @@ def test_git_compares_the_working_tree_with_a_revision(tmp_path: Path) -> None:
         (tmp_path / "elsewhere.ato").write_text(SMALL)
         bad = cli("diff", *args, cwd=folder)
         assert bad.returncode == 2 and said in bad.stderr, (args, bad.stderr)
+
+
+def _pc_edited_for_orders(tmp_path: Path) -> tuple[Path, Path]:
+    """The PC catalog, and a copy where CPUs of 8 cores or more no longer fit and the
+    RTX 4090 (which an order of the bundled batch pins) is gone."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(CATALOGS / "pc", old)
+    shutil.copytree(CATALOGS / "pc", new)
+    rules = new / "workstation.ato"
+    text = rules.read_text(encoding="utf-8").replace(
+        "  cpu.socket == board.socket\n", "  cpu.socket == board.socket and cpu.cores < 8\n"
+    )
+    rules.write_text(text.replace('"GPU-4090"', '"GPU-5090"'), encoding="utf-8")  # its tests
+    gpus = new / "parts" / "gpus.csv"
+    kept = [
+        line for line in gpus.read_text(encoding="utf-8").splitlines() if "GPU-4090," not in line
+    ]
+    gpus.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return old / "workstation.ato", rules
+
+
+def _plans(rules: Path, folder: Path) -> dict[str, dict[str, object]]:
+    """Each order's status, choices and cost as `atoconf plan` plans the bundled batch."""
+    ran = cli(
+        "plan", str(rules), "--orders", str(folder / "orders.jsonl"),
+        "--stock", str(folder / "stock.csv"), "--supply", str(folder / "supply.csv"),
+        "--today", "2026-11-26", "-f", "json",
+    )  # fmt: skip
+    assert ran.returncode in (0, 1, 2), ran.stderr
+    return {
+        o["order_id"]: {
+            "status": o["status"],
+            "assembly": o["assembly"] and (o["assembly"]["components"], o["assembly"]["options"]),
+            "cost": o["cost"] and o["cost"]["total"],
+        }
+        for o in json.loads(ran.stdout)["orders"]
+    }
+
+
+def test_orders_replayed_on_both_versions_are_those_plan_sees_change(tmp_path: Path) -> None:
+    old, new = _pc_edited_for_orders(tmp_path)
+    folder = CATALOGS / "pc"
+    args = ["--orders", str(folder / "orders.jsonl"), "--stock", str(folder / "stock.csv")]
+    args += ["--supply", str(folder / "supply.csv"), "--today", "2026-11-26"]
+    ran = cli("diff", str(old), str(new), *args, "-f", "json")
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout)["orders"]
+    before, after = _plans(old, old.parent), _plans(new, new.parent)
+    assert found["planned"] == len(before) == 36
+    expected = {
+        order: [what for what in ("status", "assembly", "cost") if was[what] != after[order][what]]
+        for order, was in before.items()
+        if order in after
+    }
+    listed = {o["order_id"]: o for o in found["changed"]}
+    assert {k: v["changed"] for k, v in listed.items() if v["new"]} == {
+        k: v for k, v in expected.items() if v
+    }
+    assert len(listed) > 3  # the change moves several orders off their CPU
+    # the order pinning the removed GPU: the new version cannot read it, and says why
+    gone = listed["A-1002"]
+    assert gone["new"] is None and "GPU-4090" in gone["because"]
+    for order in listed.values():
+        if order["new"] is not None:
+            assert order["old"]["status"] == before[order["order_id"]]["status"]
+            assert order["new"]["status"] == after[order["order_id"]]["status"]
+    text = cli("diff", str(old), str(new), *args).stdout
+    assert f"\norders: {len(listed)} of 36 planned differently\n" in text
+    said = r"\n  A-1002: \w+ -> not read by the new version: select.gpu: unknown part .*GPU-4090"
+    assert re.search(said, text)
+
+
+def test_a_request_narrows_the_comparison(tmp_path: Path) -> None:
+    old = tmp_path / "old.ato"
+    old.write_text(SMALL)
+    tighter = tmp_path / "tighter.ato"
+    tighter.write_text(SMALL.replace("<= 4", "<= 3"))
+    ran = cli("diff", str(old), str(tighter), "--set", "a=C", "-f", "json")
+    assert ran.returncode == 0, ran.stderr
+    counts = json.loads(ran.stdout)["assemblies"]
+    # a = C (3 watts): b none or A before, none alone after
+    assert (counts["old"], counts["new"], counts["lost"], counts["gained"]) == (2, 1, 1, 0)
+    assert counts["lost_example"]["components"]["b"]["sku"] == "A"
+    request = tmp_path / "request.json"
+    request.write_text('{"select": {"a": "A"}, "require": ["b != none"]}')
+    counts = json.loads(
+        cli("diff", str(old), str(tighter), "--request", str(request), "-f", "json").stdout
+    )["assemblies"]
+    # a = A (1 watt) with b: A, B or C before (up to 4); A or B after (up to 3)
+    assert (counts["old"], counts["new"], counts["lost"], counts["gained"]) == (3, 2, 1, 0)
+    bad = cli("diff", str(old), str(tighter), "--set", "a=Z")
+    assert bad.returncode == 2 and "(in the old version)" in bad.stderr

@@ -478,6 +478,8 @@ def _order_words(change: OrderChange) -> str:
     said = []
     if "status" in change.changed:
         said.append(f"{was.status} -> {now.status}")
+    if was.assembly is None or now.assembly is None:
+        return "; ".join(said)  # impossible in one of them: the status says it all
     if "assembly" in change.changed:
         said.append("assembly " + _assembly_change(was, now))
     if "cost" in change.changed:
@@ -486,8 +488,7 @@ def _order_words(change: OrderChange) -> str:
 
 
 def _assembly_change(was: OrderPlan, now: OrderPlan) -> str:
-    if was.assembly is None or now.assembly is None:
-        return "none" if was.assembly is None else "-> none"
+    assert was.assembly is not None and now.assembly is not None
     moved = [
         f"{name} {_sku(c)} -> {_sku(now.assembly.components.get(name))}"
         for name, c in was.assembly.components.items()
