@@ -9,9 +9,11 @@ import shutil
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+import atoconf
 from atoconf.changes.declarations import declarations
 from atoconf.changes.examples import Example, examples
 from atoconf.changes.impact import assembly_counts, same_choices, value_changes
@@ -456,3 +458,19 @@ def test_a_request_narrows_the_comparison(tmp_path: Path) -> None:
     assert (counts["old"], counts["new"], counts["lost"], counts["gained"]) == (3, 2, 1, 0)
     bad = cli("diff", str(old), str(tighter), "--set", "a=Z")
     assert bad.returncode == 2 and "(in the old version)" in bad.stderr
+
+
+def test_the_api_answers_as_the_command_does(tmp_path: Path) -> None:
+    old, new = _edited(tmp_path)
+    found = atoconf.diff(atoconf.load(old), atoconf.load(new))
+    assert found.to_json() == json.loads(cli("diff", str(old), str(new), "-f", "json").stdout)
+    assert found.examples.gained is not None and found.examples.lost is None
+    small, tighter = tmp_path / "small.ato", tmp_path / "tighter.ato"
+    small.write_text(SMALL)
+    tighter.write_text(SMALL.replace("<= 4", "<= 3"))
+    asked = atoconf.diff(atoconf.load(small), atoconf.load(tighter), {"a": "C"})
+    command = cli("diff", str(small), str(tighter), "--set", "a=C", "-f", "json").stdout
+    assert asked.to_json() == json.loads(command)
+    assert (asked.assemblies.lost, asked.assemblies.gained) == (1, 0)
+    with pytest.raises(atoconf.RequestError, match="unknown part"):
+        atoconf.diff(atoconf.load(small), atoconf.load(tighter), {"a": "Z"})

@@ -138,10 +138,11 @@ class Product:
     """A loaded product, ready to configure: the model (whose attributes it shows
     as its own) and, through `compiled`, everything the engine keeps of it."""
 
-    __slots__ = ("model",)
+    __slots__ = ("model", "sources")
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, sources: Mapping[str, SourceFile] | None = None) -> None:
         self.model = model
+        self.sources: Mapping[str, SourceFile] = sources or {}  # its files' text, as loaded
 
     @property
     def compiled(self) -> CompiledModel:
@@ -154,7 +155,9 @@ class Product:
         return configure(self.model, request)
 
     def __getattr__(self, name: str) -> Any:
-        if name == "model" or name.startswith("__"):  # not set yet (copy, pickle): no loop
+        if name in ("model", "sources") or name.startswith(
+            "__"
+        ):  # not set yet (copy, pickle): no loop
             raise AttributeError(name)
         return getattr(self.model, name)
 
