@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -89,9 +90,93 @@ def test_the_github_workflow_runs_on_the_catalogs(tmp_path: Path) -> None:
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"] == []
 
 
+def _run_scripts(workflow: str) -> list[str]:
+    """The shell scripts of a workflow's steps (`run: ...` or `run: |` blocks)."""
+    lines = workflow.splitlines()
+    scripts = []
+    for n, line in enumerate(lines):
+        body = line.strip().removeprefix("- ")
+        if not body.startswith("run: "):
+            continue
+        body = body.removeprefix("run: ")
+        if body != "|":
+            scripts.append(body)
+            continue
+        indent = len(line) - len(line.lstrip())
+        block = []
+        for following in lines[n + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            block.append(following)
+        scripts.append(textwrap.dedent("\n".join(block)))
+    return scripts
+
+
+def _git(folder: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_the_impact_workflow_comments_and_gates_a_pull_request(tmp_path: Path) -> None:
+    """The pull-request workflow of docs/ci.md, run as written (but for installing
+    atoconf and posting the comment) on a repository whose branch tightens a rule."""
+    text = (DOCS / "ci.md").read_text(encoding="utf-8")
+    workflow = re.search(r"```yaml\nname: rule impact\n(.*?)```", text, re.S)
+    assert workflow is not None and "fetch-depth: 0" in workflow.group(1)
+    scripts = [
+        s for s in _run_scripts(workflow.group(1)) if "pip install" not in s and "gh pr" not in s
+    ]
+    assert len(scripts) == 2
+    shutil.copytree(CATALOGS, tmp_path / "catalogs")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "the catalogs")
+    _git(tmp_path, "update-ref", "refs/remotes/origin/main", "HEAD")  # as actions/checkout has it
+    _git(tmp_path, "checkout", "-qb", "tighter")
+    rules = tmp_path / "catalogs" / "pc" / "workstation.ato"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace(
+            "  cpu.socket == board.socket\n", "  cpu.socket == board.socket and cpu.cores < 24\n"
+        ),
+        encoding="utf-8",
+    )
+    # the pre-commit hook, before the commit: the staged change loses assemblies
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    entry = dict(re.findall(r"- id: (\S+).*?entry: ([^\n]+)", hooks, re.S))["atoconf-diff"]
+    env = checkout_env()
+    hook = f"{_atoconf(entry)} catalogs/pc/workstation.ato"
+    ran = subprocess.run(hook, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 1, (ran.stdout, ran.stderr)
+    _git(tmp_path, "commit", "-qam", "big CPUs no longer fit")
+    env["GITHUB_BASE_REF"] = "main"
+    comment, gate = (
+        subprocess.run(
+            ["bash", "-c", _atoconf(script)], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        for script in scripts
+    )
+    assert comment.returncode == 0, comment.stderr
+    impact = (tmp_path / "impact.md").read_text(encoding="utf-8")
+    assert impact.count("### atoconf diff: ") == len(list(CATALOGS.glob("*/*.ato")))
+    lost = re.findall(r"\*\*Valid assemblies: [\d,]+ -> [\d,]+: ([\d,]+) lost", impact)
+    assert sorted(int(n.replace(",", "")) > 0 for n in lost) == [False, True]  # the PC loses
+    assert "Cheapest lost: `price " in impact and "(rule socket_match)" in impact
+    assert gate.returncode == 1, gate.stderr  # assemblies were lost: the gate fails
+    assert "::notice file=catalogs/pc/workstation.ato,line=" in gate.stdout
+    # the hook passes once the working tree is the committed version
+    ran = subprocess.run(hook, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, (ran.stdout, ran.stderr)
+
+
 def test_the_pre_commit_hooks_pass_on_the_catalogs(tmp_path: Path) -> None:
     text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     entries = dict(re.findall(r"- id: (\S+).*?entry: ([^\n]+)", text, re.S))
+    # the diff hook compares with HEAD: the impact workflow's test runs it in a repository
+    assert entries.pop("atoconf-diff").startswith("atoconf diff --git HEAD ")
     assert sorted(entries) == ["atoconf-check", "atoconf-fmt", "atoconf-fmt-check", "atoconf-test"]
     shutil.copytree(CATALOGS, tmp_path / "catalogs")
     files = " ".join(
@@ -141,7 +226,7 @@ def _key_paths(value: object, path: tuple[str, ...] = ()) -> set[tuple[str, ...]
 
 def test_the_json_doc_shows_every_command() -> None:
     commands = {command.split()[1] for command, _ in _json_examples()}
-    assert commands == {"check", "test", "count", "domains", "solve", "explain", "plan"}
+    assert commands == {"check", "test", "count", "domains", "solve", "explain", "plan", "diff"}
 
 
 @pytest.mark.parametrize(
