@@ -474,3 +474,17 @@ def test_the_api_answers_as_the_command_does(tmp_path: Path) -> None:
     assert (asked.assemblies.lost, asked.assemblies.gained) == (1, 0)
     with pytest.raises(atoconf.RequestError, match="unknown part"):
         atoconf.diff(atoconf.load(small), atoconf.load(tighter), {"a": "Z"})
+
+
+def test_a_widened_quantity_gains_only_the_new_quantities() -> None:
+    """A fixed quantity is no variable: the old version offers it (and 0, absent, for
+    an optional component), so neither is gained."""
+    text = 'product p\ntype T { n: int }\nparts T { "A": n=1 }\ncomponent c: T qty 2 optional\n'
+    old = load_text(text, "old.ato").model
+    new = load_text(text.replace("qty 2", "qty 2..4"), "new.ato").model
+    assert old is not None and new is not None
+    found = examples(old, new)
+    assert found.lost is None and found.gained is not None
+    chosen = found.gained.assembly.components["c"]
+    assert chosen is not None and chosen.qty in (3, 4)
+    assert (assembly_counts(old, new).lost, assembly_counts(old, new).gained) == (0, 2)

@@ -284,13 +284,15 @@ def common_choices(old: Model, new: Model) -> dict[str, list[Value]]:
 def offered_values(model: Model, name: str) -> set[Any]:
     """The values (as value keys) a version offers for a choice: its variable's domain;
     for a quantity that is no variable (a component of one fixed quantity), that
-    quantity; nothing for a choice it does not have."""
+    quantity, and 0 when the component is optional; nothing for a choice it does
+    not have."""
     variable = compiled(model).variables.get(name)
     if variable is not None:
         return {value_key(v) for v in variable.domain}
     owner = model.components.get(name.removesuffix(".qty"))
     if name.endswith(".qty") and owner is not None:
-        return {value_key(owner.qty_min)}
+        absent = {value_key(0)} if owner.optional else set()  # an absent part's quantity
+        return {value_key(owner.qty_min)} | absent
     return set()
 
 
