@@ -478,8 +478,8 @@ def test_the_api_answers_as_the_command_does(tmp_path: Path) -> None:
 
 def test_a_widened_quantity_gains_only_the_new_quantities() -> None:
     """A fixed quantity is no variable: the old version offers it (and 0, absent, for
-    an optional component), so neither is gained."""
-    text = 'product p\ntype T { n: int }\nparts T { "A": n=1 }\ncomponent c: T qty 2 optional\n'
+    an optional component), so neither is gained (absent is the cheapest, were it)."""
+    text = 'product p\ntype T { price: decimal }\nparts T { "A": price=5 }\ncomponent c: T qty 2 optional\n'
     old = load_text(text, "old.ato").model
     new = load_text(text.replace("qty 2", "qty 2..4"), "new.ato").model
     assert old is not None and new is not None
