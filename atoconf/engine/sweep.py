@@ -81,6 +81,9 @@ NARROW_SUM = 64  # distinct values of a sum (about) that a side rule's states ma
 # A batch of 10,000 orders on the large PC peaks at 398 MB with 500,000, at 539 MB
 # with a million (and plans 10% faster).
 ESTIMATES_KEPT = 500_000
+# relaxed costs (sidesums.relaxed_weights) kept per cost, each with a share of its
+# estimates: a climb tries several multipliers, and each holds rows for every state
+RELAXED_KEPT = 6
 CLIMB = 12  # steps (each a factor of 2) the search for a Lagrangian multiplier takes, at most
 
 
@@ -423,10 +426,12 @@ class PathCost:
         model: Model,
         weights: Mapping[str, Mapping[Value, int]],
         finish: Callable[[Mapping[str, Value]], int] | None = None,
+        kept: int = ESTIMATES_KEPT,
     ) -> None:
         self.model = model
         self.weights = weights
         self.finish = finish
+        self.kept = kept  # states whose estimates are kept, at most
         # per graph: per level (weights, quantity from the path?, fixed quantity)
         self._per_graph: dict[int, tuple[Graph, list[LevelWeights]]] = {}
         self._rows: dict[Any, Any] = {}  # per filter suffix: a level's rows (_level_rows)
@@ -443,12 +448,15 @@ class PathCost:
         graph, sum, direction and multiplier like this cost's own estimates."""
         key = (id(graph), sides.rules[i].expr, direction, multiplier)
         with self._lock:
-            found = self._relaxed.get(key)
+            found = self._relaxed.pop(key, None)
             if found is None:
                 weights = relaxed_weights(
                     graph, self.weights, sides.bounds[i], direction, multiplier
                 )
-                found = self._relaxed[key] = PathCost(self.model, weights)  # type: ignore[arg-type]
+                found = PathCost(self.model, weights, kept=ESTIMATES_KEPT // RELAXED_KEPT)  # type: ignore[arg-type]
+                while len(self._relaxed) >= RELAXED_KEPT:  # the least recently used goes
+                    self._relaxed.pop(next(iter(self._relaxed)))
+            self._relaxed[key] = found
         return found
 
     def levels(self, graph: Graph) -> list[LevelWeights]:
@@ -514,7 +522,7 @@ class PathCost:
                     graph, arrays[depth], depth, levels, filters, below, after, sums
                 )
                 self._kept_states += len(kept[0])
-                while self._rows and self._kept_states > ESTIMATES_KEPT:
+                while self._rows and self._kept_states > self.kept:
                     self._kept_states -= len(self._rows.pop(next(iter(self._rows)))[0])
             self._rows[suffix] = kept  # the most recently used is kept longest
             row, per_state, below, after, sums, (low, high) = kept

@@ -51,6 +51,8 @@ from atoconf.planning.results import Alternative, Cost, OrderPlan, PickLine, Sho
 from atoconf.planning.shelves import Shelves
 from atoconf.planning.stock import Stock
 
+# the share of an order's deadline the search among what is on the shelves may take
+BUILDABLE_SHARE = 0.5
 TIES = 20  # assemblies of the best objective value compared by ready date
 ALTERNATIVES = 3
 CENT = Decimal("0.01")
@@ -157,7 +159,12 @@ class Planner:
         if known.buildable is not None and self._buildable(known.buildable, shelves):
             chosen = known.buildable  # still on the shelves: still the best buildable
         elif not known.never_buildable:
+            # the search among what is on the shelves gets part of the order's time: if
+            # it runs out, the best assembly at all (and what is short) is still told
+            whole = self._clock
+            self._clock = Clock(None if self.deadline is None else self.deadline * BUILDABLE_SHARE)
             chosen = self._best(select, requires, minimize, maximize, shelves)
+            self._clock = whole
             known.buildable = chosen
             known.never_buildable = chosen is None and not self._stopped
         if chosen is not None:
