@@ -32,7 +32,6 @@ from atoconf.engine.sweep import (
     PathCost,
     Unsupported,
     build_graphs,
-    supported_in,
     whole_space_graphs,
     within_outer,
 )
@@ -369,10 +368,6 @@ def _group_cheapest(
         for outer, segments, _ in built
     }
 
-    if graph.unchecked and not any(supported_in(built, group, domains, clock, one=True).values()):
-        # A* has to list every path the estimate allows to find none that keeps the
-        # rules checked on paths; the witness search proves there is none far sooner
-        return []
     ties: list[tuple[int, dict[str, Value]]] = []
     # past this many steps, A* is lost among near-equal partial paths (a sum's rules
     # or checks the estimate does not see); branch and bound takes over

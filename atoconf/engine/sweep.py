@@ -1631,7 +1631,6 @@ class Graph:
             for direction, edge, loose in ((1, room[1], rule.most), (-1, room[0], rule.least)):
                 if edge == loose or abs(edge) == math.inf:
                     continue  # the request leaves the sum all its room: nothing to gain
-
                 key = (id(self), rule.expr, direction)
                 k = cost.exponents.get(key)
                 if k is None:
