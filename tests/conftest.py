@@ -77,6 +77,14 @@ def run(
     return Ran(done.returncode, done.stdout, done.stderr)
 
 
+def git(folder: Path, *args: str) -> Ran:
+    """git in `folder`, as a committer with a name and address; fails the test when
+    git does."""
+    ran = run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], folder)
+    assert ran.returncode == 0, (args, ran.stderr)
+    return ran
+
+
 def cli(
     *args: str,
     cwd: Path = ROOT,

@@ -22,7 +22,7 @@ from atoconf.language.evaluate import evaluate
 from atoconf.language.model import Model
 from atoconf.language.typecheck import typed_expression
 from tests import oracle
-from tests.conftest import CATALOGS, cli, run
+from tests.conftest import CATALOGS, cli, git
 from tests.strategies import FAST, random_models
 
 
@@ -341,7 +341,7 @@ def _repository(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "lamp.ato").write_text(SMALL)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the lamp"]):
-        run(["git", "-c", "user.email=a@b.c", "-c", "user.name=t", *args], folder)
+        git(folder, *args)
     return folder
 
 
@@ -479,7 +479,8 @@ def test_the_api_answers_as_the_command_does(tmp_path: Path) -> None:
 def test_a_widened_quantity_gains_only_the_new_quantities() -> None:
     """A fixed quantity is no variable: the old version offers it (and 0, absent, for
     an optional component), so neither is gained (absent is the cheapest, were it)."""
-    text = 'product p\ntype T { price: decimal }\nparts T { "A": price=5 }\ncomponent c: T qty 2 optional\n'
+    text = 'product p\ntype T { price: decimal }\nparts T { "A": price=5 }\n'
+    text += "component c: T qty 2 optional\n"
     old = load_text(text, "old.ato").model
     new = load_text(text.replace("qty 2", "qty 2..4"), "new.ato").model
     assert old is not None and new is not None

@@ -20,7 +20,7 @@ import atoconf
 from atoconf.language.fmt import format_text
 from atoconf.language.parse import parse
 from atoconf.language.source import SourceFile
-from tests.conftest import CATALOGS, ROOT, checkout_env
+from tests.conftest import CATALOGS, ROOT, checkout_env, git
 from tests.tutorial import TUTORIAL, same, walk
 
 DOCS = ROOT / "docs"
@@ -112,15 +112,6 @@ def _run_scripts(workflow: str) -> list[str]:
     return scripts
 
 
-def _git(folder: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-    )
-
-
 def test_the_impact_workflow_comments_and_gates_a_pull_request(tmp_path: Path) -> None:
     """The pull-request workflow of docs/ci.md, run as written (but for installing
     atoconf and posting the comment) on a repository whose branch tightens a rule."""
@@ -132,11 +123,11 @@ def test_the_impact_workflow_comments_and_gates_a_pull_request(tmp_path: Path) -
     ]
     assert len(scripts) == 2
     shutil.copytree(CATALOGS, tmp_path / "catalogs")
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-qm", "the catalogs")
-    _git(tmp_path, "update-ref", "refs/remotes/origin/main", "HEAD")  # as actions/checkout has it
-    _git(tmp_path, "checkout", "-qb", "tighter")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "the catalogs")
+    git(tmp_path, "update-ref", "refs/remotes/origin/main", "HEAD")  # as actions/checkout has it
+    git(tmp_path, "checkout", "-qb", "tighter")
     rules = tmp_path / "catalogs" / "pc" / "workstation.ato"
     rules.write_text(
         rules.read_text(encoding="utf-8").replace(
@@ -151,7 +142,7 @@ def test_the_impact_workflow_comments_and_gates_a_pull_request(tmp_path: Path) -
     hook = f"{_atoconf(entry)} catalogs/pc/workstation.ato"
     ran = subprocess.run(hook, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert ran.returncode == 1, (ran.stdout, ran.stderr)
-    _git(tmp_path, "commit", "-qam", "big CPUs no longer fit")
+    git(tmp_path, "commit", "-qam", "big CPUs no longer fit")
     env["GITHUB_BASE_REF"] = "main"
     comment, gate = (
         subprocess.run(

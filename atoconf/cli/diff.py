@@ -461,10 +461,7 @@ def _text_report(found: DiffResult) -> str:
 def _assembly_words(example: Example) -> str:
     """An example on one line: its price, its choices, and what it breaks."""
     assembly = example.assembly
-    chosen = [
-        f"{name} " + ("none" if c is None else c.sku if c.qty == 1 else f"{c.qty} x {c.sku}")
-        for name, c in assembly.components.items()
-    ]
+    chosen = [f"{name} {_sku(c)}" for name, c in assembly.components.items()]
     chosen += [f"{name}={shown(value)}" for name, value in assembly.options.items()]
     price = f"price {assembly.objective}: " if assembly.objective is not None else ""
     return f"{price}{', '.join(chosen)} ({example.because})"
