@@ -120,13 +120,14 @@ def diff(
         was = configure(before, request).request
         now = configure(after, request).request
         scope = Scope(was.selects, [e for _, e in was.requires], [e for _, e in now.requires])
-    found = compare(before, after, _sources(old), _sources(new), Clock(deadline), scope)
-    if orders is not None and stock is not None:
+    if orders is not None:
         read = read_orders(before, orders, "orders")
         if read.diagnostics or read.value is None:
             raise RequestError(read.diagnostics, dict(read.sources))
         now_read = read_orders(after, orders, "orders")
-        assert now_read.value is not None
+    found = compare(before, after, _sources(old), _sources(new), Clock(deadline), scope)
+    if orders is not None and stock is not None:
+        assert read.value is not None and now_read.value is not None
         changes = replay(
             before, after, read.value, now_read.value, now_read.diagnostics, stock,
             today or date.today(),

@@ -489,3 +489,27 @@ def test_a_widened_quantity_gains_only_the_new_quantities() -> None:
     chosen = found.gained.assembly.components["c"]
     assert chosen is not None and chosen.qty in (3, 4)
     assert (assembly_counts(old, new).lost, assembly_counts(old, new).gained) == (0, 2)
+
+
+def test_a_bad_batch_is_told_before_the_comparison(tmp_path: Path) -> None:
+    old = tmp_path / "old.ato"
+    old.write_text(SMALL)
+    new = tmp_path / "new.ato"
+    new.write_text(SMALL.replace("<= 4", "<= 3"))
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text(
+        '{"order_id": "O-1", "due": "2026-12-10", "request": {"select": {"a": "A"}}}\n'
+    )
+    missing = tmp_path / "missing.csv"
+    ran = cli("diff", str(old), str(new), "--orders", str(orders), "--stock", str(missing))
+    assert ran.returncode == 2 and "missing.csv" in ran.stderr and ran.stdout == ""
+    alone = cli("diff", str(old), str(new), "--orders", str(orders))
+    assert alone.returncode == 2 and "--orders and --stock go together" in alone.stderr
+    orders.write_text(
+        '{"order_id": "O-1", "due": "2026-12-10", "request": {"select": {"a": "Z"}}}\n'
+    )
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku,location,on_hand,reserved\nA,S-1,3,0\n")
+    bad = cli("diff", str(old), str(new), "--orders", str(orders), "--stock", str(stock))
+    assert bad.returncode == 2 and "orders.jsonl:1:" in bad.stderr
+    assert "(in the old version)" in bad.stderr and bad.stdout == ""

@@ -39,11 +39,12 @@ from atoconf.engine.clock import Clock
 from atoconf.engine.request import Request
 from atoconf.engine.results import Chosen
 from atoconf.language.build import LoadResult, load_file
-from atoconf.language.diagnostics import github_escape, render_text
+from atoconf.language.diagnostics import Diagnostic, github_escape, render_text
 from atoconf.language.model import Model, shown
 from atoconf.language.source import SourceFile, read_source
-from atoconf.planning.orders import read_orders
+from atoconf.planning.orders import Order, read_orders
 from atoconf.planning.results import OrderPlan
+from atoconf.planning.stock import Stock
 
 
 class FailOn(StrEnum):
@@ -215,11 +216,15 @@ def _diff(
         if was.selects != now.selects:
             fail_usage("the request's choices read differently in the two versions")
         scope = Scope(was.selects, [e for _, e in was.requires], [e for _, e in now.requires])
+    # every input is read before the long work, so that a bad one is told at once
+    batch = _batch(before.model, after.model, asked) if asked.orders is not None else None
     with progress("comparing the versions", deadline=deadline):
         clock = Clock(deadline)
         found = compare(before.model, after.model, before.sources, after.sources, clock, scope)
-    if asked.orders is not None:
-        found = _replayed(found, before.model, after.model, asked)
+    if batch is not None:
+        with progress("planning the orders on both versions"):
+            changes = replay(before.model, after.model, *batch, asked.today)
+        found = replace(found, orders=changes, planned=len(batch[0]))
     if output_format is DiffFormat.json:
         emit_json(found.to_json())
     elif output_format is DiffFormat.markdown:
@@ -232,10 +237,12 @@ def _diff(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _replayed(found: DiffResult, old: Model, new: Model, asked: Asked) -> DiffResult:
-    """The result with the batch planned on both versions; exit 2 when the orders file
-    is bad for the old version (the new one may fail to read some orders: a change
-    can remove what an order asks for, and that is listed)."""
+def _batch(
+    old: Model, new: Model, asked: Asked
+) -> tuple[list[Order], list[Order], list[Diagnostic], Stock]:
+    """The orders as each version reads them (and why the new one cannot read some: a
+    change can remove what an order asks for, and that is listed), and the stock; exit
+    2 when the orders file is bad for the old version, or the stock is bad."""
     assert asked.orders is not None and asked.stock is not None
     source = read_source(asked.orders)
     if isinstance(source, str):
@@ -245,11 +252,8 @@ def _replayed(found: DiffResult, old: Model, new: Model, asked: Asked) -> DiffRe
         sys.stderr.write(render_text(was.diagnostics, was.sources) + "(in the old version)\n")
         raise typer.Exit(EXIT_BAD_INPUT)
     now = read_orders(new, source.text, source.name)
-    stock_data = stock_or_exit(asked.stock, asked.supply)
     assert was.value is not None and now.value is not None
-    with progress("planning the orders on both versions"):
-        changes = replay(old, new, was.value, now.value, now.diagnostics, stock_data, asked.today)
-    return replace(found, orders=changes, planned=len(was.value))
+    return was.value, now.value, now.diagnostics, stock_or_exit(asked.stock, asked.supply)
 
 
 def _values_text(values: ValueChanges) -> str:
