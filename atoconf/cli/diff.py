@@ -400,30 +400,22 @@ def _markdown(found: DiffResult, old: Path, new: Path) -> str:
         lines += [f"**Tests:** {', '.join(changed)}.", ""]
     if found.orders is not None:
         lines += [f"**Orders:** {len(found.orders)} of {found.planned} planned differently.", ""]
-    if not found.declarations.empty:
-        decl = found.declarations
-        lines += [
-            "<details><summary>Declarations</summary>",
-            "",
-            "| | kind | name | change |",
-            "|---|---|---|---|",
-        ]
-        lines += [f"| added | {d.kind} | `{d.name}` | |" for d in decl.added]
-        lines += [f"| removed | {d.kind} | `{d.name}` | |" for d in decl.removed]
-        lines += [
-            f"| changed | {d.kind} | `{d.name}` | {_cell(_change(d))} |" for d in decl.changed
-        ]
-        lines += ["", "</details>", ""]
-    if found.orders:
-        lines += [
-            "<details><summary>Orders</summary>",
-            "",
-            "| order | change |",
-            "|---|---|",
-        ]
-        lines += [f"| `{o.order_id}` | {_cell(_order_words(o))} |" for o in found.orders]
-        lines += ["", "</details>", ""]
+    decl = found.declarations
+    rows = [f"| added | {d.kind} | `{d.name}` | |" for d in decl.added]
+    rows += [f"| removed | {d.kind} | `{d.name}` | |" for d in decl.removed]
+    rows += [f"| changed | {d.kind} | `{d.name}` | {_cell(_change(d))} |" for d in decl.changed]
+    lines += _folded("Declarations", "| | kind | name | change |", rows)
+    rows = [f"| `{o.order_id}` | {_cell(_order_words(o))} |" for o in found.orders or []]
+    lines += _folded("Orders", "| order | change |", rows)
     return "\n".join(lines)
+
+
+def _folded(summary: str, header: str, rows: list[str]) -> list[str]:
+    """A table folded under its summary (nothing without rows)."""
+    if not rows:
+        return []
+    rule = "|" + "---|" * (header.count("|") - 1)
+    return [f"<details><summary>{summary}</summary>", "", header, rule, *rows, "", "</details>", ""]
 
 
 def _github(found: DiffResult, new: Path) -> str:
