@@ -119,7 +119,7 @@ def diff(
     if request is not None:
         was = configure(before, request).request
         now = configure(after, request).request
-        scope = Scope(was.selects, [e for _, e in was.requires], [e for _, e in now.requires])
+        scope = Scope.of(was, now)
     if orders is not None:
         read = read_orders(before, orders, "orders")
         if read.diagnostics or read.value is None:

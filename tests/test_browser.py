@@ -85,6 +85,15 @@ def settled(browser: Any) -> None:
     )
 
 
+def opened(browser: Any, server: Server, usage: str | None = None) -> None:
+    """The workstation's page, settled, with `usage` chosen when given."""
+    browser.get(f"{server.base}/products/workstation")
+    settled(browser)
+    if usage is not None:
+        Select(browser.find_element(By.NAME, "usage")).select_by_value(usage)
+        settled(browser)
+
+
 def shown_request(browser: Any) -> dict[str, Any]:
     return dict(json.loads(browser.find_element(By.ID, "request-json").text))
 
@@ -159,10 +168,7 @@ def test_clicking_through_keeps_the_page_and_the_api_in_step(browser: Any, serve
 
 
 def test_why_names_the_rules_in_their_own_words(browser: Any, server: Server) -> None:
-    browser.get(f"{server.base}/products/workstation")
-    settled(browser)
-    Select(browser.find_element(By.NAME, "usage")).select_by_value("office")
-    settled(browser)
+    opened(browser, server, "office")
     why = browser.find_element(By.CSS_SELECTOR, 'button[aria-controls="why-gpu"]')
     why.send_keys(Keys.ENTER)  # from the keyboard
     answer = WebDriverWait(browser, 60).until(
@@ -174,8 +180,7 @@ def test_why_names_the_rules_in_their_own_words(browser: Any, server: Server) ->
 
 
 def test_keyboard_alone_changes_a_choice(browser: Any, server: Server) -> None:
-    browser.get(f"{server.base}/products/workstation")
-    settled(browser)
+    opened(browser, server)
     usage = browser.find_element(By.NAME, "usage")
     usage.send_keys(Keys.ARROW_DOWN)
     settled(browser)
@@ -184,10 +189,7 @@ def test_keyboard_alone_changes_a_choice(browser: Any, server: Server) -> None:
 
 
 def test_plan_then_reserve_changes_the_stock(browser: Any, server: Server) -> None:
-    browser.get(f"{server.base}/products/workstation")
-    settled(browser)
-    Select(browser.find_element(By.NAME, "usage")).select_by_value("office")
-    settled(browser)
+    opened(browser, server, "office")
     browser.find_element(By.ID, "plan").click()
     status = WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "plan-status"))
     assert status.text in ("Buildable now", "Short of parts")
@@ -206,8 +208,7 @@ def test_plan_then_reserve_changes_the_stock(browser: Any, server: Server) -> No
 
 
 def test_no_asset_comes_from_elsewhere(browser: Any, server: Server) -> None:
-    browser.get(f"{server.base}/products/workstation")
-    settled(browser)
+    opened(browser, server)
     sources = browser.execute_script(
         "return [...document.querySelectorAll('script[src], link[href]')].map(e => e.src || e.href)"
     )

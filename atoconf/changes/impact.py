@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 from atoconf.changes.declarations import parsed_form
 from atoconf.engine.clock import Clock, StopReason
 from atoconf.engine.problem import compiled
+from atoconf.engine.request import ResolvedRequest
 from atoconf.engine.results import value_key
 from atoconf.engine.ruletests import TEST_DEADLINE, run_test
 from atoconf.engine.solve import count, domains
@@ -41,6 +42,11 @@ class Scope:
     select: Mapping[str, Value] = field(default_factory=dict)
     old_require: Sequence[Expr] = ()
     new_require: Sequence[Expr] = ()
+
+    @staticmethod
+    def of(old: ResolvedRequest, new: ResolvedRequest) -> Scope:
+        """A request as each version resolved it (their choices are the same)."""
+        return Scope(old.selects, [e for _, e in old.requires], [e for _, e in new.requires])
 
 
 @dataclass(frozen=True)

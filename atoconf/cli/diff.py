@@ -215,7 +215,7 @@ def _diff(
         now = resolved_or_exit(after.model, request, source, "(in the new version)\n")
         if was.selects != now.selects:
             fail_usage("the request's choices read differently in the two versions")
-        scope = Scope(was.selects, [e for _, e in was.requires], [e for _, e in now.requires])
+        scope = Scope.of(was, now)
     # every input is read before the long work, so that a bad one is told at once
     batch = _batch(before.model, after.model, asked) if asked.orders is not None else None
     with progress("comparing the versions", deadline=deadline):
